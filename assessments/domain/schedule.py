@@ -1,0 +1,107 @@
+"""When the next CIWA-B assessment is due.
+
+Source: ``shared/domain/ciwa-b.md`` "Reassessment interval (facility defaults)" and
+``shared/domain/risk.md`` "Escalation rules" (any critical flag: next assessment in 1 h, notify
+the physician). Rule set version ``SCHEDULE_VERSION``.
+
+No published CIWA-B interval exists: the intervals are facility defaults, not published CIWA-B
+thresholds, following the band-driven pattern of the Western Australian CIWA-Ar chart. They are
+per-unit configuration and must be shown as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from assessments.domain.ciwa_b import BAND_LABELS, Band
+from assessments.domain.risk import Flag, Level
+
+SCHEDULE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class IntervalRules:
+    """Reassessment intervals in minutes, per unit.
+
+    These are facility defaults, not published CIWA-B thresholds (ciwa-b.md, after the WA
+    CIWA-Ar chart): none/mild 4 h, moderate 2 h, severe/very severe 1 h, unable to assess or
+    any critical flag 1 h.
+    """
+
+    none_mild: int = 240
+    moderate: int = 120
+    severe: int = 60
+    unable_or_critical: int = 60
+
+    def __post_init__(self) -> None:
+        for name in ("none_mild", "moderate", "severe", "unable_or_critical"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number of minutes, at least 1.")
+
+
+@dataclass(frozen=True)
+class NextDue:
+    """When the next assessment is due, whether to notify the physician, and why."""
+
+    due_at: datetime
+    interval_minutes: int
+    notify_physician: bool
+    reason: str
+
+
+def _duration(minutes: int) -> str:
+    if minutes % 60 == 0:
+        return f"{minutes // 60} h"
+    return f"{minutes} min"
+
+
+def next_due(
+    *,
+    assessed_at: datetime,
+    band: str | None,
+    flags: Sequence[Flag],
+    rules: IntervalRules = IntervalRules(),  # frozen, so one shared default instance is safe
+) -> NextDue:
+    """Next due time after an assessment at ``assessed_at`` (ciwa-b.md interval table).
+
+    ``band`` is None when CIWA-B could not be done. Unable to assess, or any critical flag
+    (risk.md escalation): ``rules.unable_or_critical`` and notify the physician. Severe or very
+    severe: ``rules.severe`` and notify the physician. Moderate: ``rules.moderate``. None or
+    mild: ``rules.none_mild``. The most urgent applicable rule wins.
+    """
+    if assessed_at.tzinfo is None or assessed_at.utcoffset() is None:
+        raise ValueError("assessed_at must be a timezone-aware datetime.")
+    critical = [f for f in flags if f.level == Level.CRITICAL]
+    if band is None or critical:
+        minutes = rules.unable_or_critical
+        if band is None:
+            why = "Unable to assess"
+        else:
+            # The nurse reads this, so give the flags' reasons rather than their codes.
+            why = "Critical flag (" + "; ".join(f.reason.rstrip(".") for f in critical) + ")"
+        reason = f"{why}: reassess in {_duration(minutes)} and notify the physician"
+        notify = True
+    else:
+        try:
+            parsed = Band(band)
+        except ValueError:
+            raise ValueError(f"Unknown CIWA-B band {band!r}.") from None
+        label = BAND_LABELS[parsed]
+        if parsed in (Band.SEVERE, Band.VERY_SEVERE):
+            minutes, notify = rules.severe, True
+            reason = f"{label} band: reassess in {_duration(minutes)} and notify the physician"
+        elif parsed == Band.MODERATE:
+            minutes, notify = rules.moderate, False
+            reason = f"{label} band: reassess in {_duration(minutes)}"
+        else:
+            minutes, notify = rules.none_mild, False
+            reason = f"{label} band: reassess in {_duration(minutes)}"
+    return NextDue(
+        due_at=assessed_at + timedelta(minutes=minutes),
+        interval_minutes=minutes,
+        notify_physician=notify,
+        reason=reason,
+    )

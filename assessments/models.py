@@ -1,0 +1,1 @@
+"""CIWA-B assessments, risk flags and the reassessment schedule."""

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "cnt_detox.core"
+    label = "core"
+    verbose_name = "Core"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from cnt_detox.core.roles import ensure_role_groups
+
+        # Permissions are created in post_migrate, so the role groups are (re)built after it.
+        post_migrate.connect(ensure_role_groups, dispatch_uid="cnt_detox.core.role_groups")

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def session_info(request: HttpRequest) -> dict[str, Any]:
+    """Idle expiry for the page footer ("Session ends at ... if idle")."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from cnt_detox.core.navigation import nav_for
+
+    return {
+        "nav_items": nav_for(user),
+        "session_idle_seconds": settings.SESSION_IDLE_TIMEOUT_SECONDS,
+        "session_expires_epoch": int(time.time()) + settings.SESSION_IDLE_TIMEOUT_SECONDS,
+        "facility_name": settings.FACILITY_NAME,
+    }

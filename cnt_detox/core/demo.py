@@ -1,0 +1,18 @@
+"""Demo-content hooks: each app may add patients, assessments or plans to the demo unit.
+
+Apps list their seeder as ``"module.path:function"`` in DEMO_SEEDERS below; each takes
+``unit`` and ``stdout`` and must be idempotent.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+DEMO_SEEDERS: list[str] = []
+
+
+def run_demo_seeders(*, unit: Any, stdout: Any) -> None:
+    for spec in DEMO_SEEDERS:
+        module, func = spec.split(":")
+        getattr(import_module(module), func)(unit=unit, stdout=stdout)

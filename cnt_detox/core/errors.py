@@ -1,0 +1,133 @@
+"""One JSON error format for the whole API, and error ids instead of tracebacks.
+
+Every 4xx: ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
+A 500: ``{"error": {"code": "server_error", "message": ..., "error_id": ...}}``; the
+traceback goes to the log under that id, never to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger("cnt_detox.errors")
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = "The object changed since you loaded it; reload and try again."
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_code = "precondition_required"
+    default_detail = "Send an If-Match header with the version you edited."
+
+
+class Unprocessable(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "unprocessable"
+    default_detail = "The request cannot be processed."
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+def _flatten(detail: Any) -> Any:
+    if isinstance(detail, list):
+        return [_flatten(d) for d in detail]
+    if isinstance(detail, dict):
+        return {str(k): _flatten(v) for k, v in detail.items()}
+    return str(detail)
+
+
+def django_validation_fields(exc: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {
+            ("non_field_errors" if k == "__all__" else k): [str(m) for m in v]
+            for k, v in exc.message_dict.items()
+        }
+    return {"non_field_errors": [str(m) for m in exc.messages]}
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        fields = django_validation_fields(exc)
+        return Response(
+            error_body("invalid", "Some fields are not valid; see fields.", fields),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        fields = (
+            _flatten(detail) if isinstance(detail, dict) else {"non_field_errors": _flatten(detail)}
+        )
+        body = error_body("invalid", "Some fields are not valid; see fields.", fields)
+    else:
+        detail = getattr(exc, "detail", "")
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        code = codes if isinstance(codes, str) else "error"
+        message = str(detail) if not isinstance(detail, dict | list) else "Request failed."
+        body = error_body(code, message)
+    response.data = body
+    return response
+
+
+class ErrorIdMiddleware:
+    """Give every unhandled exception an id: logged with the traceback, shown to the user."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Http404 | PermissionDenied | DjangoValidationError):
+            return None
+        error_id = uuid.uuid4().hex[:12]
+        request.error_id = error_id  # type: ignore[attr-defined]
+        logger.exception("Unhandled error %s on %s %s", error_id, request.method, request.path)
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {
+                    "error": {
+                        "code": "server_error",
+                        "message": "Something went wrong on our side; quote the error id.",
+                        "error_id": error_id,
+                        "fields": {},
+                    }
+                },
+                status=500,
+            )
+        return None
+
+
+def server_error_page(request: HttpRequest) -> HttpResponse:
+    """handler500: a plain page with the error id and what to do next."""
+    return render(request, "500.html", {"error_id": getattr(request, "error_id", "")}, status=500)

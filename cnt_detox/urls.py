@@ -1,0 +1,41 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from cnt_detox.core import api as core_api
+from cnt_detox.core import views as core_views
+from cnt_detox.core.admin_site import restrict_admin_site
+
+restrict_admin_site()
+
+api_v1 = [
+    path("auth/token/", core_api.TokenView.as_view(), name="api-token"),
+    path("units/", core_api.UnitListView.as_view(), name="api-units"),
+    path("", include("patients.api_urls")),
+    path("", include("assessments.api_urls")),
+    path("", include("tapering.api_urls")),
+    path("", include("reports.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("patients/", include("patients.urls")),
+    path("assessments/", include("assessments.urls")),
+    path("tapering/", include("tapering.urls")),
+    path("reports/", include("reports.urls")),
+    path("core/", include("cnt_detox.core.urls")),
+]
+
+handler500 = "cnt_detox.core.errors.server_error_page"

@@ -1,0 +1,1 @@
+"""Unit board, census and period reports."""

@@ -1,0 +1,1 @@
+"""Taper plans, versions, signatures and dose administration."""
