@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -193,6 +195,74 @@ def _build(
     )
 
 
+def _insert_unless_key_taken(assessment: Assessment) -> bool:
+    """INSERT .. ON CONFLICT DO NOTHING RETURNING id; False when the key is already taken.
+
+    The database decides, atomically: a concurrent retry waits for the first insert to commit
+    and then inserts nothing (a check-then-insert would let both through to a unique error).
+    """
+    fields = [f for f in Assessment._meta.local_concrete_fields if not f.primary_key]
+    query = InsertQuery(Assessment, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, [assessment])
+    using = router.db_for_write(Assessment)
+    conn = connections[using]
+    [(sql, params)] = query.get_compiler(using=using).as_sql()
+    with conn.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {conn.ops.quote_name('id')}", params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    assessment.pk = row[0]
+    assessment._state.adding = False
+    assessment._state.db = using
+    return True
+
+
+def _record_outcome(
+    admission: Admission,
+    assessment: Assessment,
+    flags: tuple[Flag, ...],
+    due: schedule.NextDue,
+    becomes_latest: bool,
+    by: Any,
+    request: HttpRequest | None,
+) -> None:
+    """Flag rows, schedule, escalations (queued after commit) and the audit event."""
+    AssessmentFlag.objects.bulk_create(
+        AssessmentFlag(
+            admission=admission,
+            assessment=assessment,
+            code=f.code,
+            level=str(f.level),
+            reason=f.reason[:300],
+            source=f.source[:300],
+            raised_at=assessment.recorded_at,
+        )
+        for f in flags
+    )
+    if becomes_latest:
+        _upsert_schedule(admission, due, assessment)
+    escalations = Escalation.objects.bulk_create(_escalations(assessment, flags, due))
+    audit.record(
+        actor=by,
+        action="assessment.create",
+        obj=assessment,
+        patient=admission.patient,
+        request=request,
+        details={
+            "total": assessment.total,
+            "band": assessment.band,
+            "unable_reason": assessment.unable_reason,
+            "flags": [f.code for f in flags],
+            "next_due_at": assessment.next_due_at,
+            "late_entry": assessment.is_late_entry,
+            "escalations": [e.kind for e in escalations],
+        },
+    )
+    for escalation in escalations:
+        enqueue_after_commit(ESCALATION_TASK, escalation.pk)
+
+
 def assessment_create(
     *,
     admission: Admission,
@@ -203,9 +273,9 @@ def assessment_create(
 ) -> CreateResult:
     """Record one CIWA-B (or unable to assess): flags, next due time, escalations, audit.
 
-    Idempotent on ``idempotency_key``: the INSERT itself decides (the unique index), never a
-    check-then-insert, so concurrent retries all get the one original back. A key reused for
-    a different entry raises ``IdempotencyMismatch``.
+    Idempotent on ``idempotency_key``: the INSERT itself decides (ON CONFLICT on the unique
+    index), never a check-then-insert, so concurrent retries all get the one original back.
+    A key reused for a different entry raises ``IdempotencyMismatch``.
     """
     now = timezone.now()
     fingerprint = entry.fingerprint(admission)
@@ -275,47 +345,17 @@ def assessment_create(
         validate_constraints=False,
     )
 
-    try:
-        with transaction.atomic():
-            # The INSERT comes first: if the key is taken, nothing else has been written.
-            assessment.save(force_insert=True)
-            AssessmentFlag.objects.bulk_create(
-                AssessmentFlag(
-                    admission=admission,
-                    assessment=assessment,
-                    code=f.code,
-                    level=str(f.level),
-                    reason=f.reason[:300],
-                    source=f.source[:300],
-                    raised_at=now,
-                )
-                for f in flags
-            )
-            if becomes_latest:
-                _upsert_schedule(admission, due, assessment)
-            escalations = Escalation.objects.bulk_create(_escalations(assessment, flags, due))
-            audit.record(
-                actor=by,
-                action="assessment.create",
-                obj=assessment,
-                patient=admission.patient,
-                request=request,
-                details={
-                    "total": assessment.total,
-                    "band": assessment.band,
-                    "unable_reason": assessment.unable_reason,
-                    "flags": [f.code for f in flags],
-                    "next_due_at": assessment.next_due_at,
-                    "late_entry": assessment.is_late_entry,
-                    "escalations": [e.kind for e in escalations],
-                },
-            )
-            for escalation in escalations:
-                enqueue_after_commit(ESCALATION_TASK, escalation.pk)
-    except IntegrityError:
+    # No savepoint: the key conflict is handled by ON CONFLICT, not by catching an error, so
+    # inside an outer transaction this adds no SAVEPOINT round trips to a lean save path.
+    with transaction.atomic(savepoint=False):
+        # The INSERT comes first: if the key is taken, nothing else is written.
+        inserted = _insert_unless_key_taken(assessment)
+        if inserted:
+            _record_outcome(admission, assessment, flags, due, becomes_latest, by, request)
+    if not inserted:
         existing = _find_by_key(idempotency_key) if idempotency_key else None
         if existing is None:
-            raise
+            raise IntegrityError("Assessment insert conflicted, but not on its idempotency key.")
         return _replay(existing, fingerprint)
     return CreateResult(assessment, created=True)
 
