@@ -21,7 +21,8 @@ def local_datetime(value: datetime | None, tz: zoneinfo.ZoneInfo) -> str:
 
 
 def _minutes_words(minutes: int) -> str:
-    if minutes < 60:
+    # Up to 90 minutes reads faster as minutes ("in 60 min") than as "1 h 30 min".
+    if minutes <= 90:
         return f"{minutes} min"
     hours, rest = divmod(minutes, 60)
     return f"{hours} h {rest} min" if rest else f"{hours} h"
