@@ -92,15 +92,21 @@ def test_discharged_admission_is_refused(api, nurse, payload, admission):
     assert "discharged" in response.json()["error"]["fields"]["admission"][0]
 
 
-def test_other_unit_is_404_and_admin_is_403(api, other_nurse, admin_user, payload, admission, nurse):
+def test_other_unit_is_404_and_admin_is_403(
+    api, other_nurse, admin_user, payload, admission, nurse
+):
     assert post(api(other_nurse), payload(10)).status_code == 404
     assert post(api(admin_user), payload(10)).status_code == 403
     a = make_assessment(admission, by=nurse)
     for user, code in ((other_nurse, 404), (admin_user, 403)):
         client = api(user)
         assert client.get(f"{URL}{a.public_id}/").status_code == code
-        assert client.get(f"/api/v1/admissions/{admission.public_id}/assessments/").status_code == code
-        response = client.post(f"{URL}{a.public_id}/entered-in-error/", {"reason": "x"}, format="json")
+        assert (
+            client.get(f"/api/v1/admissions/{admission.public_id}/assessments/").status_code == code
+        )
+        response = client.post(
+            f"{URL}{a.public_id}/entered-in-error/", {"reason": "x"}, format="json"
+        )
         assert response.status_code == code
     assert api(None).get(f"{URL}{a.public_id}/").status_code in (401, 403)
     assert not Assessment.objects.exclude(pk=a.pk).exists()
@@ -127,7 +133,9 @@ def test_list_retrieve_and_entered_in_error(api, nurse, payload, admission):
     created = [post(client, payload(t)).json() for t in (5, 25)]
     listing = client.get(f"/api/v1/admissions/{admission.public_id}/assessments/")
     assert listing.status_code == 200
-    assert [r["total"] for r in listing.json()["results"]] == [25, 5] or listing.json()["count"] == 2
+    assert [r["total"] for r in listing.json()["results"]] == [25, 5] or listing.json()[
+        "count"
+    ] == 2
     one = client.get(f"{URL}{created[0]['id']}/").json()
     assert one["total"] == 5 and one["band"] == "mild"
     bad = client.post(f"{URL}{created[1]['id']}/entered-in-error/", {}, format="json")
@@ -146,7 +154,9 @@ def test_list_retrieve_and_entered_in_error(api, nurse, payload, admission):
 @pytest.mark.parametrize("total", [10, 45])
 def test_save_costs_at_most_eight_queries(api, nurse, payload, unit, admission, total):
     UnitIntervalRules.objects.create(unit=unit)
-    make_assessment(admission, by=nurse, total=5, assessed_at=timezone.now() - dt.timedelta(hours=1))
+    make_assessment(
+        admission, by=nurse, total=5, assessed_at=timezone.now() - dt.timedelta(hours=1)
+    )
     client = api(nurse)
     body = payload(total, observations={"seizure": total > 40})
     with CaptureQueriesContext(connection) as queries:
@@ -170,4 +180,7 @@ def test_list_query_count_is_constant(api, nurse, unit, admission):
 
 def test_other_unit_admission_cannot_be_listed(api, other_nurse, unit, nurse):
     admission = make_admission(unit, by=nurse)
-    assert api(other_nurse).get(f"/api/v1/admissions/{admission.public_id}/assessments/").status_code == 404
+    assert (
+        api(other_nurse).get(f"/api/v1/admissions/{admission.public_id}/assessments/").status_code
+        == 404
+    )

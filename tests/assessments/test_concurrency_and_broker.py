@@ -95,8 +95,7 @@ def _free_closed_port() -> int:
 def broker_at():
     conf = celery_app.conf
     saved = {
-        k: conf[k]
-        for k in ("broker_url", "broker_transport_options", "broker_connection_timeout")
+        k: conf[k] for k in ("broker_url", "broker_transport_options", "broker_connection_timeout")
     }
     saved_eager = conf.task_always_eager
 

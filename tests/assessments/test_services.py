@@ -41,7 +41,12 @@ def create(admission, nurse, **kwargs):
 def test_scored_save_stores_score_flags_schedule_and_audit(admission, nurse, unit):
     a = create(admission, nurse, total=12, vitals={"heart_rate": 90})
     a.refresh_from_db()
-    assert (a.total, a.band, a.instrument_code, a.instrument_version) == (12, "mild", "CIWA-B", "1989")
+    assert (a.total, a.band, a.instrument_code, a.instrument_version) == (
+        12,
+        "mild",
+        "CIWA-B",
+        "1989",
+    )
     assert a.heart_rate == 90
     assert a.rules_version == "1"
     codes = {f["code"] for f in a.flags}
@@ -53,7 +58,9 @@ def test_scored_save_stores_score_flags_schedule_and_audit(admission, nurse, uni
     schedule = ReassessmentSchedule.objects.get(admission=admission)
     assert schedule.next_due_at == a.next_due_at and schedule.based_on == a
     assert not Escalation.objects.exists()
-    assert AuditEvent.objects.filter(action="assessment.create", object_id=str(a.public_id)).exists()
+    assert AuditEvent.objects.filter(
+        action="assessment.create", object_id=str(a.public_id)
+    ).exists()
     # Rules were created on demand with the ciwa-b.md defaults.
     rules = UnitIntervalRules.objects.get(unit=unit)
     assert (rules.none_mild_minutes, rules.moderate_minutes, rules.severe_minutes) == (240, 120, 60)
@@ -67,7 +74,9 @@ def test_unit_rules_drive_the_interval(admission, nurse, unit):
 
 def test_critical_flag_escalates_and_queues_after_commit(admission, nurse, monkeypatch):
     sent = []
-    monkeypatch.setattr(services, "enqueue_after_commit", lambda name, *ids: sent.append((name, ids)))
+    monkeypatch.setattr(
+        services, "enqueue_after_commit", lambda name, *ids: sent.append((name, ids))
+    )
     a = create(admission, nurse, total=45, seizure=True)
     kinds = set(Escalation.objects.filter(assessment=a).values_list("kind", flat=True))
     assert kinds == {EscalationKind.CRITICAL_FLAG, EscalationKind.SEVERE_BAND}
