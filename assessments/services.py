@@ -20,7 +20,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments.domain import ciwa_b, risk, schedule
-from assessments.domain.risk import AssessmentFacts, Flag, Level
+from assessments.domain.risk import Flag, Level
+from assessments.facts import facts_of, interval_rules, rules_for_unit, stored_flags
 from assessments.inputs import AssessmentInput, Checked, validate
 from assessments.limits import VITAL_FIELDS
 from assessments.models import (
@@ -30,12 +31,11 @@ from assessments.models import (
     Escalation,
     EscalationKind,
     ReassessmentSchedule,
-    UnitIntervalRules,
 )
 from cnt_detox.core import audit
 from cnt_detox.core.queue import enqueue_after_commit
 from patients.intake import intake_facts
-from patients.models import Admission, Unit
+from patients.models import Admission
 
 ESCALATION_TASK = "notifications.escalation_raised"
 # Fields a clinician would see change when an assessment is marked entered in error.
@@ -52,50 +52,6 @@ class IdempotencyMismatch(Exception):
 class CreateResult:
     assessment: Assessment
     created: bool  # False when this was a retry that returned the original
-
-
-def rules_for_unit(unit: Unit) -> UnitIntervalRules:
-    """The unit's interval rules, created with the ciwa-b.md facility defaults on first use.
-
-    Callers should have joined ``unit__interval_rules`` so the common case costs no query.
-    """
-    try:
-        return unit.interval_rules
-    except UnitIntervalRules.DoesNotExist:
-        # ON CONFLICT DO NOTHING: two first saves on a new unit must not fail each other.
-        UnitIntervalRules.objects.bulk_create([UnitIntervalRules(unit=unit)], ignore_conflicts=True)
-        rules = UnitIntervalRules.objects.get(unit=unit)
-        unit.interval_rules = rules
-        return rules
-
-
-def interval_rules(rules: UnitIntervalRules) -> schedule.IntervalRules:
-    return schedule.IntervalRules(
-        none_mild=rules.none_mild_minutes,
-        moderate=rules.moderate_minutes,
-        severe=rules.severe_minutes,
-        unable_or_critical=rules.unable_or_critical_minutes,
-    )
-
-
-def facts_of(assessment: Assessment) -> AssessmentFacts:
-    return AssessmentFacts(
-        total=assessment.total,
-        band=assessment.band or None,
-        items=tuple(assessment.items) if assessment.items is not None else None,
-        sedation_level=assessment.sedation_level,
-        seizure=assessment.seizure,
-        hallucinations=assessment.hallucinations,
-        confusion=assessment.confusion,
-        suicidal_thoughts=assessment.suicidal_thoughts,
-        unable_reason=assessment.unable_reason or None,
-    )
-
-
-def stored_flags(assessment: Assessment) -> tuple[Flag, ...]:
-    return tuple(
-        Flag(f["code"], Level(f["level"]), f["reason"], f["source"]) for f in assessment.flags
-    )
 
 
 def _find_by_key(key: uuid.UUID) -> Assessment | None:

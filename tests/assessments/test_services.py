@@ -209,3 +209,13 @@ def test_discharged_admission_refused(unit, nurse):
     with pytest.raises(ValidationError, match="discharged"):
         create(admission, nurse)
     assert not Assessment.objects.exists()
+
+
+def test_demo_seeder_is_idempotent(unit, nurse, admission):
+    import io
+
+    from assessments.demo import seed
+
+    seed(unit=unit, stdout=io.StringIO())
+    seed(unit=unit, stdout=io.StringIO())
+    assert Assessment.objects.filter(admission=admission).count() == 3
