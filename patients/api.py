@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -77,8 +78,10 @@ class PatientViewSet(viewsets.GenericViewSet):
         data = PatientPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
         # The latest admission in the user's units (the open one if any) carries the edit.
-        latest = admissions_for_user(request.user).filter(patient=patient).order_by(
-            "discharged_at", "-admitted_at"
+        latest = (
+            admissions_for_user(request.user)
+            .filter(patient=patient)
+            .order_by(F("discharged_at").asc(nulls_first=True), "-admitted_at")
         )
         admission = latest.first()
         services.admission_update_intake(
