@@ -155,7 +155,7 @@ class AdmissionViewSet(viewsets.GenericViewSet):
     def partial_update(self, request: Request, id: str) -> Response:
         """Edit the intake; dose, band, risk, flags and setting are recomputed and audited."""
         admission = admission_detail_for_user(request.user, id)
-        data = AdmissionPatchIn(data=request.data, partial=True)
+        data = AdmissionPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         services.admission_update_intake(

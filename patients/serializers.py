@@ -154,9 +154,10 @@ class FlagOut(serializers.Serializer):
 
 
 class SettingOut(serializers.Serializer):
-    setting = serializers.ChoiceField(choices=["inpatient", "outpatient"])
-    reasons = serializers.ListField(child=serializers.CharField())
-    sources = serializers.ListField(child=serializers.CharField())
+    # Defaults: admissions made before the intake computed a setting show an empty one.
+    setting = serializers.ChoiceField(choices=["inpatient", "outpatient", ""], default="")
+    reasons = serializers.ListField(child=serializers.CharField(), default=list)
+    sources = serializers.ListField(child=serializers.CharField(), default=list)
 
 
 class RangeOut(serializers.Serializer):
