@@ -185,15 +185,16 @@ class SubstanceForm(forms.Form):
 
 
 class BaseSubstanceFormSet(forms.BaseFormSet):
-    """Four rows, any of them left blank. Blank rows are skipped; a row cleared in an edit
-    is removed from the intake (the service marks it entered in error).
+    """Four rows; the first is required, the others may be blank. Blank rows are skipped; a
+    row cleared in an edit is removed from the intake (the service marks it entered in error).
 
     Bind it WITHOUT ``initial`` on POST so "changed" means "not blank", not "edited".
     """
 
     def _construct_form(self, i: int, **kwargs: Any) -> forms.Form:
-        kwargs["empty_permitted"] = True
-        # The first row is the one a nurse must fill: the browser checks it before submit.
+        # The first row must be filled (and the browser checks it before submit); any other
+        # row may be left blank.
+        kwargs["empty_permitted"] = i > 0
         kwargs["use_required_attribute"] = i == 0
         return super()._construct_form(i, **kwargs)
 

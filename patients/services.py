@@ -591,10 +591,13 @@ def admission_discharge(
             raise ValidationError({"non_field_errors": ["This patient is already discharged."]})
         last_move = admission.movements.order_by("-moved_at").values_list("moved_at", flat=True)
         earliest = max([admission.admitted_at, *last_move[:1]])
-        if discharged_at < earliest:
+        # Forms give whole minutes: a discharge typed in the same minute as the last move is
+        # not "before" it, so it is stored at the move's exact time.
+        if discharged_at < earliest.replace(second=0, microsecond=0):
             raise ValidationError(
                 {"discharged_at": ["Discharge cannot be before the admission or last transfer."]}
             )
+        discharged_at = max(discharged_at, earliest)
         before = audit.snapshot(admission, ("status", "discharged_at", "discharge_reason"))
         admission.discharged_at = discharged_at
         admission.status = AdmissionStatus.DISCHARGED
