@@ -118,9 +118,7 @@ def compute_intake(
     band = dose_band(total)
     days, months = regimen_pattern(substances)
     admission.diazepam_equivalent_mg = total
-    admission.diazepam_range_low_mg, admission.diazepam_range_high_mg = (
-        regimen.cross_table_range_mg
-    )
+    admission.diazepam_range_low_mg, admission.diazepam_range_high_mg = regimen.cross_table_range_mg
     admission.equivalence_table = regimen.table_id
     admission.equivalence_table_version = regimen.table_version
     admission.dose_band = str(band)

@@ -205,8 +205,7 @@ def _full_clean_rows(rows: Iterable[SubstanceUse]) -> None:
 
 def _substance_snapshot(rows: Iterable[SubstanceUse]) -> list[dict[str, Any]]:
     return [
-        audit.snapshot(row, (*SUBSTANCE_FIELDS, "diazepam_mg", "entered_in_error"))
-        for row in rows
+        audit.snapshot(row, (*SUBSTANCE_FIELDS, "diazepam_mg", "entered_in_error")) for row in rows
     ]
 
 
@@ -234,9 +233,7 @@ def _resolve_unit_and_bed(actor: Any, unit_id: Any, bed_id: Any) -> tuple[Unit, 
         # Locked so two admissions to the same bed queue here instead of racing.
         bed = Bed.objects.select_for_update().get(unit=unit, public_id=bed_id, active=True)
     except (Bed.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise ValidationError(
-            {"bed": [f"Unknown bed: choose a bed of {unit.name}."]}
-        ) from None
+        raise ValidationError({"bed": [f"Unknown bed: choose a bed of {unit.name}."]}) from None
     if Admission.objects.filter(bed=bed, discharged_at__isnull=True).exists():
         raise ValidationError(
             {"bed": [f"Bed {bed.label} is occupied by another patient; choose a free bed."]}
@@ -286,9 +283,7 @@ def _patient_for_admission(data: Mapping[str, Any]) -> tuple[Patient, bool]:
             }
         )
     if existing.admissions.filter(discharged_at__isnull=True).exists():
-        raise ValidationError(
-            {"patient.mrn": [f"The patient with MRN {mrn} is already admitted."]}
-        )
+        raise ValidationError({"patient.mrn": [f"The patient with MRN {mrn} is already admitted."]})
     return existing, False
 
 

@@ -180,7 +180,9 @@ def edit_intake(request: HttpRequest, public_id: str) -> HttpResponse:
                 services.admission_update_intake(
                     actor=request.user,
                     admission=admission,
-                    patient={k: data[k] for k in ("first_name", "last_name", "date_of_birth", "sex")},
+                    patient={
+                        k: data[k] for k in ("first_name", "last_name", "date_of_birth", "sex")
+                    },
                     admitted_at=to_aware(data["admitted_at"], tz),
                     substances=rows,
                     history=form.history(),

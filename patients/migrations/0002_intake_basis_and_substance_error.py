@@ -5,31 +5,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0001_initial'),
+        ("patients", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='substanceuse',
-            options={'base_manager_name': 'all_objects', 'ordering': ['admission', 'position', 'id']},
+            name="substanceuse",
+            options={
+                "base_manager_name": "all_objects",
+                "ordering": ["admission", "position", "id"],
+            },
         ),
         migrations.AlterModelManagers(
-            name='substanceuse',
+            name="substanceuse",
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.AddField(
-            model_name='admission',
-            name='intake_basis',
+            model_name="admission",
+            name="intake_basis",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='substanceuse',
-            name='entered_in_error',
+            model_name="substanceuse",
+            name="entered_in_error",
             field=models.BooleanField(default=False),
         ),
     ]

@@ -161,9 +161,7 @@ def test_patch_recomputes(api, nurse, unit, bed):
     response = client.patch(
         f"{URL}{created['id']}/",
         {
-            "substances": [
-                {"agent": "diazepam", "daily_dose_mg": "12", "duration_months": "2"}
-            ],
+            "substances": [{"agent": "diazepam", "daily_dose_mg": "12", "duration_months": "2"}],
             "history": {"withdrawal_psychosis": True},
         },
         format="json",

@@ -51,7 +51,9 @@ def admit(actor, bed, *, patient=None, rows=None, **kwargs) -> Admission:
         unit_id=kwargs.pop("unit_id", bed.unit.public_id),
         bed_id=kwargs.pop("bed_id", bed.public_id),
         admitted_at=kwargs.pop("admitted_at", NOW - dt.timedelta(minutes=10)),
-        substances=rows if rows is not None else substances(("alprazolam", "4"), ("lorazepam", "2")),
+        substances=rows
+        if rows is not None
+        else substances(("alprazolam", "4"), ("lorazepam", "2")),
         **kwargs,
     )
 
@@ -311,12 +313,18 @@ def test_transfer_refuses_occupied_same_and_foreign_beds(nurse, unit, other_unit
     make_admission(unit, second)
     with pytest.raises(ValidationError, match="occupied"):
         services.admission_transfer(
-            actor=nurse, admission=admission, unit_id=unit.public_id, bed_id=second.public_id,
+            actor=nurse,
+            admission=admission,
+            unit_id=unit.public_id,
+            bed_id=second.public_id,
             reason="x",
         )
     with pytest.raises(ValidationError, match="already in this bed"):
         services.admission_transfer(
-            actor=nurse, admission=admission, unit_id=unit.public_id, bed_id=first.public_id,
+            actor=nurse,
+            admission=admission,
+            unit_id=unit.public_id,
+            bed_id=first.public_id,
             reason="x",
         )
     with pytest.raises(ValidationError, match="Unknown unit"):
@@ -354,3 +362,16 @@ def test_discharge_before_admission_refused_then_discharge(nurse, bed):
         )
     # The bed is free again.
     admit(nurse, bed, patient={"mrn": "NEXT"})
+
+
+def test_demo_seeder_is_idempotent(nurse, unit):
+    import io
+
+    from patients.demo import DEMO_PATIENTS, seed_demo_patients
+
+    out = io.StringIO()
+    seed_demo_patients(unit=unit, stdout=out)
+    seed_demo_patients(unit=unit, stdout=out)
+    assert Admission.objects.filter(unit=unit).count() == len(DEMO_PATIENTS)
+    hale = Admission.objects.get(patient__mrn="DEMO-0001")
+    assert hale.diazepam_equivalent_mg == Decimal("100")

@@ -140,7 +140,9 @@ def test_edit_page_recomputes_and_audits(client, nurse, unit):
     client.force_login(nurse)
     url = reverse("patients:edit", args=[admission.public_id])
     assert client.get(url).status_code == 200
-    data = form_data(admission.bed, rows=[{"agent": "diazepam", "daily_dose_mg": "30", "duration_months": "12"}])
+    data = form_data(
+        admission.bed, rows=[{"agent": "diazepam", "daily_dose_mg": "30", "duration_months": "12"}]
+    )
     data.update(
         first_name=admission.patient.first_name,
         last_name=admission.patient.last_name,
