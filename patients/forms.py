@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from patients.models import Admission, Bed, Sex, SubstanceUse
-from patients.services import HISTORY_FIELDS, MAX_SUBSTANCES
+from patients.validation import HISTORY_FIELDS, MAX_SUBSTANCES
 from tapering.domain.equivalence import AGENTS
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -34,54 +33,22 @@ from patients.models import (
     Unit,
 )
 from patients.selectors import units_for_user
-from tapering.domain.equivalence import AGENTS, DEFAULT_TABLE_ID
-
-PATIENT_FIELDS = ("mrn", "first_name", "last_name", "date_of_birth", "sex")
-HISTORY_FIELDS = (
-    "withdrawal_seizures",
-    "epilepsy",
-    "withdrawal_psychosis",
-    "alcohol_dependence",
-    "other_cns_depressants",
-    "other_cns_depressants_detail",
-    "hepatic_impairment",
-    "injecting",
+from patients.validation import (
+    AUDITED_ADMISSION_FIELDS,
+    CLOCK_SKEW,
+    HISTORY_FIELDS,
+    PATIENT_FIELDS,
+    SUBSTANCE_FIELDS,
+    build_substances,
+    full_clean_rows,
+    integrity_error,
+    norm,
+    raise_if,
+    substance_snapshot,
+    validate_patient,
+    validate_substances,
 )
-SUBSTANCE_FIELDS = (
-    "agent",
-    "other_agent_text",
-    "daily_dose_mg",
-    "doses_per_day",
-    "days_per_week",
-    "duration_months",
-    "last_dose_at",
-    "prescribed",
-)
-COMPUTED_FIELDS = (
-    "diazepam_equivalent_mg",
-    "diazepam_range_low_mg",
-    "diazepam_range_high_mg",
-    "equivalence_table",
-    "equivalence_table_version",
-    "dose_band",
-    "withdrawal_risk",
-    "intake_flags",
-    "setting_recommendation",
-    "primary_agent",
-)
-AUDITED_ADMISSION_FIELDS = (
-    "admitted_at",
-    "referral_notes",
-    "other_substances",
-    *HISTORY_FIELDS,
-    *COMPUTED_FIELDS,
-)
-MAX_SUBSTANCES = 4
-MAX_DAILY_DOSE_MG = Decimal("1000")
-"""Issue 3: above 1000 mg/day of any agent is absurd (a unit error), not a dose to convert."""
-CLOCK_SKEW = dt.timedelta(minutes=5)
-"""Tolerance for device clocks when refusing times in the future (not a clinical threshold)."""
-EARLIEST_BIRTH = dt.date(1900, 1, 1)
+from tapering.domain.equivalence import DEFAULT_TABLE_ID
 
 
 def equivalence_table_id() -> str:
@@ -93,134 +60,6 @@ def _require_clinician(actor: Any) -> None:
     # Admins make no clinical entries (architecture.md role table); views check too.
     if not getattr(actor, "is_clinician", False):
         raise PermissionDenied("Only nurses and physicians may make clinical entries.")
-
-
-def _norm(text: Any) -> str:
-    return " ".join(str(text or "").split()).casefold()
-
-
-# --- validation ------------------------------------------------------------------------------
-
-
-def _validate_patient(data: Mapping[str, Any], errors: dict[str, list[str]], *, today: dt.date):
-    for name in ("mrn", "first_name", "last_name"):
-        if name in data and not str(data.get(name) or "").strip():
-            errors[f"patient.{name}"] = ["This field is required."]
-    born = data.get("date_of_birth")
-    if "date_of_birth" in data:
-        if not isinstance(born, dt.date):
-            errors["patient.date_of_birth"] = ["Enter the date of birth."]
-        elif born > today:
-            errors["patient.date_of_birth"] = ["Date of birth cannot be in the future."]
-        elif born < EARLIEST_BIRTH:
-            errors["patient.date_of_birth"] = ["Date of birth before 1900: check the year."]
-    if data.get("sex") and data["sex"] not in Sex.values:
-        errors["patient.sex"] = [f"Choose one of: {', '.join(Sex.values)}."]
-
-
-def _validate_substances(
-    rows: Sequence[Mapping[str, Any]], errors: dict[str, list[str]], *, now: dt.datetime
-) -> None:
-    if not rows:
-        errors["substances"] = ["Enter at least one benzodiazepine (or other/unknown)."]
-        return
-    if len(rows) > MAX_SUBSTANCES:
-        errors["substances"] = [f"Enter at most {MAX_SUBSTANCES} substances."]
-        return
-    for i, row in enumerate(rows):
-        key = f"substances.{i}."
-        agent = str(row.get("agent") or "").strip().lower()
-        if agent not in AGENTS and agent != SubstanceUse.OTHER:
-            errors[key + "agent"] = [
-                f"Unknown agent {agent!r}: choose one from the list, or 'other' and type its name."
-            ]
-        if agent == SubstanceUse.OTHER and not str(row.get("other_agent_text") or "").strip():
-            errors[key + "other_agent_text"] = ["Type the name of the other/unknown substance."]
-        dose = row.get("daily_dose_mg")
-        if dose is None:
-            errors[key + "daily_dose_mg"] = ["Enter the daily dose in mg."]
-        elif dose <= 0:
-            errors[key + "daily_dose_mg"] = ["The daily dose must be more than 0 mg."]
-        elif dose > MAX_DAILY_DOSE_MG:
-            errors[key + "daily_dose_mg"] = [
-                f"{dose} mg a day is not plausible (over {MAX_DAILY_DOSE_MG} mg): check the "
-                "units (mg, not micrograms) and the number of tablets."
-            ]
-        days = row.get("days_per_week")
-        if days is None or not 1 <= int(days) <= 7:
-            errors[key + "days_per_week"] = ["Days per week must be 1 to 7."]
-        months = row.get("duration_months")
-        if months is None or months < 0 or months > 1200:
-            errors[key + "duration_months"] = ["Duration must be 0 to 1200 months."]
-        per_day = row.get("doses_per_day")
-        if per_day is not None and not 1 <= int(per_day) <= 12:
-            errors[key + "doses_per_day"] = ["Doses per day must be 1 to 12."]
-        last = row.get("last_dose_at")
-        if last is not None and last > now + CLOCK_SKEW:
-            errors[key + "last_dose_at"] = ["The last dose cannot be in the future."]
-
-
-def _raise(errors: Mapping[str, list[str]]) -> None:
-    if errors:
-        raise ValidationError(dict(errors))
-
-
-def _build_substances(
-    admission: Admission, rows: Sequence[Mapping[str, Any]]
-) -> list[SubstanceUse]:
-    built = []
-    for position, row in enumerate(rows):
-        agent = str(row["agent"]).strip().lower()
-        built.append(
-            SubstanceUse(
-                admission=admission,
-                agent=agent,
-                other_agent_text=(
-                    str(row.get("other_agent_text") or "").strip()
-                    if agent == SubstanceUse.OTHER
-                    else ""
-                ),
-                daily_dose_mg=row["daily_dose_mg"],
-                doses_per_day=row.get("doses_per_day"),
-                days_per_week=int(row["days_per_week"]),
-                duration_months=row["duration_months"],
-                last_dose_at=row.get("last_dose_at"),
-                prescribed=row.get("prescribed"),
-                position=position,
-            )
-        )
-    return built
-
-
-def _full_clean_rows(rows: Iterable[SubstanceUse]) -> None:
-    errors: dict[str, list[str]] = {}
-    for i, row in enumerate(rows):
-        try:
-            row.full_clean(exclude=["admission"], validate_unique=False)
-        except ValidationError as exc:
-            for name, messages in exc.message_dict.items():
-                errors[f"substances.{i}.{name}"] = messages
-    _raise(errors)
-
-
-def _substance_snapshot(rows: Iterable[SubstanceUse]) -> list[dict[str, Any]]:
-    return [
-        audit.snapshot(row, (*SUBSTANCE_FIELDS, "diazepam_mg", "entered_in_error")) for row in rows
-    ]
-
-
-def _integrity_error(exc: IntegrityError) -> ValidationError:
-    """Turn a lost race on a unique constraint into the error the pre-check would have given."""
-    text = str(exc).lower()
-    if "one_current_admission_per_bed" in text or "bed_id" in text:
-        return ValidationError(
-            {"bed": ["Someone has just admitted a patient to this bed; choose another bed."]}
-        )
-    if "one_open_admission_per_patient" in text or "patient_id" in text:
-        return ValidationError({"patient.mrn": ["This patient has just been admitted."]})
-    if "mrn" in text:
-        return ValidationError({"patient.mrn": ["This MRN has just been registered; retry."]})
-    return ValidationError({"non_field_errors": ["The record changed meanwhile; retry."]})
 
 
 def _resolve_unit_and_bed(actor: Any, unit_id: Any, bed_id: Any) -> tuple[Unit, Bed]:
@@ -268,8 +107,8 @@ def _patient_for_admission(data: Mapping[str, Any]) -> tuple[Patient, bool]:
         patient.save()
         return patient, True
     same_person = (
-        _norm(existing.first_name) == _norm(data["first_name"])
-        and _norm(existing.last_name) == _norm(data["last_name"])
+        norm(existing.first_name) == norm(data["first_name"])
+        and norm(existing.last_name) == norm(data["last_name"])
         and existing.date_of_birth == data["date_of_birth"]
     )
     if not same_person:
@@ -309,15 +148,13 @@ def admission_create(
     _require_clinician(actor)
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
-    _validate_patient(
-        {name: patient.get(name) for name in PATIENT_FIELDS}, errors, today=now.date()
-    )
-    _validate_substances(substances, errors, now=now)
+    validate_patient({name: patient.get(name) for name in PATIENT_FIELDS}, errors, today=now.date())
+    validate_substances(substances, errors, now=now)
     if admitted_at is None:
         errors["admitted_at"] = ["Enter the admission time."]
     elif admitted_at > now + CLOCK_SKEW:
         errors["admitted_at"] = ["The admission time cannot be in the future."]
-    _raise(errors)
+    raise_if(errors)
 
     try:
         with transaction.atomic():
@@ -333,8 +170,8 @@ def admission_create(
                 created_by=actor,
                 **{k: v for k, v in (history or {}).items() if k in HISTORY_FIELDS},
             )
-            rows = _build_substances(admission, substances)
-            _full_clean_rows(rows)
+            rows = build_substances(admission, substances)
+            full_clean_rows(rows)
             compute_intake(admission, rows, table_id=equivalence_table_id())
             admission.full_clean(exclude=["patient", "unit", "bed", "created_by"])
             admission.save()
@@ -370,13 +207,13 @@ def admission_create(
                         **audit.snapshot(admission, AUDITED_ADMISSION_FIELDS),
                         "unit": unit.name,
                         "bed": bed.label,
-                        "substances": _substance_snapshot(rows),
+                        "substances": substance_snapshot(rows),
                     },
                 ),
                 details={"readmission": not created},
             )
     except IntegrityError as exc:
-        raise _integrity_error(exc) from None
+        raise integrity_error(exc) from None
     return admission
 
 
@@ -400,12 +237,12 @@ def admission_update_intake(
     now = now or timezone.now()
     patient = {k: v for k, v in (patient or {}).items() if k in PATIENT_FIELDS and k != "mrn"}
     errors: dict[str, list[str]] = {}
-    _validate_patient(patient, errors, today=now.date())
+    validate_patient(patient, errors, today=now.date())
     if substances is not None:
-        _validate_substances(substances, errors, now=now)
+        validate_substances(substances, errors, now=now)
     if admitted_at is not None and admitted_at > now + CLOCK_SKEW:
         errors["admitted_at"] = ["The admission time cannot be in the future."]
-    _raise(errors)
+    raise_if(errors)
 
     with transaction.atomic():
         # Locked: two people editing the same intake must not interleave their recomputes.
@@ -419,7 +256,7 @@ def admission_update_intake(
         before = {
             **audit.snapshot(admission, AUDITED_ADMISSION_FIELDS),
             **{f"patient.{k}": v for k, v in audit.snapshot(person, PATIENT_FIELDS).items()},
-            "substances": _substance_snapshot(current),
+            "substances": substance_snapshot(current),
         }
         for name, value in patient.items():
             setattr(person, name, str(value).strip() if name != "date_of_birth" else value)
@@ -437,7 +274,7 @@ def admission_update_intake(
         removed: list[SubstanceUse] = []
         rows = current
         if substances is not None:
-            fresh = _build_substances(admission, substances)
+            fresh = build_substances(admission, substances)
             rows = []
             for i, new in enumerate(fresh):
                 if i < len(current):
@@ -448,7 +285,7 @@ def admission_update_intake(
                 else:
                     rows.append(new)
             removed = current[len(fresh) :]
-            _full_clean_rows(rows)
+            full_clean_rows(rows)
         compute_intake(admission, rows, table_id=equivalence_table_id())
         try:
             person.full_clean(exclude=["mrn"])
@@ -461,7 +298,7 @@ def admission_update_intake(
         after = {
             **audit.snapshot(admission, AUDITED_ADMISSION_FIELDS),
             **{f"patient.{k}": v for k, v in audit.snapshot(person, PATIENT_FIELDS).items()},
-            "substances": _substance_snapshot(rows),
+            "substances": substance_snapshot(rows),
         }
         changes = audit.diff(before, after)
         if not changes:
@@ -552,7 +389,7 @@ def admission_transfer(
                 details={"reason": movement.reason, "movement": str(movement.public_id)},
             )
     except IntegrityError as exc:
-        raise _integrity_error(exc) from None
+        raise integrity_error(exc) from None
     return admission
 
 
@@ -575,7 +412,7 @@ def admission_discharge(
         errors["discharged_at"] = ["The discharge time cannot be in the future."]
     if not str(reason or "").strip():
         errors["reason"] = ["Give the reason for discharge (e.g. taper completed)."]
-    _raise(errors)
+    raise_if(errors)
     with transaction.atomic():
         admission = (
             Admission.objects.select_for_update()

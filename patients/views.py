@@ -39,6 +39,7 @@ from patients.selectors import (
     unit_for_user,
     units_for_user,
 )
+from patients.validation import PATIENT_FIELDS
 from tapering.domain.equivalence import TABLES, EquivalenceError, convert
 
 PAGE_SIZE = 50
@@ -93,7 +94,7 @@ def admit(request: HttpRequest) -> HttpResponse:
             try:
                 admission = services.admission_create(
                     actor=request.user,
-                    patient={k: data[k] for k in services.PATIENT_FIELDS},
+                    patient={k: data[k] for k in PATIENT_FIELDS},
                     unit_id=bed.unit.public_id,
                     bed_id=bed.public_id,
                     admitted_at=to_aware(data["admitted_at"], tz),

@@ -162,7 +162,7 @@ def test_failure_after_writes_rolls_everything_back(nurse, bed, monkeypatch):
     def boom(*args, **kwargs):
         raise ValidationError({"x": ["late failure"]})
 
-    monkeypatch.setattr(services, "_full_clean_rows", boom)
+    monkeypatch.setattr(services, "full_clean_rows", boom)
     with pytest.raises(ValidationError):
         admit(nurse, bed)
     assert nothing_saved()
