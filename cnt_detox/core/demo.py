@@ -10,6 +10,8 @@ from importlib import import_module
 from typing import Any
 
 DEMO_SEEDERS: list[str] = [
+    # Order matters: patients first, then what builds on them.
+    "patients.demo:seed_demo_patients",
     "assessments.demo:seed",
 ]
 
