@@ -132,21 +132,25 @@ class TaperPlan(PublicIdModel):
     @classmethod
     def from_db(cls, db: Any, field_names: Any, values: Any) -> TaperPlan:
         instance = super().from_db(db, field_names, values)
-        instance._loaded = {
-            name: getattr(instance, name) for name in ("status", *CONTENT_FIELDS)
-        }
+        instance._loaded = instance._snapshot()
         return instance
+
+    def _snapshot(self) -> dict[str, Any]:
+        # Only loaded columns: reading a deferred one here would query (and recurse).
+        return {n: self.__dict__[n] for n in ("status", *CONTENT_FIELDS) if n in self.__dict__}
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         loaded = getattr(self, "_loaded", None)
-        if loaded and loaded["status"] != PlanStatus.DRAFT:
-            changed = [f for f in CONTENT_FIELDS if getattr(self, f) != loaded[f]]
-            if changed or self.status == PlanStatus.DRAFT:
+        if loaded and loaded.get("status", PlanStatus.DRAFT) != PlanStatus.DRAFT:
+            now = self._snapshot()
+            changed = [f for f in CONTENT_FIELDS if f in now and now[f] != loaded.get(f, now[f])]
+            deferred_set = [f for f in CONTENT_FIELDS if f in now and f not in loaded]
+            if changed or deferred_set or self.status == PlanStatus.DRAFT:
                 raise SignedPlanChangeError(
                     "A signed plan cannot be changed; amend it to make a new version."
                 )
         super().save(*args, **kwargs)
-        self._loaded = {name: getattr(self, name) for name in ("status", *CONTENT_FIELDS)}
+        self._loaded = self._snapshot()
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise SignedPlanChangeError("Taper plans are never deleted; discontinue the plan.")

@@ -281,6 +281,26 @@ def plan_sign(
             {"password": ["That password is not correct, so nothing was signed. Try again."]}
         )
     second = _second_factor(by, otp_code)
+    return _complete_signature(
+        plan=plan,
+        by=by,
+        expected_version=expected_version,
+        override_reason=override_reason,
+        second_factor=second,
+        request=request,
+    )
+
+
+def _complete_signature(
+    *,
+    plan: TaperPlan,
+    by: Any,
+    expected_version: int | None,
+    override_reason: str,
+    second_factor: bool,
+    request: HttpRequest | None,
+) -> TaperPlan:
+    """Everything of signing after the credentials were checked (the demo seeder's entry)."""
     override_reason = (override_reason or "").strip()
     with transaction.atomic():
         locked = _locked_draft(plan, expected_version)
@@ -316,7 +336,7 @@ def plan_sign(
             digest=digest_of(locked.canonical_json),
             override_reason=override_reason if locked.violations else "",
             overridden_codes=list(locked.violations),
-            second_factor=second,
+            second_factor=second_factor,
         )
         locked.status = PlanStatus.ACTIVE
         locked.status_changed_at = signature.signed_at

@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-DEMO_SEEDERS: list[str] = []
+DEMO_SEEDERS: list[str] = ["tapering.demo:seed_demo_taper_plan"]
 
 
 def run_demo_seeders(*, unit: Any, stdout: Any) -> None:
