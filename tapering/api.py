@@ -49,7 +49,9 @@ def _if_match(request: Request) -> int:
     try:
         return int(value)
     except ValueError:
-        raise PreconditionFailed(f"If-Match must be the plan's version number; got {raw}.") from None
+        raise PreconditionFailed(
+            f"If-Match must be the plan's version number; got {raw}."
+        ) from None
 
 
 def _call(fn: Any, **kwargs: Any) -> Any:
@@ -111,8 +113,14 @@ class AdmissionPlansView(APIView):
 
     def get(self, request: Request, admission_id: str) -> Response:
         admission = admission_for_user(request.user, admission_id)
-        return Response([plan_data(p) for p in selectors.plans_for_user(request.user).filter(
-            admission=admission).order_by("-version")])
+        return Response(
+            [
+                plan_data(p)
+                for p in selectors.plans_for_user(request.user)
+                .filter(admission=admission)
+                .order_by("-version")
+            ]
+        )
 
     @extend_schema(request=PreviewRequestSerializer, responses={201: dict})
     def post(self, request: Request, admission_id: str) -> Response:

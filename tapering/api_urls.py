@@ -18,9 +18,7 @@ urlpatterns = [
     ),
     path("taper-plans/<uuid:plan_id>/", api.PlanView.as_view(), name="api-taper-plan"),
     path("taper-plans/<uuid:plan_id>/sign/", api.PlanSignView.as_view(), name="api-taper-sign"),
-    path(
-        "taper-plans/<uuid:plan_id>/amend/", api.PlanAmendView.as_view(), name="api-taper-amend"
-    ),
+    path("taper-plans/<uuid:plan_id>/amend/", api.PlanAmendView.as_view(), name="api-taper-amend"),
     path(
         "taper-plans/<uuid:plan_id>/discontinue/",
         api.PlanDiscontinueView.as_view(),

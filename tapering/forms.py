@@ -29,7 +29,10 @@ def _number(label: str, help_text: str = "", step: str = "any") -> Any:
 class BuilderForm(forms.Form):
     target_agent = forms.ChoiceField(
         label="Taper with",
-        choices=[("diazepam", "Diazepam tablets"), ("chlordiazepoxide", "Chlordiazepoxide capsules")],
+        choices=[
+            ("diazepam", "Diazepam tablets"),
+            ("chlordiazepoxide", "Chlordiazepoxide capsules"),
+        ],
     )
     table = forms.ChoiceField(label="Equivalence table", choices=TABLE_CHOICES)
     strategy = forms.ChoiceField(
@@ -60,14 +63,17 @@ class BuilderForm(forms.Form):
     out_reduction_percent = _number("Reduce by % every interval (5-25)", "Default 10.")
     out_interval_days = _number("Interval, days (7-28)", "Default 14.", "1")
     out_doses_per_day = forms.ChoiceField(
-        label="Doses per day", choices=[("2", "2 (08:00, 20:00)"), ("1", "1 (08:00)")],
+        label="Doses per day",
+        choices=[("2", "2 (08:00, 20:00)"), ("1", "1 (08:00)")],
         required=False,
     )
 
     custom_steps = forms.CharField(
         label="Steps, one per line: days, mg per day, note",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "3, 40\n3, 30, check sedation\n1, 0"}),
+        widget=forms.Textarea(
+            attrs={"rows": 6, "placeholder": "3, 40\n3, 30, check sedation\n1, 0"}
+        ),
         help_text="In the taper agent's mg. Totals never increase; the last step is 0 "
         "(or the hand-off dose).",
     )
@@ -103,8 +109,12 @@ class BuilderForm(forms.Form):
         if strategy == "inpatient":
             params = {
                 k: d[k]
-                for k in ("stabilisation_days", "reduction_percent", "reduction_mg_per_day",
-                          "hand_off_mg")
+                for k in (
+                    "stabilisation_days",
+                    "reduction_percent",
+                    "reduction_mg_per_day",
+                    "hand_off_mg",
+                )
                 if d.get(k)
             }
             if d.get("continue_outpatient"):
@@ -189,8 +199,15 @@ def initial_from_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
     """Builder form initial values from stored (or prefilled) API-shaped inputs."""
     initial: dict[str, Any] = {
         k: inputs.get(k)
-        for k in ("target_agent", "table", "strategy", "start_date", "age",
-                  "hepatic_impairment", "epilepsy")
+        for k in (
+            "target_agent",
+            "table",
+            "strategy",
+            "start_date",
+            "age",
+            "hepatic_impairment",
+            "epilepsy",
+        )
         if inputs.get(k) is not None
     }
     for i, agent in enumerate(inputs.get("agents", [])[:AGENT_ROWS]):
@@ -200,8 +217,7 @@ def initial_from_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
     strategy = inputs.get("strategy")
     outpatient: dict[str, Any] = params if strategy == "outpatient" else {}
     if strategy == "inpatient":
-        for k in ("stabilisation_days", "reduction_percent", "reduction_mg_per_day",
-                  "hand_off_mg"):
+        for k in ("stabilisation_days", "reduction_percent", "reduction_mg_per_day", "hand_off_mg"):
             if params.get(k) is not None:
                 initial[k] = params[k]
         if params.get("continuation"):
@@ -236,7 +252,8 @@ def format_mg_text(value: Any) -> str:
 
 class SignForm(forms.Form):
     password = forms.CharField(
-        label="Your password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label="Your password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     otp_code = forms.CharField(
         label="One-time code (if you use two-factor login)",
@@ -259,12 +276,15 @@ class DoseForm(forms.Form):
     dose = forms.UUIDField(widget=forms.HiddenInput)
     outcome = forms.ChoiceField(label="Outcome", choices=Outcome.choices, widget=forms.RadioSelect)
     held_reason = forms.ChoiceField(
-        label="Reason held", choices=[("", "(choose if held)"), *HeldReason.choices],
+        label="Reason held",
+        choices=[("", "(choose if held)"), *HeldReason.choices],
         required=False,
     )
     reason_text = forms.CharField(label="Details (for 'Other')", required=False)
     occurred_time = forms.TimeField(
-        label="Time", required=False, widget=forms.TimeInput(attrs={"type": "time"}),
+        label="Time",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
         help_text="Leave empty for now.",
     )
 

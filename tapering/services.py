@@ -19,7 +19,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit
-from tapering.domain.plan import TARGET_PER_DIAZEPAM, PlanResult, build_plan, canonical_json, to_dict
+from tapering.domain.plan import (
+    TARGET_PER_DIAZEPAM,
+    PlanResult,
+    build_plan,
+    canonical_json,
+    to_dict,
+)
 from tapering.domain.rounding import describe_units, format_mg, formulation_for
 from tapering.domain.schedule import CUSTOM, INPATIENT, ParameterError
 from tapering.inputs import field_errors, request_from_data, request_from_stored, request_to_data

@@ -7,9 +7,7 @@ from tapering import views
 app_name = "tapering"
 urlpatterns = [
     path("", views.builder, name="builder"),
-    path(
-        "admissions/<uuid:admission_id>/", views.plan_for_admission, name="plan_for_admission"
-    ),
+    path("admissions/<uuid:admission_id>/", views.plan_for_admission, name="plan_for_admission"),
     path("admissions/<uuid:admission_id>/today/", views.today, name="today"),
     path("admissions/<uuid:admission_id>/today/record/", views.record_dose, name="record_dose"),
     path(

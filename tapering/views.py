@@ -186,8 +186,9 @@ def _plan_context(request: HttpRequest, plan: Any) -> dict[str, Any]:
 
 
 @clinician_required
-def plan_detail(request: HttpRequest, plan_id: str, *, sign_form: Any = None,
-                status: int = 200) -> HttpResponse:
+def plan_detail(
+    request: HttpRequest, plan_id: str, *, sign_form: Any = None, status: int = 200
+) -> HttpResponse:
     plan = selectors.plan_for_user(request.user, plan_id)
     context = _plan_context(request, plan)
     context["sign_form"] = sign_form or SignForm(initial={"lock_version": plan.lock_version})
@@ -236,8 +237,9 @@ def _reason_action(request: HttpRequest, plan_id: str, service: Any, done: str) 
         messages.error(request, "Give a reason; nothing was changed.")
         return redirect("tapering:plan", plan_id=plan.public_id)
     try:
-        result = service(plan=plan, by=request.user, reason=form.cleaned_data["reason"],
-                         request=request)
+        result = service(
+            plan=plan, by=request.user, reason=form.cleaned_data["reason"], request=request
+        )
     except ValidationError as err:
         messages.error(request, " ".join(_errors_text(err)))
         return redirect("tapering:plan", plan_id=plan.public_id)
@@ -252,7 +254,9 @@ def _reason_action(request: HttpRequest, plan_id: str, service: Any, done: str) 
 @physician_required
 def amend(request: HttpRequest, plan_id: str) -> HttpResponse:
     return _reason_action(
-        request, plan_id, services.plan_amend,
+        request,
+        plan_id,
+        services.plan_amend,
         "Amendment started as draft version {version}: edit it if needed, then sign it.",
     )
 
@@ -260,8 +264,9 @@ def amend(request: HttpRequest, plan_id: str) -> HttpResponse:
 @require_POST
 @physician_required
 def discontinue(request: HttpRequest, plan_id: str) -> HttpResponse:
-    return _reason_action(request, plan_id, services.plan_discontinue,
-                          "Version {version} discontinued.")
+    return _reason_action(
+        request, plan_id, services.plan_discontinue, "Version {version} discontinued."
+    )
 
 
 def _today_context(request: HttpRequest, admission: Any) -> dict[str, Any]:
@@ -350,7 +355,9 @@ def dose_in_error(request: HttpRequest, admission_id: str) -> HttpResponse:
         raise Http404("No such record for this patient.")
     try:
         services.dose_mark_in_error(
-            administration=record, by=request.user, reason=form.cleaned_data["reason"],
+            administration=record,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
             request=request,
         )
     except ValidationError as err:

@@ -8,140 +8,345 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('patients', '0001_initial'),
+        ("patients", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TaperPlan',
+            name="TaperPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('amendment_reason', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('signed', 'Signed'), ('active', 'Active'), ('completed', 'Completed'), ('superseded', 'Superseded'), ('discontinued', 'Discontinued')], db_index=True, default='draft', max_length=16)),
-                ('lock_version', models.PositiveIntegerField(default=1)),
-                ('inputs', models.JSONField(help_text='The PlanRequest as entered (tapering.inputs).')),
-                ('result', models.JSONField(help_text='The computed plan (domain plan.to_dict).')),
-                ('canonical_json', models.TextField(help_text='plan.canonical_json(result): what is signed.')),
-                ('content_digest', models.CharField(max_length=64)),
-                ('target_agent', models.CharField(max_length=20)),
-                ('strategy', models.CharField(max_length=12)),
-                ('table_id', models.CharField(max_length=32)),
-                ('table_version', models.CharField(max_length=64)),
-                ('rules_version', models.CharField(max_length=16)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField()),
-                ('starting_daily_mg', models.DecimalField(decimal_places=2, max_digits=7)),
-                ('violations', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status_changed_at', models.DateTimeField(blank=True, null=True)),
-                ('status_reason', models.TextField(blank=True)),
-                ('admission', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='taper_plans', to='patients.admission')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('supersedes', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='amendments', to='tapering.taperplan')),
-                ('updated_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("amendment_reason", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("signed", "Signed"),
+                            ("active", "Active"),
+                            ("completed", "Completed"),
+                            ("superseded", "Superseded"),
+                            ("discontinued", "Discontinued"),
+                        ],
+                        db_index=True,
+                        default="draft",
+                        max_length=16,
+                    ),
+                ),
+                ("lock_version", models.PositiveIntegerField(default=1)),
+                (
+                    "inputs",
+                    models.JSONField(help_text="The PlanRequest as entered (tapering.inputs)."),
+                ),
+                ("result", models.JSONField(help_text="The computed plan (domain plan.to_dict).")),
+                (
+                    "canonical_json",
+                    models.TextField(help_text="plan.canonical_json(result): what is signed."),
+                ),
+                ("content_digest", models.CharField(max_length=64)),
+                ("target_agent", models.CharField(max_length=20)),
+                ("strategy", models.CharField(max_length=12)),
+                ("table_id", models.CharField(max_length=32)),
+                ("table_version", models.CharField(max_length=64)),
+                ("rules_version", models.CharField(max_length=16)),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField()),
+                ("starting_daily_mg", models.DecimalField(decimal_places=2, max_digits=7)),
+                ("violations", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("status_changed_at", models.DateTimeField(blank=True, null=True)),
+                ("status_reason", models.TextField(blank=True)),
+                (
+                    "admission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="taper_plans",
+                        to="patients.admission",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "supersedes",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="amendments",
+                        to="tapering.taperplan",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['admission', '-version'],
+                "ordering": ["admission", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='ScheduledDose',
+            name="ScheduledDose",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('date', models.DateField()),
-                ('time', models.TimeField(help_text='Unit-local time of day.')),
-                ('due_at', models.DateTimeField(db_index=True, help_text="date + time in the unit's zone, UTC.")),
-                ('mg', models.DecimalField(decimal_places=2, max_digits=7)),
-                ('units_text', models.CharField(max_length=200)),
-                ('step_index', models.PositiveSmallIntegerField()),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='doses', to='tapering.taperplan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("date", models.DateField()),
+                ("time", models.TimeField(help_text="Unit-local time of day.")),
+                (
+                    "due_at",
+                    models.DateTimeField(
+                        db_index=True, help_text="date + time in the unit's zone, UTC."
+                    ),
+                ),
+                ("mg", models.DecimalField(decimal_places=2, max_digits=7)),
+                ("units_text", models.CharField(max_length=200)),
+                ("step_index", models.PositiveSmallIntegerField()),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="doses",
+                        to="tapering.taperplan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['plan', 'due_at'],
+                "ordering": ["plan", "due_at"],
             },
         ),
         migrations.CreateModel(
-            name='PlanSignature',
+            name="PlanSignature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('printed_name', models.CharField(max_length=200)),
-                ('role', models.CharField(max_length=16)),
-                ('signed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('meaning', models.CharField(default='approved taper plan', max_length=100)),
-                ('digest', models.CharField(help_text="SHA-256 of the plan's canonical JSON.", max_length=64)),
-                ('override_reason', models.TextField(blank=True)),
-                ('overridden_codes', models.JSONField(blank=True, default=list)),
-                ('second_factor', models.BooleanField(default=False)),
-                ('signed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('plan', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='signature', to='tapering.taperplan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("printed_name", models.CharField(max_length=200)),
+                ("role", models.CharField(max_length=16)),
+                ("signed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("meaning", models.CharField(default="approved taper plan", max_length=100)),
+                (
+                    "digest",
+                    models.CharField(
+                        help_text="SHA-256 of the plan's canonical JSON.", max_length=64
+                    ),
+                ),
+                ("override_reason", models.TextField(blank=True)),
+                ("overridden_codes", models.JSONField(blank=True, default=list)),
+                ("second_factor", models.BooleanField(default=False)),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "plan",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signature",
+                        to="tapering.taperplan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-signed_at'],
+                "ordering": ["-signed_at"],
             },
         ),
         migrations.CreateModel(
-            name='DoseAdministration',
+            name="DoseAdministration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('outcome', models.CharField(choices=[('given', 'Given'), ('held', 'Held'), ('refused', 'Refused')], max_length=10)),
-                ('held_reason', models.CharField(blank=True, choices=[('sedated', 'Sedated'), ('difficult_to_rouse', 'Patient asleep and difficult to rouse'), ('refused', 'Refused'), ('vomited', 'Vomited'), ('off_unit', 'Off unit'), ('other', 'Other')], max_length=20)),
-                ('reason_text', models.TextField(blank=True)),
-                ('occurred_at', models.DateTimeField(help_text='When it was given, held or refused.')),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sedation_advice_shown', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('valid', 'Valid'), ('entered_in_error', 'Entered in error')], default='valid', max_length=20)),
-                ('error_reason', models.TextField(blank=True)),
-                ('error_marked_at', models.DateTimeField(blank=True, null=True)),
-                ('error_marked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('scheduled_dose', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='administrations', to='tapering.scheduleddose')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("given", "Given"), ("held", "Held"), ("refused", "Refused")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "held_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("sedated", "Sedated"),
+                            ("difficult_to_rouse", "Patient asleep and difficult to rouse"),
+                            ("refused", "Refused"),
+                            ("vomited", "Vomited"),
+                            ("off_unit", "Off unit"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason_text", models.TextField(blank=True)),
+                (
+                    "occurred_at",
+                    models.DateTimeField(help_text="When it was given, held or refused."),
+                ),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sedation_advice_shown", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("valid", "Valid"), ("entered_in_error", "Entered in error")],
+                        default="valid",
+                        max_length=20,
+                    ),
+                ),
+                ("error_reason", models.TextField(blank=True)),
+                ("error_marked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "error_marked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "scheduled_dose",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="administrations",
+                        to="tapering.scheduleddose",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'valid')), fields=('scheduled_dose',), name='one_valid_record_per_dose'), models.CheckConstraint(condition=models.Q(models.Q(('outcome', 'held'), _negated=True), models.Q(('held_reason', ''), _negated=True), _connector='OR'), name='held_dose_needs_reason'), models.CheckConstraint(condition=models.Q(models.Q(('held_reason', 'other'), _negated=True), models.Q(('reason_text', ''), _negated=True), _connector='OR'), name='held_other_needs_text'), models.CheckConstraint(condition=models.Q(('status', 'valid'), models.Q(('error_reason', ''), _negated=True), _connector='OR'), name='dose_in_error_needs_reason')],
+                "ordering": ["-occurred_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "valid")),
+                        fields=("scheduled_dose",),
+                        name="one_valid_record_per_dose",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("outcome", "held"), _negated=True),
+                            models.Q(("held_reason", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="held_dose_needs_reason",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("held_reason", "other"), _negated=True),
+                            models.Q(("reason_text", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="held_other_needs_text",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status", "valid"),
+                            models.Q(("error_reason", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="dose_in_error_needs_reason",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='taperplan',
-            index=models.Index(fields=['admission', 'status'], name='tapering_ta_admissi_c9bba9_idx'),
+            model_name="taperplan",
+            index=models.Index(
+                fields=["admission", "status"], name="tapering_ta_admissi_c9bba9_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taperplan',
-            constraint=models.UniqueConstraint(fields=('admission', 'version'), name='taper_plan_version_unique'),
+            model_name="taperplan",
+            constraint=models.UniqueConstraint(
+                fields=("admission", "version"), name="taper_plan_version_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taperplan',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('admission',), name='one_active_taper_plan_per_admission'),
+            model_name="taperplan",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")),
+                fields=("admission",),
+                name="one_active_taper_plan_per_admission",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taperplan',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'draft')), fields=('admission',), name='one_draft_taper_plan_per_admission'),
+            model_name="taperplan",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "draft")),
+                fields=("admission",),
+                name="one_draft_taper_plan_per_admission",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taperplan',
-            constraint=models.CheckConstraint(condition=models.Q(('supersedes__isnull', True), models.Q(('amendment_reason', ''), _negated=True), _connector='OR'), name='taper_amendment_needs_reason'),
+            model_name="taperplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("supersedes__isnull", True),
+                    models.Q(("amendment_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="taper_amendment_needs_reason",
+            ),
         ),
         migrations.AddIndex(
-            model_name='scheduleddose',
-            index=models.Index(fields=['plan', 'date'], name='tapering_sc_plan_id_98acd9_idx'),
+            model_name="scheduleddose",
+            index=models.Index(fields=["plan", "date"], name="tapering_sc_plan_id_98acd9_idx"),
         ),
         migrations.AddConstraint(
-            model_name='scheduleddose',
-            constraint=models.UniqueConstraint(fields=('plan', 'date', 'time'), name='scheduled_dose_unique'),
+            model_name="scheduleddose",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "date", "time"), name="scheduled_dose_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scheduleddose',
-            constraint=models.CheckConstraint(condition=models.Q(('mg__gt', 0)), name='scheduled_dose_above_zero'),
+            model_name="scheduleddose",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("mg__gt", 0)), name="scheduled_dose_above_zero"
+            ),
         ),
     ]

@@ -10,10 +10,27 @@ SQLite (development) relies on the model-level guards.
 from django.db import migrations
 
 CONTENT_COLUMNS = [
-    "admission_id", "version", "supersedes_id", "amendment_reason", "inputs", "result",
-    "canonical_json", "content_digest", "target_agent", "strategy", "table_id",
-    "table_version", "rules_version", "start_date", "end_date", "starting_daily_mg",
-    "violations", "lock_version", "created_by_id", "created_at", "public_id",
+    "admission_id",
+    "version",
+    "supersedes_id",
+    "amendment_reason",
+    "inputs",
+    "result",
+    "canonical_json",
+    "content_digest",
+    "target_agent",
+    "strategy",
+    "table_id",
+    "table_version",
+    "rules_version",
+    "start_date",
+    "end_date",
+    "starting_daily_mg",
+    "violations",
+    "lock_version",
+    "created_by_id",
+    "created_at",
+    "public_id",
 ]
 _CHANGED = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in CONTENT_COLUMNS)
 

@@ -16,9 +16,16 @@ from .conftest import today
 
 def builder_post(unit, **over):
     data = {
-        "agent_0": "alprazolam", "dose_0": "4", "agent_1": "lorazepam", "dose_1": "2",
-        "target_agent": "diazepam", "table": "ashton-2002", "strategy": "inpatient",
-        "start_date": today(unit).isoformat(), "age": "45", "action": "preview",
+        "agent_0": "alprazolam",
+        "dose_0": "4",
+        "agent_1": "lorazepam",
+        "dose_1": "2",
+        "target_agent": "diazepam",
+        "table": "ashton-2002",
+        "strategy": "inpatient",
+        "start_date": today(unit).isoformat(),
+        "age": "45",
+        "action": "preview",
         "out_doses_per_day": "2",
     }
     data.update(over)
@@ -26,8 +33,9 @@ def builder_post(unit, **over):
 
 
 @pytest.mark.django_db
-def test_builder_lists_my_admissions_and_previews(client, physician, admission, other_admission,
-                                                  unit):
+def test_builder_lists_my_admissions_and_previews(
+    client, physician, admission, other_admission, unit
+):
     client.force_login(physician)
     page = client.get(reverse("tapering:builder"))
     assert page.status_code == 200
@@ -44,8 +52,9 @@ def test_builder_lists_my_admissions_and_previews(client, physician, admission, 
 @pytest.mark.django_db
 def test_builder_bad_input_shows_form_errors(client, physician, unit):
     client.force_login(physician)
-    response = client.post(reverse("tapering:builder"),
-                           builder_post(unit, dose_0="0", agent_1="", dose_1=""))
+    response = client.post(
+        reverse("tapering:builder"), builder_post(unit, dose_0="0", agent_1="", dose_1="")
+    )
     assert response.status_code == 400
     assert "Must be more than 0" in response.content.decode()
 
@@ -59,18 +68,24 @@ def test_builder_prefills_from_intake_and_saves_then_signs(client, physician, un
     assert page.context["form"].initial["hepatic_impairment"] is True
     saved = client.post(
         reverse("tapering:builder"),
-        builder_post(unit, action="save", admission=str(admission.public_id),
-                     target_agent="chlordiazepoxide"),
+        builder_post(
+            unit, action="save", admission=str(admission.public_id), target_agent="chlordiazepoxide"
+        ),
     )
     plan = TaperPlan.objects.get()
-    assert saved.status_code == 302 and saved["Location"] == reverse("tapering:plan",
-                                                                      args=[plan.public_id])
-    wrong = client.post(reverse("tapering:sign", args=[plan.public_id]),
-                        {"password": "bad", "lock_version": plan.lock_version})
+    assert saved.status_code == 302 and saved["Location"] == reverse(
+        "tapering:plan", args=[plan.public_id]
+    )
+    wrong = client.post(
+        reverse("tapering:sign", args=[plan.public_id]),
+        {"password": "bad", "lock_version": plan.lock_version},
+    )
     assert wrong.status_code == 400
     assert "not correct" in wrong.content.decode()
-    signed = client.post(reverse("tapering:sign", args=[plan.public_id]),
-                         {"password": PASSWORD, "lock_version": plan.lock_version})
+    signed = client.post(
+        reverse("tapering:sign", args=[plan.public_id]),
+        {"password": PASSWORD, "lock_version": plan.lock_version},
+    )
     assert signed.status_code == 302
     plan.refresh_from_db()
     assert plan.status == PlanStatus.ACTIVE
@@ -81,8 +96,9 @@ def test_builder_prefills_from_intake_and_saves_then_signs(client, physician, un
     # Amend without a reason: nothing created; with a reason: a new draft.
     client.post(reverse("tapering:amend", args=[plan.public_id]), {"reason": ""})
     assert TaperPlan.objects.count() == 1
-    amended = client.post(reverse("tapering:amend", args=[plan.public_id]),
-                          {"reason": "Slower taper"})
+    amended = client.post(
+        reverse("tapering:amend", args=[plan.public_id]), {"reason": "Slower taper"}
+    )
     assert amended.status_code == 302 and TaperPlan.objects.count() == 2
 
 
@@ -101,8 +117,9 @@ def test_edit_of_a_stale_draft_is_refused(client, physician, draft, unit):
 def test_nurse_cannot_sign_or_build(client, nurse, draft):
     client.force_login(nurse)
     assert client.get(reverse("tapering:builder")).status_code == 403
-    response = client.post(reverse("tapering:sign", args=[draft.public_id]),
-                           {"password": PASSWORD, "lock_version": 1})
+    response = client.post(
+        reverse("tapering:sign", args=[draft.public_id]), {"password": PASSWORD, "lock_version": 1}
+    )
     assert response.status_code == 403
     draft.refresh_from_db()
     assert draft.status == PlanStatus.DRAFT
@@ -113,12 +130,16 @@ def test_nurse_cannot_sign_or_build(client, nurse, draft):
 def test_other_units_pages_are_404(client, other_nurse, other_physician, admission, draft):
     client.force_login(other_physician)
     assert client.get(reverse("tapering:plan", args=[draft.public_id])).status_code == 404
-    assert client.get(reverse("tapering:builder") + f"?admission={admission.public_id}"
-                      ).status_code == 404
+    assert (
+        client.get(reverse("tapering:builder") + f"?admission={admission.public_id}").status_code
+        == 404
+    )
     client.force_login(other_nurse)
     assert client.get(reverse("tapering:today", args=[admission.public_id])).status_code == 404
-    assert client.get(reverse("tapering:plan_for_admission", args=[admission.public_id])
-                      ).status_code == 404
+    assert (
+        client.get(reverse("tapering:plan_for_admission", args=[admission.public_id])).status_code
+        == 404
+    )
 
 
 @pytest.mark.django_db
@@ -140,8 +161,9 @@ def test_nurse_records_todays_doses_and_sees_hold_advice(client, nurse, admissio
     assert "mg = " in html
     dose = ScheduledDose.objects.filter(plan=active_plan, date=today(admission.unit)).first()
     record = reverse("tapering:record_dose", args=[admission.public_id])
-    held = client.post(record, {"dose": dose.public_id, "outcome": "held",
-                                "held_reason": "sedated"})
+    held = client.post(
+        record, {"dose": dose.public_id, "outcome": "held", "held_reason": "sedated"}
+    )
     assert held.status_code == 302
     again = client.post(record, {"dose": dose.public_id, "outcome": "given"})
     assert again.status_code == 400
@@ -157,22 +179,29 @@ def test_today_page_query_count_does_not_grow_with_doses(client, nurse, unit, ph
 
     def count_for(admission):
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(reverse("tapering:today", args=[admission.public_id])
-                              ).status_code == 200
+            assert (
+                client.get(reverse("tapering:today", args=[admission.public_id])).status_code == 200
+            )
         return len(ctx)
 
     client.force_login(nurse)
     small = make_admission(unit, by=nurse)
     big = make_admission(unit, by=nurse)
-    for adm, steps in ((small, [{"days": 1, "daily_total_mg": "4"}]),
-                       (big, [{"days": 1, "daily_total_mg": "40"}])):
-        data = {"agents": [{"agent": "diazepam", "daily_dose_mg": "40"}],
-                "strategy": "custom", "start_date": today(unit).isoformat(),
-                "params": {"time_slots": ["08:00", "12:00", "17:00", "21:00"]},
-                "custom_steps": [*steps, {"days": 1, "daily_total_mg": "0"}]}
+    for adm, steps in (
+        (small, [{"days": 1, "daily_total_mg": "4"}]),
+        (big, [{"days": 1, "daily_total_mg": "40"}]),
+    ):
+        data = {
+            "agents": [{"agent": "diazepam", "daily_dose_mg": "40"}],
+            "strategy": "custom",
+            "start_date": today(unit).isoformat(),
+            "params": {"time_slots": ["08:00", "12:00", "17:00", "21:00"]},
+            "custom_steps": [*steps, {"days": 1, "daily_total_mg": "0"}],
+        }
         plan = services.plan_create_draft(admission=adm, by=physician, data=data)
-        services.plan_sign(plan=plan, by=physician, password=PASSWORD, expected_version=1,
-                           override_reason="test")
+        services.plan_sign(
+            plan=plan, by=physician, password=PASSWORD, expected_version=1, override_reason="test"
+        )
     for d in ScheduledDose.objects.filter(plan__admission=big):
         services.dose_record(scheduled_dose=d, by=nurse, outcome="given")
     assert count_for(small) == count_for(big)

@@ -38,7 +38,10 @@ def test_physician_creates_edits_signs_and_amends(api, physician, admission, pla
     assert edited.json()["lock_version"] == version + 1
 
     signed = client.post(
-        plan_url(plan, "sign"), {"password": PASSWORD}, format="json", HTTP_IF_MATCH=f'"{version + 1}"'
+        plan_url(plan, "sign"),
+        {"password": PASSWORD},
+        format="json",
+        HTTP_IF_MATCH=f'"{version + 1}"',
     )
     assert signed.status_code == 200, signed.content
     data = signed.json()
@@ -76,21 +79,29 @@ def test_stale_or_missing_if_match(api, physician, draft, plan_data):
     stale = client.put(plan_url(draft), plan_data, format="json", HTTP_IF_MATCH='"1"')
     assert stale.status_code == 412
     assert "reload" in stale.json()["error"]["message"]
-    sign = client.post(plan_url(draft, "sign"), {"password": PASSWORD}, format="json",
-                       HTTP_IF_MATCH='"1"')
+    sign = client.post(
+        plan_url(draft, "sign"), {"password": PASSWORD}, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert sign.status_code == 412
-    assert api(physician).post(plan_url(draft, "sign"), {"password": PASSWORD},
-                               format="json").status_code == 428
+    assert (
+        api(physician)
+        .post(plan_url(draft, "sign"), {"password": PASSWORD}, format="json")
+        .status_code
+        == 428
+    )
 
 
 @pytest.mark.django_db
 def test_nurse_cannot_create_edit_or_sign(api, nurse, admission, draft, plan_data):
     client = api(nurse)
     assert client.post(plans_url(admission), plan_data, format="json").status_code == 403
-    assert client.put(plan_url(draft), plan_data, format="json",
-                      HTTP_IF_MATCH='"1"').status_code == 403
-    response = client.post(plan_url(draft, "sign"), {"password": PASSWORD}, format="json",
-                           HTTP_IF_MATCH='"1"')
+    assert (
+        client.put(plan_url(draft), plan_data, format="json", HTTP_IF_MATCH='"1"').status_code
+        == 403
+    )
+    response = client.post(
+        plan_url(draft, "sign"), {"password": PASSWORD}, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert response.status_code == 403
     draft.refresh_from_db()
     assert draft.status == PlanStatus.DRAFT
@@ -100,8 +111,9 @@ def test_nurse_cannot_create_edit_or_sign(api, nurse, admission, draft, plan_dat
 
 @pytest.mark.django_db
 def test_wrong_password_signs_nothing(api, physician, draft):
-    response = api(physician).post(plan_url(draft, "sign"), {"password": "nope"}, format="json",
-                                   HTTP_IF_MATCH='"1"')
+    response = api(physician).post(
+        plan_url(draft, "sign"), {"password": "nope"}, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert response.status_code == 400
     assert "password" in response.json()["error"]["fields"]
     draft.refresh_from_db()
@@ -112,12 +124,17 @@ def test_wrong_password_signs_nothing(api, physician, draft):
 
 @pytest.mark.django_db
 def test_signed_plan_cannot_be_edited_through_the_api(api, physician, active_plan, plan_data):
-    response = api(physician).put(plan_url(active_plan), plan_data, format="json",
-                                  HTTP_IF_MATCH=f'"{active_plan.lock_version}"')
+    response = api(physician).put(
+        plan_url(active_plan),
+        plan_data,
+        format="json",
+        HTTP_IF_MATCH=f'"{active_plan.lock_version}"',
+    )
     assert response.status_code == 409
     assert "amend" in response.json()["error"]["message"]
-    again = api(physician).post(plan_url(active_plan, "sign"), {"password": PASSWORD},
-                                format="json", HTTP_IF_MATCH='"1"')
+    again = api(physician).post(
+        plan_url(active_plan, "sign"), {"password": PASSWORD}, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert again.status_code == 409
 
 
@@ -146,8 +163,9 @@ def test_rule_violation_needs_override_reason(api, physician, admission, unit, p
     assert created.status_code == 201, created.content
     assert "rate_rule_exceeded" in created.json()["plan"]["violations"]
     plan = TaperPlan.objects.get(public_id=created.json()["id"])
-    refused = client.post(plan_url(plan, "sign"), {"password": PASSWORD}, format="json",
-                          HTTP_IF_MATCH='"1"')
+    refused = client.post(
+        plan_url(plan, "sign"), {"password": PASSWORD}, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert refused.status_code == 400
     assert "override_reason" in refused.json()["error"]["fields"]
     signed = client.post(
@@ -162,13 +180,16 @@ def test_rule_violation_needs_override_reason(api, physician, admission, unit, p
 
 
 @pytest.mark.django_db
-def test_other_units_admission_and_plan_are_404(api, other_physician, other_nurse, admission,
-                                                draft, plan_data):
-    assert api(other_physician).post(plans_url(admission), plan_data,
-                                     format="json").status_code == 404
+def test_other_units_admission_and_plan_are_404(
+    api, other_physician, other_nurse, admission, draft, plan_data
+):
+    assert (
+        api(other_physician).post(plans_url(admission), plan_data, format="json").status_code == 404
+    )
     assert api(other_physician).get(plan_url(draft)).status_code == 404
-    assert api(other_nurse).get(f"/api/v1/admissions/{admission.public_id}/doses/").status_code \
-        == 404
+    assert (
+        api(other_nurse).get(f"/api/v1/admissions/{admission.public_id}/doses/").status_code == 404
+    )
 
 
 @pytest.mark.django_db
@@ -184,19 +205,29 @@ def test_nurse_records_doses(api, nurse, admission, active_plan):
     twice = client.post(url, {"outcome": "given"}, format="json")
     assert twice.status_code == 400
     assert "already recorded" in str(twice.json()["error"]["fields"])
-    held = client.post(f"/api/v1/scheduled-doses/{doses[1]['id']}/administrations/",
-                       {"outcome": "held"}, format="json")
+    held = client.post(
+        f"/api/v1/scheduled-doses/{doses[1]['id']}/administrations/",
+        {"outcome": "held"},
+        format="json",
+    )
     assert held.status_code == 400 and "held_reason" in held.json()["error"]["fields"]
-    other = client.post(f"/api/v1/scheduled-doses/{doses[1]['id']}/administrations/",
-                        {"outcome": "held", "held_reason": "other"}, format="json")
+    other = client.post(
+        f"/api/v1/scheduled-doses/{doses[1]['id']}/administrations/",
+        {"outcome": "held", "held_reason": "other"},
+        format="json",
+    )
     assert "reason_text" in other.json()["error"]["fields"]
     # Correction: entered in error, then record again.
     record_id = given.json()["id"]
-    no_reason = client.post(f"/api/v1/dose-administrations/{record_id}/entered-in-error/", {},
-                            format="json")
+    no_reason = client.post(
+        f"/api/v1/dose-administrations/{record_id}/entered-in-error/", {}, format="json"
+    )
     assert no_reason.status_code == 400
-    marked = client.post(f"/api/v1/dose-administrations/{record_id}/entered-in-error/",
-                         {"reason": "wrong patient"}, format="json")
+    marked = client.post(
+        f"/api/v1/dose-administrations/{record_id}/entered-in-error/",
+        {"reason": "wrong patient"},
+        format="json",
+    )
     assert marked.status_code == 200
     assert client.post(url, {"outcome": "refused"}, format="json").status_code == 201
     assert DoseAdministration.objects.count() == 2
@@ -209,10 +240,18 @@ def test_dose_against_superseded_plan_is_refused(api, nurse, physician, active_p
 
     dose = ScheduledDose.objects.filter(plan=active_plan).first()
     draft = services.plan_amend(plan=active_plan, by=physician, reason="Slower")
-    services.plan_sign(plan=draft, by=physician, password=PASSWORD,
-                       expected_version=draft.lock_version, override_reason="supervised")
-    response = api(nurse).post(f"/api/v1/scheduled-doses/{dose.public_id}/administrations/",
-                               {"outcome": "given"}, format="json")
+    services.plan_sign(
+        plan=draft,
+        by=physician,
+        password=PASSWORD,
+        expected_version=draft.lock_version,
+        override_reason="supervised",
+    )
+    response = api(nurse).post(
+        f"/api/v1/scheduled-doses/{dose.public_id}/administrations/",
+        {"outcome": "given"},
+        format="json",
+    )
     assert response.status_code == 409
     assert "superseded" in response.json()["error"]["message"]
     assert not DoseAdministration.objects.exists()

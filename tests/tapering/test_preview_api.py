@@ -75,8 +75,10 @@ def test_preview_chlordiazepoxide_outpatient(api, nurse):
         ({"agents": [{"agent": "alprazolam", "daily_dose_mg": "0"}]}, "agents[0].daily_dose_mg"),
         ({"agents": [{"agent": "unobtainium", "daily_dose_mg": "2"}]}, "agents[0].agent"),
         ({"table": "no-such-table"}, "table"),
-        ({"strategy": "outpatient", "params": {"reduction_percent": "40"}},
-         "params.reduction_percent"),
+        (
+            {"strategy": "outpatient", "params": {"reduction_percent": "40"}},
+            "params.reduction_percent",
+        ),
         ({"params": {"stabilisation_days": 9}}, "params.stabilisation_days"),
         ({"target_agent": "flumazenil"}, "target_agent"),
         ({"start_date": "03/03/2025"}, "start_date"),

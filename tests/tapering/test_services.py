@@ -57,8 +57,9 @@ def test_second_draft_for_same_admission_is_refused(physician, admission, plan_d
 def test_start_date_in_the_past_is_refused(physician, admission, plan_data, unit):
     past = (today(unit) - dt.timedelta(days=1)).isoformat()
     with pytest.raises(ValidationError) as err:
-        services.plan_create_draft(admission=admission, by=physician,
-                                   data={**plan_data, "start_date": past})
+        services.plan_create_draft(
+            admission=admission, by=physician, data={**plan_data, "start_date": past}
+        )
     assert "start_date" in err.value.message_dict
 
 
@@ -84,8 +85,9 @@ def test_signed_plan_cannot_be_changed_or_deleted_by_the_model(active_plan):
     with pytest.raises(SignedPlanChangeError):
         plan.signature.save()
     with pytest.raises(services.PlanNotEditable):
-        services.plan_update_draft(plan=plan, by=plan.created_by, data=plan.inputs,
-                                   expected_version=plan.lock_version)
+        services.plan_update_draft(
+            plan=plan, by=plan.created_by, data=plan.inputs, expected_version=plan.lock_version
+        )
 
 
 @pytest.mark.django_db
@@ -96,12 +98,18 @@ def test_postgres_trigger_refuses_update_and_delete_of_signed_rows(active_plan):
         "UPDATE tapering_taperplan SET result = '{}'::jsonb WHERE id = %s",
         "DELETE FROM tapering_taperplan WHERE id = %s",
     ):
-        with pytest.raises(Exception, match="taper plan"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [active_plan.pk])
-    with pytest.raises(Exception, match="immutable"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE tapering_plansignature SET digest = 'x'")
+        with (
+            pytest.raises(Exception, match="taper plan"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [active_plan.pk])
+    with (
+        pytest.raises(Exception, match="immutable"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE tapering_plansignature SET digest = 'x'")
     # A status change is allowed (superseded, discontinued).
     with connection.cursor() as cursor:
         cursor.execute(
@@ -128,8 +136,13 @@ def test_amended_plan_skips_doses_already_given(physician, nurse, active_plan):
     first = ScheduledDose.objects.filter(plan=active_plan).order_by("due_at").first()
     services.dose_record(scheduled_dose=first, by=nurse, outcome="given")
     draft = services.plan_amend(plan=active_plan, by=physician, reason="Slower")
-    new = services.plan_sign(plan=draft, by=physician, password=PASSWORD,
-                             expected_version=draft.lock_version, override_reason="x")
+    new = services.plan_sign(
+        plan=draft,
+        by=physician,
+        password=PASSWORD,
+        expected_version=draft.lock_version,
+        override_reason="x",
+    )
     assert not ScheduledDose.objects.filter(plan=new, date=first.date, time=first.time).exists()
     assert TaperPlan.objects.filter(status=PlanStatus.ACTIVE).count() == 1
 
@@ -146,8 +159,12 @@ def test_discontinue_needs_reason(physician, active_plan):
 def test_dose_time_in_future_is_refused(nurse, active_plan):
     dose = ScheduledDose.objects.filter(plan=active_plan).first()
     with pytest.raises(ValidationError):
-        services.dose_record(scheduled_dose=dose, by=nurse, outcome="given",
-                             occurred_at=timezone.now() + dt.timedelta(hours=2))
+        services.dose_record(
+            scheduled_dose=dose,
+            by=nurse,
+            outcome="given",
+            occurred_at=timezone.now() + dt.timedelta(hours=2),
+        )
     assert not DoseAdministration.objects.exists()
 
 
@@ -165,8 +182,12 @@ def test_board_plan_info_constant_queries(physician, unit, plan_data, nurse):
     assert info[ids[0]]["status"] == "active" and info[ids[0]]["today_mg"] == Decimal(80)
     assert info[ids[0]]["agent"] == "diazepam"
     assert info[ids[1]]["status"] == "draft" and info[ids[1]]["today_mg"] is None
-    assert info[ids[2]] == {"status": "none", "today_mg": None, "agent": None,
-                            "plan_public_id": None}
+    assert info[ids[2]] == {
+        "status": "none",
+        "today_mg": None,
+        "agent": None,
+        "plan_public_id": None,
+    }
     signed = selectors.signed_at_by_admission(ids)
     assert set(signed) == {ids[0]}
 
@@ -176,8 +197,12 @@ def test_due_doses_lists_due_and_late_unrecorded(nurse, active_plan):
     first = ScheduledDose.objects.filter(plan=active_plan).order_by("due_at").first()
     due = selectors.due_doses(first.due_at + dt.timedelta(minutes=90))
     assert (active_plan.admission_id, first.pk, first.due_at) in due
-    services.dose_record(scheduled_dose=first, by=nurse, outcome="given",
-                         occurred_at=min(timezone.now(), first.due_at + dt.timedelta(hours=1)))
+    services.dose_record(
+        scheduled_dose=first,
+        by=nurse,
+        outcome="given",
+        occurred_at=min(timezone.now(), first.due_at + dt.timedelta(hours=1)),
+    )
     due = selectors.due_doses(first.due_at + dt.timedelta(minutes=90))
     assert first.pk not in [d[1] for d in due]
 
