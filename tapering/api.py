@@ -21,8 +21,9 @@ from rest_framework.views import APIView
 from cnt_detox.core.errors import Conflict, PreconditionFailed, PreconditionRequired
 from cnt_detox.core.permissions import IsClinician, IsPhysician
 from patients.selectors import admission_for_user
-from tapering import selectors, services
+from tapering import dose_services, selectors, services
 from tapering.domain.plan import to_dict
+from tapering.domain.rounding import format_mg
 from tapering.models import TaperPlan
 
 
@@ -248,7 +249,7 @@ def _dose_data(row: selectors.DoseRow) -> dict[str, Any]:
         "date": row.dose.date.isoformat(),
         "time": row.dose.time.strftime("%H:%M"),
         "due_at": row.dose.due_at.isoformat(),
-        "mg": str(row.dose.mg.normalize()),
+        "mg": format_mg(row.dose.mg),
         "units": row.dose.units_text,
         "state": row.state,
         "record": None
@@ -311,7 +312,7 @@ class DoseRecordView(APIView):
                 raise ValidationError({"occurred_at": ["Use an ISO time with its zone offset."]})
         advice = selectors.sedation_advice(dose.plan.admission)
         record = _call(
-            services.dose_record,
+            dose_services.dose_record,
             scheduled_dose=dose,
             by=request.user,
             outcome=data["outcome"],
@@ -337,7 +338,7 @@ class DoseInErrorView(APIView):
         record = selectors.administration_for_user(request.user, record_id)
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        done = services.dose_mark_in_error(
+        done = dose_services.dose_mark_in_error(
             administration=record,
             by=request.user,
             reason=body.validated_data["reason"],

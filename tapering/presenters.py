@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from tapering.domain.rounding import formulation_for
-from tapering.services import units_text
+from tapering.plan_content import units_text
 
 
 def present(result: dict[str, Any]) -> dict[str, Any]:

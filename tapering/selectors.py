@@ -17,6 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from patients.selectors import admissions_for_user, units_for_user
+from tapering.domain.rounding import format_mg
 from tapering.models import (
     DoseAdministration,
     PlanSignature,
@@ -77,7 +78,7 @@ def open_admissions_with_plans(user: Any) -> list[tuple[Any, dict[str, Any]]]:
 def intake_plan_data(admission: Any, start_date: dt.date) -> dict[str, Any]:
     """Builder inputs prefilled from the intake: agents, age on the start date, history."""
     agents = [
-        {"agent": s.agent, "daily_dose_mg": str(s.daily_dose_mg.normalize())}
+        {"agent": s.agent, "daily_dose_mg": format_mg(s.daily_dose_mg)}
         for s in admission.substances.all()
         if s.agent != "other" and s.daily_dose_mg > 0
     ]

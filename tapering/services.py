@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,25 +19,21 @@ from django.utils import timezone
 
 from cnt_detox.core import audit
 from tapering.domain.plan import (
-    TARGET_PER_DIAZEPAM,
     PlanResult,
     build_plan,
     canonical_json,
     to_dict,
 )
-from tapering.domain.rounding import describe_units, format_mg, formulation_for
-from tapering.domain.schedule import CUSTOM, INPATIENT, ParameterError
+from tapering.domain.schedule import ParameterError
 from tapering.inputs import field_errors, request_from_data, request_from_stored, request_to_data
 from tapering.models import (
     DoseAdministration,
-    HeldReason,
-    Outcome,
     PlanSignature,
     PlanStatus,
     RecordStatus,
-    ScheduledDose,
     TaperPlan,
 )
+from tapering.plan_content import remaining_as_custom, schedule_doses
 
 SIGNATURE_MEANING = "approved taper plan"
 IN_FORCE = (PlanStatus.SIGNED, PlanStatus.ACTIVE)
@@ -215,47 +210,6 @@ def _second_factor(user: Any, code: str | None) -> bool:
     return True
 
 
-def _due_at(day: dt.date, time: dt.time, tz: Any) -> dt.datetime:
-    return dt.datetime.combine(day, time, tzinfo=tz).astimezone(dt.UTC)
-
-
-def _schedule_doses(plan: TaperPlan, skip: set[tuple[dt.date, dt.time]]) -> int:
-    """ScheduledDose rows for every dose of the signed plan (tapering.md 6)."""
-    tz = plan.admission.unit.tz
-    formulation = formulation_for(plan.target_agent)
-    rows = []
-    for index, step in enumerate(plan.result["steps"]):
-        start = dt.date.fromisoformat(step["start_date"])
-        end = dt.date.fromisoformat(step["end_date"])
-        for offset in range((end - start).days + 1):
-            day = start + dt.timedelta(days=offset)
-            for dose in step["doses"]:
-                time = dt.time.fromisoformat(dose["time"])
-                if (day, time) in skip:
-                    continue
-                rows.append(
-                    ScheduledDose(
-                        plan=plan,
-                        date=day,
-                        time=time,
-                        due_at=_due_at(day, time, tz),
-                        mg=Decimal(dose["mg"]),
-                        units_text=units_text(dose["units"], formulation),
-                        step_index=index,
-                    )
-                )
-    ScheduledDose.objects.bulk_create(rows)
-    return len(rows)
-
-
-def units_text(units: list[dict[str, str]], formulation: Any) -> str:
-    from tapering.domain.rounding import Unit
-
-    return describe_units(
-        [Unit(Decimal(u["strength_mg"]), Decimal(u["count"])) for u in units], formulation
-    )
-
-
 def plan_sign(
     *,
     plan: TaperPlan,
@@ -354,7 +308,7 @@ def _complete_signature(
                     scheduled_dose__plan=previous, status=RecordStatus.VALID
                 ).values_list("scheduled_dose__date", "scheduled_dose__time")
             )
-        count = _schedule_doses(locked, given)
+        count = schedule_doses(locked, given)
         audit.record(
             actor=by,
             action="taper_plan.signed",
@@ -372,41 +326,6 @@ def _complete_signature(
             },
         )
     return locked
-
-
-def remaining_as_custom(plan: TaperPlan, today: dt.date) -> dict[str, Any]:
-    """Inputs for an amendment: the rest of ``plan`` from ``today`` as hand-set steps.
-
-    The physician starts from what the patient is on now, not from the original starting dose.
-    """
-    inputs = dict(plan.inputs)
-    if plan.start_date >= today:
-        return inputs
-    steps = []
-    for step in plan.result["steps"]:
-        start = dt.date.fromisoformat(step["start_date"])
-        end = dt.date.fromisoformat(step["end_date"])
-        if end < today:
-            continue
-        days = (end - max(start, today)).days + 1
-        steps.append({"days": days, "daily_total_mg": step["daily_total_mg"], "note": ""})
-    if not steps:
-        return {**inputs, "start_date": today.isoformat()}
-    times = sorted({d["time"] for s in plan.result["steps"] for d in s["doses"]})
-    last = Decimal(steps[-1]["daily_total_mg"])
-    ratio = TARGET_PER_DIAZEPAM[plan.target_agent]
-    params = {
-        "time_slots": times,
-        "hand_off_mg": format_mg(last / ratio) if last else None,
-        "apply_rate_rule": plan.strategy not in (INPATIENT,),
-    }
-    return {
-        **inputs,
-        "strategy": CUSTOM,
-        "start_date": today.isoformat(),
-        "params": params,
-        "custom_steps": steps,
-    }
 
 
 def plan_amend(
@@ -497,111 +416,3 @@ def plan_discontinue(
             details={"reason": reason},
         )
     return locked
-
-
-def dose_record(
-    *,
-    scheduled_dose: ScheduledDose,
-    by: Any,
-    outcome: str,
-    occurred_at: dt.datetime | None = None,
-    held_reason: str = "",
-    reason_text: str = "",
-    sedation_advice_shown: bool = False,
-    request: HttpRequest | None = None,
-) -> DoseAdministration:
-    """Record a scheduled dose as given, held (with a reason) or refused (tapering.md 6)."""
-    _require_clinician(by)
-    now = timezone.now()
-    occurred_at = occurred_at or now
-    errors: dict[str, list[str]] = {}
-    if outcome not in Outcome.values:
-        errors["outcome"] = [f"Choose one of: {', '.join(Outcome.values)}."]
-    if outcome == Outcome.HELD and held_reason not in HeldReason.values:
-        errors["held_reason"] = ["Choose why the dose was held."]
-    if outcome != Outcome.HELD:
-        held_reason = ""
-    if held_reason == HeldReason.OTHER and not reason_text.strip():
-        errors["reason_text"] = ["Describe the reason when you choose 'Other'."]
-    if occurred_at > now + dt.timedelta(minutes=5):
-        errors["occurred_at"] = ["The time cannot be in the future."]
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        plan = TaperPlan.objects.select_for_update().get(pk=scheduled_dose.plan_id)
-        if plan.status != PlanStatus.ACTIVE:
-            raise PlanNotEditable(
-                f"This dose belongs to version {plan.version}, which is "
-                f"{plan.get_status_display().lower()}; record doses against the active plan."
-            )
-        record = DoseAdministration(
-            scheduled_dose=scheduled_dose,
-            outcome=outcome,
-            held_reason=held_reason,
-            reason_text=reason_text.strip(),
-            occurred_at=occurred_at,
-            recorded_by=by,
-            recorded_at=now,
-            sedation_advice_shown=sedation_advice_shown,
-        )
-        record.full_clean(validate_constraints=False)
-        try:
-            with transaction.atomic():
-                record.save()
-        except IntegrityError:
-            raise ValidationError(
-                {
-                    "non_field_errors": [
-                        "This dose is already recorded. If that record is wrong, mark it "
-                        "entered in error first."
-                    ]
-                }
-            ) from None
-        audit.record(
-            actor=by,
-            action="dose.recorded",
-            obj=record,
-            patient=plan.admission.patient,
-            request=request,
-            details={
-                "scheduled_dose": scheduled_dose.public_id,
-                "outcome": outcome,
-                "held_reason": held_reason,
-                "mg": scheduled_dose.mg,
-                "occurred_at": occurred_at,
-            },
-        )
-    return record
-
-
-def dose_mark_in_error(
-    *,
-    administration: DoseAdministration,
-    by: Any,
-    reason: str,
-    request: HttpRequest | None = None,
-) -> DoseAdministration:
-    """Mark a wrong dose record "entered in error" with a reason; nothing is deleted."""
-    _require_clinician(by)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": ["Say why this record is wrong."]})
-    with transaction.atomic():
-        record = DoseAdministration.objects.select_for_update().get(pk=administration.pk)
-        if record.status != RecordStatus.VALID:
-            raise ValidationError({"non_field_errors": ["Already marked entered in error."]})
-        record.status = RecordStatus.ENTERED_IN_ERROR
-        record.error_reason = reason
-        record.error_marked_by = by
-        record.error_marked_at = timezone.now()
-        record.save(update_fields=["status", "error_reason", "error_marked_by", "error_marked_at"])
-        audit.record(
-            actor=by,
-            action="dose.entered_in_error",
-            obj=record,
-            patient=record.scheduled_dose.plan.admission.patient,
-            request=request,
-            changes={"status": {"old": RecordStatus.VALID, "new": record.status}},
-            details={"reason": reason},
-        )
-    return record

@@ -21,8 +21,9 @@ from cnt_detox.core import audit
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required, physician_required
 from patients.selectors import admission_for_user
-from tapering import selectors, services
+from tapering import dose_services, selectors, services
 from tapering.domain.plan import to_dict
+from tapering.domain.rounding import format_mg
 from tapering.forms import (
     BuilderForm,
     DoseForm,
@@ -315,7 +316,7 @@ def record_dose(request: HttpRequest, admission_id: str) -> HttpResponse:
                 local.date(), form.cleaned_data["occurred_time"], tzinfo=admission.unit.tz
             )
         try:
-            services.dose_record(
+            dose_services.dose_record(
                 scheduled_dose=dose,
                 by=request.user,
                 outcome=form.cleaned_data["outcome"],
@@ -330,7 +331,7 @@ def record_dose(request: HttpRequest, admission_id: str) -> HttpResponse:
         except services.PlanNotEditable as err:
             error = str(err)
         else:
-            messages.success(request, f"{dose.mg.normalize()} mg at {dose.time:%H:%M} recorded.")
+            messages.success(request, f"{format_mg(dose.mg)} mg at {dose.time:%H:%M} recorded.")
             return redirect("tapering:today", admission_id=admission.public_id)
     else:
         error = "Choose given, held or refused (and why, if held). " + " ".join(
@@ -354,7 +355,7 @@ def dose_in_error(request: HttpRequest, admission_id: str) -> HttpResponse:
     if record.scheduled_dose.plan.admission_id != admission.pk:
         raise Http404("No such record for this patient.")
     try:
-        services.dose_mark_in_error(
+        dose_services.dose_mark_in_error(
             administration=record,
             by=request.user,
             reason=form.cleaned_data["reason"],

@@ -175,7 +175,7 @@ def test_nurse_records_todays_doses_and_sees_hold_advice(client, nurse, admissio
 
 @pytest.mark.django_db
 def test_today_page_query_count_does_not_grow_with_doses(client, nurse, unit, physician):
-    from tapering import services
+    from tapering import dose_services, services
 
     def count_for(admission):
         with CaptureQueriesContext(connection) as ctx:
@@ -203,7 +203,7 @@ def test_today_page_query_count_does_not_grow_with_doses(client, nurse, unit, ph
             plan=plan, by=physician, password=PASSWORD, expected_version=1, override_reason="test"
         )
     for d in ScheduledDose.objects.filter(plan__admission=big):
-        services.dose_record(scheduled_dose=d, by=nurse, outcome="given")
+        dose_services.dose_record(scheduled_dose=d, by=nurse, outcome="given")
     assert count_for(small) == count_for(big)
 
 

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tapering import selectors, services
+from tapering import dose_services, plan_content, selectors, services
 from tapering.models import (
     DoseAdministration,
     PlanSignature,
@@ -124,7 +124,7 @@ def test_amendment_starts_from_the_remaining_steps(physician, unit, plan_data):
     services.plan_sign(plan=plan, by=physician, password=PASSWORD, expected_version=1)
     plan.refresh_from_db()
     later = today(unit) + dt.timedelta(days=3)
-    inputs = services.remaining_as_custom(plan, later)
+    inputs = plan_content.remaining_as_custom(plan, later)
     assert inputs["strategy"] == "custom" and inputs["start_date"] == later.isoformat()
     totals = [s["daily_total_mg"] for s in inputs["custom_steps"]]
     assert totals[0] == plan.result["steps"][2]["daily_total_mg"]  # day 4: 80, 80, 72, 64
@@ -134,7 +134,7 @@ def test_amendment_starts_from_the_remaining_steps(physician, unit, plan_data):
 @pytest.mark.django_db
 def test_amended_plan_skips_doses_already_given(physician, nurse, active_plan):
     first = ScheduledDose.objects.filter(plan=active_plan).order_by("due_at").first()
-    services.dose_record(scheduled_dose=first, by=nurse, outcome="given")
+    dose_services.dose_record(scheduled_dose=first, by=nurse, outcome="given")
     draft = services.plan_amend(plan=active_plan, by=physician, reason="Slower")
     new = services.plan_sign(
         plan=draft,
@@ -159,7 +159,7 @@ def test_discontinue_needs_reason(physician, active_plan):
 def test_dose_time_in_future_is_refused(nurse, active_plan):
     dose = ScheduledDose.objects.filter(plan=active_plan).first()
     with pytest.raises(ValidationError):
-        services.dose_record(
+        dose_services.dose_record(
             scheduled_dose=dose,
             by=nurse,
             outcome="given",
@@ -197,7 +197,7 @@ def test_due_doses_lists_due_and_late_unrecorded(nurse, active_plan):
     first = ScheduledDose.objects.filter(plan=active_plan).order_by("due_at").first()
     due = selectors.due_doses(first.due_at + dt.timedelta(minutes=90))
     assert (active_plan.admission_id, first.pk, first.due_at) in due
-    services.dose_record(
+    dose_services.dose_record(
         scheduled_dose=first,
         by=nurse,
         outcome="given",
