@@ -9,7 +9,9 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-DEMO_SEEDERS: list[str] = []
+DEMO_SEEDERS: list[str] = [
+    "notifications.demo:seed_on_call",
+]
 
 
 def run_demo_seeders(*, unit: Any, stdout: Any) -> None:
