@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,7 +27,13 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         mine.exclude(acknowledged_at__isnull=True, resolved_at__isnull=True).order_by("-created_at")
     )
     return render(
-        request, "notifications/list.html", {"open_rows": open_rows, "recent_rows": recent}
+        request,
+        "notifications/list.html",
+        {
+            "open_rows": open_rows,
+            "recent_rows": recent,
+            "lead_minutes": settings.NOTIFICATIONS_REMINDER_LEAD_MINUTES,
+        },
     )
 
 
