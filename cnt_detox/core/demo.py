@@ -11,6 +11,7 @@ from typing import Any
 
 DEMO_SEEDERS: list[str] = [
     "notifications.demo:seed_on_call",
+    "assessments.demo:seed",
 ]
 
 

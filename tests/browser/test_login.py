@@ -1,5 +1,6 @@
 import pytest
 
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import PHONE, screenshot
 
 
@@ -16,6 +17,13 @@ def test_each_role_logs_in_and_lands_on_its_home(request, page_factory, login, l
     assert path.stat().st_size > 0
     # No horizontal scrolling at phone width.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(page)
+
+
+def test_login_page_is_accessible(page_factory, live_server):
+    page = page_factory(viewport=PHONE)
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert_accessible(page)
 
 
 def test_wrong_password_shows_message(page_factory, login, nurse):

@@ -1,0 +1,259 @@
+"""Warnings and rule checks shown before a taper plan is signed.
+
+Source: /work/shared/domain/tapering.md, rules version 1 (``RULES_VERSION``): section 1
+(starting dose, cap, dose warnings), section 2 (outpatient 25%-per-14-days rule, hand-off),
+section 3 (steps limited by tablet size) and section 4 (other warnings). Each warning carries
+its source. A warning with ``requires_override`` is a rule violation: the plan can only be
+signed with an explicit override reason (tapering.md section 2, outpatient).
+
+Pure domain code: no Django, no clock, milligrams as ``Decimal``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tapering.domain.equivalence import RegimenConversion
+from tapering.domain.rounding import format_mg
+from tapering.domain.schedule import (
+    RATE_RULE_MIN_KEPT,
+    RATE_RULE_WINDOW_DAYS,
+    Schedule,
+    Step,
+    trailing_window_kept,
+)
+
+RULES_VERSION = "1"
+"""Bump when any rule, threshold or rounding in tapering/domain changes; stored with a plan."""
+
+# tapering.md section 1.2: facility maximum, default diazepam 80 mg/day (SA Health: "no greater
+# than 40 mg twice daily"). A facility setting may change it.
+DEFAULT_STABILISATION_CAP_MG = Decimal(80)
+# tapering.md section 1.3: > 40 mg/day "specialist review" (eTG); > 15 mg/day "high-dose
+# dependence" (eTG; 2025 Joint Guideline Table 2 bands).
+SPECIALIST_REVIEW_ABOVE_MG = Decimal(40)
+HIGH_DOSE_ABOVE_MG = Decimal(15)
+# tapering.md section 4: age 65 or more (2025 Joint Guideline; eTG frailty).
+OLDER_ADULT_AGE = 65
+# tapering.md section 4: "other tables differ by more than 25%".
+TABLE_SPREAD_LIMIT = Decimal("0.25")
+# tapering.md section 4 (NHS Scotland): epilepsy treated with these agents.
+ANTIEPILEPTIC_BENZODIAZEPINES = frozenset({"clonazepam", "clobazam"})
+
+
+@dataclass(frozen=True)
+class PlanWarning:
+    """A warning shown before signing; ``step_index`` points at the step it is about."""
+
+    code: str
+    message: str
+    source: str
+    requires_override: bool = False
+    step_index: int | None = None
+
+
+def dose_warnings(diazepam_mg: Decimal, cap_mg: Decimal) -> list[PlanWarning]:
+    """Cap and dose-level warnings on the patient's diazepam-equivalent daily dose.
+
+    Judged on the intake equivalent before capping, because the warnings describe the
+    patient's dependence, which a facility cap does not change.
+    """
+    out = []
+    if diazepam_mg > cap_mg:
+        out.append(
+            PlanWarning(
+                "capped",
+                f"Diazepam equivalent {format_mg(diazepam_mg)} mg/day is above the stabilisation "
+                f"cap of {format_mg(cap_mg)} mg/day; the plan starts at the cap. "
+                "Capped: titrate to symptoms.",
+                "tapering.md 1.2; SA Health (no greater than 40 mg twice daily)",
+            )
+        )
+    if diazepam_mg > SPECIALIST_REVIEW_ABOVE_MG:
+        out.append(
+            PlanWarning(
+                "specialist_review",
+                f"Starting dose above 40 mg/day diazepam equivalent ({format_mg(diazepam_mg)} "
+                "mg/day): specialist review.",
+                "tapering.md 1.3; eTG",
+            )
+        )
+    if diazepam_mg > HIGH_DOSE_ABOVE_MG:
+        out.append(
+            PlanWarning(
+                "high_dose_dependence",
+                f"Above 15 mg/day diazepam equivalent ({format_mg(diazepam_mg)} mg/day): high-dose "
+                "dependence: stabilise on diazepam first.",
+                "tapering.md 1.3; eTG; 2025 Joint Guideline Table 2",
+            )
+        )
+    return out
+
+
+def above_cap_warning(schedule: Schedule, cap_target_mg: Decimal) -> list[PlanWarning]:
+    """A hand-made (custom) plan whose first step is above the stabilisation cap."""
+    first = schedule.steps[0].daily_total_mg
+    if schedule.strategy != "custom" or first <= cap_target_mg:
+        return []
+    return [
+        PlanWarning(
+            "above_cap",
+            f"The first step, {format_mg(first)} mg/day {schedule.agent}, is above the "
+            f"stabilisation cap of {format_mg(cap_target_mg)} mg/day: titrate to symptoms.",
+            "tapering.md 1.2; SA Health",
+            step_index=0,
+        )
+    ]
+
+
+def rate_rule_violations(steps: Sequence[Step]) -> list[PlanWarning]:
+    """Steps where some 14-day window loses more than 25% of the dose (tapering.md 2).
+
+    Only changes into steps with ``rate_rule_applies`` count, and steps limited by tablet size
+    are exempt (tapering.md 3). Each change is checked against the window ending on its day,
+    which is the worst window it ends, so the step named is the one that breaks the rule.
+    """
+    changes: list[tuple[int, Decimal, Decimal, bool]] = []
+    out = []
+    for i in range(1, len(steps)):
+        prev, step = steps[i - 1], steps[i]
+        if not step.rate_rule_applies or step.daily_total_mg >= prev.daily_total_mg:
+            continue
+        day = step.start_date.toordinal()
+        changes.append((day, prev.daily_total_mg, step.daily_total_mg, step.limited_by_tablet_size))
+        if step.limited_by_tablet_size:
+            continue
+        kept = trailing_window_kept(changes, day)
+        if kept < RATE_RULE_MIN_KEPT:
+            lost = (1 - kept) * 100
+            out.append(
+                PlanWarning(
+                    "rate_rule_exceeded",
+                    f"Step {i + 1} ({step.start_date.isoformat()}): "
+                    f"{format_mg(prev.daily_total_mg)} -> {format_mg(step.daily_total_mg)} "
+                    f"mg/day makes the dose fall {format_mg(lost.quantize(Decimal('0.1')))}% "
+                    f"within {RATE_RULE_WINDOW_DAYS} days; the limit is 25% every 2 weeks. "
+                    "Signing needs an override reason.",
+                    "tapering.md 2 (outpatient); 2025 Joint Guideline",
+                    requires_override=True,
+                    step_index=i,
+                )
+            )
+    return out
+
+
+def limited_step_warnings(steps: Sequence[Step]) -> list[PlanWarning]:
+    """One warning per step limited by tablet size (tapering.md 3)."""
+    out = []
+    for i, step in enumerate(steps):
+        if i and step.limited_by_tablet_size:
+            prev = steps[i - 1].daily_total_mg
+            drop = (prev - step.daily_total_mg) / prev * 100
+            out.append(
+                PlanWarning(
+                    "limited_by_tablet_size",
+                    f"Step {i + 1} ({step.start_date.isoformat()}): {format_mg(prev)} -> "
+                    f"{format_mg(step.daily_total_mg)} mg/day is a "
+                    f"{format_mg(drop.quantize(Decimal('0.1')))}% reduction, larger than the "
+                    "planned rate because of tablet size; taken only after the previous "
+                    "dose is held one extra interval.",
+                    "tapering.md 3",
+                    step_index=i,
+                )
+            )
+    return out
+
+
+def schedule_info(schedule: Schedule) -> list[PlanWarning]:
+    """Hand-off and deferral information about how the schedule ends and was spaced."""
+    out = []
+    if schedule.hand_off_mg is not None:
+        out.append(
+            PlanWarning(
+                "hand_off",
+                f"The plan ends at {format_mg(schedule.hand_off_mg)} mg/day {schedule.agent}, "
+                "not at zero: continue with an outpatient taper from that dose.",
+                "tapering.md 2 (inpatient); eTG (discharge only at 20 mg/day diazepam or less)",
+                step_index=len(schedule.steps) - 1,
+            )
+        )
+    if schedule.rate_rule_deferrals:
+        out.append(
+            PlanWarning(
+                "rate_rule_deferred",
+                f"{schedule.rate_rule_deferrals} reduction(s) were deferred beyond the chosen "
+                "interval so that no 14-day window loses more than 25% of the dose.",
+                "tapering.md 2 (outpatient); 2025 Joint Guideline",
+            )
+        )
+    return out
+
+
+def patient_warnings(
+    *, age: int | None, hepatic_impairment: bool, epilepsy: bool, agents: Sequence[str]
+) -> list[PlanWarning]:
+    """tapering.md section 4: age, hepatic impairment, epilepsy with clonazepam/clobazam."""
+    out = []
+    if age is not None and age >= OLDER_ADULT_AGE:
+        out.append(
+            PlanWarning(
+                "age_65_or_over",
+                f"Age {age}: consider a slower taper and lower doses.",
+                "tapering.md 4; 2025 Joint Guideline; eTG (frailty)",
+            )
+        )
+    if hepatic_impairment:
+        out.append(
+            PlanWarning(
+                "hepatic_impairment",
+                "Hepatic impairment: diazepam and chlordiazepoxide accumulate; consider "
+                "oxazepam and seek specialist advice.",
+                "tapering.md 4; PrescQIPP",
+            )
+        )
+    named = sorted(ANTIEPILEPTIC_BENZODIAZEPINES.intersection(agents))
+    if epilepsy and named:
+        out.append(
+            PlanWarning(
+                "epilepsy_anticonvulsant_benzodiazepine",
+                f"Epilepsy treated with {' and '.join(named)}: caution when reducing.",
+                "tapering.md 4; NHS Scotland",
+            )
+        )
+    return out
+
+
+def conversion_warnings(conversion: RegimenConversion) -> list[PlanWarning]:
+    """tapering.md section 4: the chosen table gives a range, or tables differ by > 25%."""
+    reasons = [
+        f"{c.agent} is {format_mg(c.factor.low)}-{format_mg(c.factor.high)} mg per 10 mg "
+        f"diazepam in {c.table_id} ({format_mg(c.range_mg[0])}-{format_mg(c.range_mg[1])} mg "
+        "diazepam; the lower figure is used)"
+        for c in conversion.conversions
+        if c.factor.is_range and c.daily_dose_mg > 0
+    ]
+    if conversion.max_table_spread > TABLE_SPREAD_LIMIT:
+        spread = format_mg((conversion.max_table_spread * 100).quantize(Decimal(1)))
+        low, high = conversion.cross_table_range_mg
+        reasons.append(
+            f"the equivalence tables differ by up to {spread}% (all tables: {format_mg(low)}-"
+            f"{format_mg(high)} mg/day diazepam)"
+        )
+    if not reasons:
+        return []
+    return [
+        PlanWarning(
+            "wide_conversion_range",
+            "Conversion is uncertain: "
+            + "; ".join(reasons)
+            + ". Start low and titrate to symptoms.",
+            "tapering.md 4; equivalence.md",
+        )
+    ]
+
+
+def override_codes(warnings: Sequence[PlanWarning]) -> tuple[str, ...]:
+    """Codes of the rule violations that need an override reason to sign, sorted, unique."""
+    return tuple(sorted({w.code for w in warnings if w.requires_override}))
