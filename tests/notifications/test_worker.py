@@ -7,11 +7,9 @@ import pytest
 from django.utils import timezone
 
 from cnt_detox.celery import app
-from cnt_detox.core.queue import enqueue_after_commit
 from notifications.models import DeliveryStatus, Notification, SweepHeartbeat
-from tests.factories import make_assessment
+from tests.factories import items_for_total, make_assessment
 from tests.notifications import outbox
-from tests.notifications.conftest import critical_escalation
 from tests.notifications.procs import Procs, require_real_services, wait_for
 
 BOUND_SECONDS = 30
@@ -30,16 +28,28 @@ def real_celery(transactional_db, tmp_path):
 @pytest.mark.slow
 @pytest.mark.redis
 def test_critical_assessment_notifies_physician_through_real_worker(
-    real_celery, roster, admission, nurse, physician
+    real_celery, api, roster, admission, nurse, physician
 ):
     physician.email, nurse.email = "doc@example.org", "nurse@example.org"
     physician.save()
     nurse.save()
     real_celery.worker()
     real_celery.beat()
-    # What the assessments service does on a critical flag: save, then queue by id.
-    escalation = critical_escalation(admission, nurse, at=timezone.now())
-    enqueue_after_commit("notifications.escalation_raised", escalation.pk)
+    # A nurse records a CIWA-B with a seizure (critical flag) through the assessments API;
+    # its service queues notifications.escalation_raised on commit, to the real Redis.
+    body = {
+        "admission": str(admission.public_id),
+        "assessed_at": timezone.now().isoformat(),
+        "items": items_for_total(45),
+        "sedation_level": 0,
+        "observations": {
+            "seizure": True,
+            "hallucinations": False,
+            "confusion": False,
+            "suicidal_thoughts": False,
+        },
+    }
+    assert api(nurse).post("/api/v1/assessments/", body, format="json").status_code == 201
 
     def delivered():
         sent = {m["to"][0] for m in outbox.read(real_celery.outbox)}
@@ -47,7 +57,7 @@ def test_critical_assessment_notifies_physician_through_real_worker(
 
     try:
         wait_for(delivered, BOUND_SECONDS, "escalation not delivered in time")
-        # A reminder found by the beat-driven sweep.
+        # A reminder found by the beat-driven sweep (a schedule due in 10 minutes).
         make_assessment(admission, by=nurse, next_due_minutes=10)
         wait_for(
             lambda: Notification.objects.filter(
@@ -60,4 +70,7 @@ def test_critical_assessment_notifies_physician_through_real_worker(
         print(real_celery.logs())
         raise
     assert SweepHeartbeat.objects.exists()
-    assert len(outbox.read(real_celery.outbox)) == 3  # each exactly once
+    # Each notification emailed exactly once (a severe score with a seizure raises two
+    # escalations, critical flag and severe band, so the physician has two).
+    emailed = Notification.objects.filter(email_sent=True).count()
+    assert len(outbox.read(real_celery.outbox)) == emailed >= 3
