@@ -30,8 +30,11 @@ class _UnitForm(forms.Form):
         self.user = user
         self.units = list(units_for_user(user).order_by("name"))
         self.fields["unit"].widget.choices = self.unit_choices()
+        self.default_format = formats[0]
         self.fields["format"] = forms.ChoiceField(
-            choices=[c for c in FORMAT_CHOICES if c[0] in formats], initial=formats[0]
+            choices=[c for c in FORMAT_CHOICES if c[0] in formats],
+            initial=formats[0],
+            required=False,
         )
 
     def unit_choices(self) -> list[tuple[str, str]]:
@@ -48,6 +51,9 @@ class _UnitForm(forms.Form):
                 "This is not a unit id; pick a unit from the list."
             ) from None
         return unit_for_user(self.user, value)
+
+    def clean_format(self) -> str:
+        return self.cleaned_data.get("format") or self.default_format
 
     def tz(self) -> Any:
         unit = self.cleaned_data.get("unit")

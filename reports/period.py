@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from assessments.domain.ciwa_b import band_for_total
@@ -164,7 +164,11 @@ def report_admissions(period: Period) -> QuerySet[Admission]:
         .filter(Q(discharged_at__isnull=True) | Q(discharged_at__gte=period.start))
         .filter(Q(unit=unit) | Exists(touched))
         .annotate(
-            first_unit_id=Coalesce(Subquery(first_move.values("to_unit_id")[:1]), F("unit_id"))
+            first_unit_id=Coalesce(
+                Subquery(first_move.values("to_unit_id")[:1]),
+                F("unit_id"),
+                output_field=BigIntegerField(),
+            )
         )
         .select_related("patient", "bed")
         .order_by("admitted_at", "pk")

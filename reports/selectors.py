@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BigIntegerField, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -288,8 +288,14 @@ def census_queryset(unit_ids: Sequence[int], at: dt.datetime) -> QuerySet[Admiss
         Admission.objects.filter(admitted_at__lte=at)
         .filter(Q(discharged_at__isnull=True) | Q(discharged_at__gt=at))
         .annotate(
-            at_unit_id=Coalesce(Subquery(moves.values("to_unit_id")[:1]), F("unit_id")),
-            at_bed_id=Coalesce(Subquery(moves.values("to_bed_id")[:1]), F("bed_id")),
+            at_unit_id=Coalesce(
+                Subquery(moves.values("to_unit_id")[:1]),
+                F("unit_id"),
+                output_field=BigIntegerField(),
+            ),
+            at_bed_id=Coalesce(
+                Subquery(moves.values("to_bed_id")[:1]), F("bed_id"), output_field=BigIntegerField()
+            ),
         )
         .filter(at_unit_id__in=list(unit_ids))
         .select_related("patient")
