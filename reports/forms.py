@@ -115,6 +115,11 @@ class PeriodForm(_UnitForm):
     def unit_choices(self) -> list[tuple[str, str]]:
         return [(str(u.public_id), u.name) for u in self.units]
 
+    @property
+    def page_fields(self) -> list[Any]:
+        """The fields of the report page (rows and format belong to the downloads)."""
+        return [self["unit"], self["start"], self["end"]]
+
     def clean_unit(self) -> Unit | None:
         unit = super().clean_unit()
         if unit is None:
