@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -231,7 +232,10 @@ def main() -> int:
         print("=" * 72)
         return 0 if verdict == "PASS" else 1
     finally:
-        if not sqlite:
+        if sqlite:
+            connection.close()
+            shutil.rmtree(TMP, ignore_errors=True)
+        else:
             runner.teardown_databases(old)
 
 
