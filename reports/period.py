@@ -353,17 +353,13 @@ def assessment_rows(period: Period) -> Iterator[list[Any]]:
 
 
 def _signed_plan_times(ids: list[int]) -> dict[int, dt.datetime] | None:
-    """First signature time per stay from the tapering feature, or None if it has none."""
-    try:
-        from tapering.selectors import signed_plan_times
-    except (ImportError, AttributeError):
-        return None
-    return signed_plan_times(ids)
+    """First signature time per stay, from the tapering feature."""
+    from tapering.selectors import signed_at_by_admission
+
+    return signed_at_by_admission(ids)
 
 
 def _notification_count(ids: list[int], start: dt.datetime, end: dt.datetime) -> Any:
-    try:
-        from notifications.selectors import period_notification_count  # type: ignore[import-not-found]
-    except (ImportError, AttributeError):
-        return NOT_AVAILABLE
+    from notifications.selectors import period_notification_count
+
     return period_notification_count(ids, start, end)

@@ -126,12 +126,10 @@ class BoardRow:
 
 
 def plan_info(admission_ids: Sequence[int], on_date: dt.date) -> dict[int, dict[str, Any]]:
-    """Taper columns from the tapering feature, or nothing while it is not merged."""
-    try:
-        from tapering.selectors import board_plan_info
-    except (ImportError, AttributeError):
-        return {}
-    return board_plan_info(list(admission_ids), on_date)
+    """Taper columns (plan status, today's dose) from the tapering feature."""
+    from tapering.selectors import board_plan_info
+
+    return board_plan_info(list(admission_ids), dict.fromkeys(admission_ids, on_date))
 
 
 def _admissions_for_board(unit_ids: Sequence[int], now: dt.datetime) -> QuerySet[Admission]:

@@ -1,6 +1,4 @@
 import datetime as dt
-import sys
-import types
 from decimal import Decimal
 
 import pytest
@@ -42,7 +40,7 @@ def test_board_rows_columns_and_order(seeded, unit):
     assert critical.age == seeded.critical.patient.age_on(seeded.now.astimezone(unit.tz).date())
     assert critical.agent == "Alprazolam"
     assert critical.dose_mg == seeded.critical.diazepam_equivalent_mg
-    assert critical.plan_label == "—"
+    assert critical.plan_label == "No plan"
 
     assert transferred.admission.bed.label == "B2"
     assert transferred.overdue is False
@@ -66,16 +64,16 @@ def test_board_page_shows_words_not_only_colour(client, nurse, seeded):
 
 
 def test_taper_columns_come_from_tapering_selectors(monkeypatch, seeded, unit):
-    fake = types.ModuleType("tapering.selectors")
+    from tapering import selectors as tapering_selectors
 
-    def board_plan_info(admission_ids, on_date):
-        assert isinstance(on_date, dt.date)
+    def board_plan_info(admission_ids, on_date_by_admission):
+        # Each admission's day is the unit-local date.
+        assert all(isinstance(d, dt.date) for d in on_date_by_admission.values())
         return {
             seeded.critical.pk: {"status": "signed", "today_mg": Decimal("25"), "agent": "diazepam"}
         }
 
-    fake.board_plan_info = board_plan_info
-    monkeypatch.setitem(sys.modules, "tapering.selectors", fake)
+    monkeypatch.setattr(tapering_selectors, "board_plan_info", board_plan_info)
     rows = {r.admission.pk: r for r in board_rows([unit], seeded.now)}
     assert rows[seeded.critical.pk].plan_label == "Signed"
     assert rows[seeded.critical.pk].today_mg == Decimal("25")

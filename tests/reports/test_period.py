@@ -44,8 +44,8 @@ def test_period_summary_figures(seeded, unit):
     assert s.escalations_acknowledged == 1
     assert s.ack_median_minutes == 60
     assert s.escalations_by_kind == {"Severe withdrawal": 1, "Critical flag": 1}
-    assert s.plan_median_hours == "not available"
-    assert s.notifications == "not available"
+    assert s.plan_median_hours == "no signed plan"
+    assert s.notifications == 0
     assert s.peak_bands == {"Severe": 1, "Moderate": 2}
     assert sum(a for _, a, _ in s.daily) == 2 and sum(d for _, _, d in s.daily) == 1
 
@@ -54,7 +54,7 @@ def test_period_summary_figures(seeded, unit):
     assert t["Peak CIWA-B in period"] == 45 and t["Peak band"] == "Severe"
     assert t["Assessed on time"] == "0 of 1"
     assert t["Escalations in period"] == 1 and t["Escalations not acknowledged"] == 0
-    assert t["Admission to signed taper plan (hours)"] == "not available"
+    assert t["Admission to signed taper plan (hours)"] == "no signed plan"
     assert t["Length of stay (days)"].endswith("(still admitted)")
     d = rows[seeded.discharged.patient.mrn]
     assert d["Length of stay (days)"] == "3.0" and d["Discharged"]
@@ -74,14 +74,13 @@ def test_assessments_before_the_period_only_set_the_due_time(seeded, unit, nurse
 
 
 def test_signed_plan_time_from_tapering(monkeypatch, seeded, unit):
-    import sys
-    import types
+    from tapering import selectors as tapering_selectors
 
-    fake = types.ModuleType("tapering.selectors")
-    fake.signed_plan_times = lambda ids: {
-        seeded.critical.pk: seeded.critical.admitted_at + dt.timedelta(hours=3)
-    }
-    monkeypatch.setitem(sys.modules, "tapering.selectors", fake)
+    monkeypatch.setattr(
+        tapering_selectors,
+        "signed_at_by_admission",
+        lambda ids: {seeded.critical.pk: seeded.critical.admitted_at + dt.timedelta(hours=3)},
+    )
     s = period_summary(week(unit, seeded.now), now=seeded.now)
     assert s.plan_median_hours == Decimal("3.0")
     rows = {r[1]: r for r in s.rows}
