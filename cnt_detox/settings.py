@@ -213,7 +213,7 @@ AXES_COOLOFF_TIME = dt.timedelta(
 )
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "cnt_detox.core.lockout.lockout_response"
 # The same client address as the audit log (and the same proxy trust setting).
 AXES_CLIENT_IP_CALLABLE = "cnt_detox.core.audit.client_ip"
 # Successful logins are in our own audit log; axes keeps only failures and lockouts.

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from cnt_detox.core import audit
 from cnt_detox.core.errors import error_body
+from cnt_detox.core.lockout import LOCKED_MESSAGE
 from cnt_detox.core.otp import (
     MAX_CODE_LENGTH,
     second_factor_required,
@@ -66,13 +67,9 @@ class TokenView(APIView):
     permission_classes = [AllowAny]
 
     def _locked(self) -> Response:
+        # AxesMiddleware answers the same (cnt_detox.core.lockout) for any flagged request.
         return Response(
-            error_body(
-                "locked_out",
-                "Too many failed logins: this account or address is locked for a while. "
-                "Ask an administrator to unlock it sooner.",
-            ),
-            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            error_body("locked_out", LOCKED_MESSAGE), status=status.HTTP_429_TOO_MANY_REQUESTS
         )
 
     @extend_schema(

@@ -24,6 +24,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from cnt_detox.core import audit
 from cnt_detox.core import otp as second_factor
+from cnt_detox.core.lockout import lockout_response
 
 # Tells the browser to drop this origin's cache, cookies and storage (localStorage,
 # IndexedDB, service workers) on logout, so the next person at a shared workstation finds
@@ -85,12 +86,7 @@ def _lock_out(request: HttpRequest, user: Any) -> HttpResponse | None:
     audit.record(actor=user, action="auth.otp_failed", request=request)
     if AxesProxyHandler.is_locked(request, credentials):
         logout(request)
-        return render(
-            request,
-            settings.AXES_LOCKOUT_TEMPLATE,
-            {"failure_limit": settings.AXES_FAILURE_LIMIT},
-            status=429,
-        )
+        return lockout_response(request)
     return None
 
 
