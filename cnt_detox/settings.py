@@ -205,6 +205,8 @@ AUTHENTICATION_BACKENDS = [
 OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", ["physician", "admin"] if PRODUCTION else [])
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "CNT Detox")
 OTP_BACKUP_CODE_COUNT = 10
+# Admins may reset a lost authenticator (delete it) but never read its secret or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # django-axes: N failures lock that username, and N failures lock that client address, for
 # AXES_COOLOFF_MINUTES; admins unlock early in the admin site ("Access attempts").
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1, maximum=100)
