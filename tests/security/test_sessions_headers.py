@@ -90,9 +90,7 @@ def test_security_headers_on_pages(client, nurse):
     response = client.get(reverse("core:account"))
     assert response.status_code == 200
     csp = response["Content-Security-Policy"]
-    directives = dict(
-        (part.split()[0], part.split()[1:]) for part in csp.split(";") if part.strip()
-    )
+    directives = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
     assert directives["script-src"] == ["'self'"]
     assert directives["style-src"] == ["'self'"]
     assert directives["frame-ancestors"] == ["'none'"]
