@@ -221,6 +221,7 @@ AXES_CLIENT_IP_CALLABLE = "cnt_detox.core.audit.client_ip"
 # Successful logins are in our own audit log; axes keeps only failures and lockouts.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_SENSITIVE_PARAMETERS = ["password", "otp", "code"]
+AXES_CLIENT_STR_CALLABLE = "cnt_detox.core.lockout.client_str"
 # Content-Security-Policy (django-csp 4): scripts and styles from our own origin only, no
 # inline code, no framing. The Swagger page is excluded: drf-spectacular renders it with an
 # inline bootstrap script and CDN assets (see README, Security).

@@ -31,3 +31,16 @@ def lockout_response(
         },
         status=429,
     )
+
+
+def client_str(
+    username: Any, ip_address: Any, user_agent: Any, path_info: Any, request: Any
+) -> str:
+    """How axes names a client in the application log: address and path, never the username.
+
+    People type MRNs, patient names and their own passwords into the username field; the
+    admin site's "Access attempts" list (in the database) still shows the usernames.
+    """
+    if isinstance(path_info, tuple | list):
+        path_info = path_info[0] if path_info else ""
+    return f'{{ip_address: "{ip_address}", path_info: "{path_info}"}}'
