@@ -16,6 +16,12 @@ from cnt_detox.core.roles import Role
 from tests.factories import make_admission, make_assessment
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "fuzz: schemathesis/Hypothesis fuzzing with a bounded number of examples"
+    )
+
+
 def totp_now(device: TOTPDevice, offset_steps: int = 0) -> str:
     """The code the user's phone shows now (or ``offset_steps`` steps later)."""
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
