@@ -198,3 +198,9 @@ def test_check_deploy_is_clean_in_production():
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_only_the_swagger_page_is_exempt_from_the_csp(client, nurse):
+    client.force_login(nurse)
+    assert "Content-Security-Policy" not in client.get("/api/v1/docs/")
+    assert "Content-Security-Policy" in client.get("/api/v1/units/")
