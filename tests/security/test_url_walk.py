@@ -8,7 +8,8 @@ added later is covered without touching this file. It fails when:
 - a user of ANOTHER unit (each role) gets a 2xx/3xx for a route filled with this unit's ids,
   or any response at all that contains this unit's patient identifiers;
 - a user of the right unit but the wrong role (ROLE_RULES) gets through;
-- anything answers 500.
+- anything answers 500;
+- a page or API answer with an id shows a patient's identity without an audit row for them.
 
 Extend ROLE_RULES when a feature adds a role-restricted page (e.g. plan signing).
 """
@@ -86,11 +87,16 @@ def _request(client: Client, method: str, url: str):
     return client.generic(method, url, "", content_type="application/x-www-form-urlencoded")
 
 
-def _leaks(response, secrets: list[str]) -> list[str]:
+def _text(response) -> str:
     if getattr(response, "streaming", False):
-        body = b"".join(response.streaming_content).decode(errors="replace")
-    else:
-        body = response.content.decode(errors="replace")
+        if not hasattr(response, "_walk_text"):
+            response._walk_text = b"".join(response.streaming_content).decode(errors="replace")
+        return response._walk_text
+    return response.content.decode(errors="replace")
+
+
+def _leaks(response, secrets: list[str]) -> list[str]:
+    body = _text(response)
     return [s for s in secrets if s in body]
 
 
@@ -226,3 +232,43 @@ def test_walker_sees_every_feature_namespace():
     assert {"login", "api-units", "core:audit", "core:emergency"} <= names
     # The allowlists name only routes that exist, so they cannot silently grow stale.
     assert names >= PUBLIC and names >= ANY_ROLE
+
+
+def unaudited_patient_pages(user, seeded) -> list[str]:
+    """Routes with an id whose 200 answer names a seeded patient (MRN or surname) without
+    adding an audit row that carries that patient's public id."""
+    from cnt_detox.core.models import AuditEvent
+
+    client = Client()
+    client.force_login(user)
+    pool = objects_with_ids()
+    problems = []
+    for route in discover_routes():
+        if not route.params or route.namespace == "admin":
+            continue
+        for url in urls_for(route, pool):
+            before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            response = client.get(url)
+            if response.status_code != 200:
+                continue
+            text = _text(response)
+            for patient in seeded.patients:
+                if patient.mrn in text or patient.last_name in text:
+                    audited = AuditEvent.objects.filter(
+                        id__gt=before, patient_public_id=patient.public_id
+                    ).exists()
+                    if not audited:
+                        problems.append(f"GET {url} ({route.name}) showed {patient.mrn} unaudited")
+    return problems
+
+
+@pytest.mark.parametrize("who", ["nurse", "physician"])
+def test_every_patient_page_leaves_an_audit_event(seeded, request, who):
+    problems = unaudited_patient_pages(request.getfixturevalue(who), seeded)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_audit_check_catches_an_unaudited_patient_page(settings, seeded, nurse):
+    settings.ROOT_URLCONF = "tests.security.leaky_urls"
+    problems = unaudited_patient_pages(nurse, seeded)
+    assert any("leaky-admission" in p for p in problems)
