@@ -233,3 +233,13 @@ def test_development_default_requires_no_second_factor():
     from django.conf import settings
 
     assert settings.OTP_REQUIRED_ROLES == []
+
+
+def test_seed_demo_says_when_demo_users_must_enrol(settings, capsys):
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--password", "a-long-demo-password")
+    assert "two-factor" not in capsys.readouterr().out
+    settings.OTP_REQUIRED_ROLES = ["physician", "admin"]
+    call_command("seed_demo", "--password", "a-long-demo-password")
+    assert "physician, admin will set up two-factor login" in capsys.readouterr().out
