@@ -1,10 +1,10 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cnt_detox.core import api as core_api
 from cnt_detox.core import views as core_views
+from cnt_detox.core import views_account
 from cnt_detox.core.admin_site import restrict_admin_site
 
 restrict_admin_site()
@@ -24,12 +24,8 @@ api_v1 = [
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", views_account.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views_account.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("patients/", include("patients.urls")),
