@@ -200,7 +200,13 @@ def test_check_deploy_is_clean_in_production():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_only_the_swagger_page_is_exempt_from_the_csp(client, nurse):
+def test_api_docs_are_vendored_and_keep_scripts_self_only(client, nurse):
     client.force_login(nurse)
-    assert "Content-Security-Policy" not in client.get("/api/v1/docs/")
+    response = client.get("/api/v1/docs/")
+    csp = response["Content-Security-Policy"]
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
+    assert "unsafe-inline" not in script_src
+    html = response.content.decode()
+    assert "cdn" not in html.lower()
+    assert "<script>" not in html  # the bootstrap script is a separate file
     assert "Content-Security-Policy" in client.get("/api/v1/units/")
