@@ -42,7 +42,7 @@ def test_current_census_rows_have_labels_and_local_times(seeded, unit):
         "Primary agent": "Alprazolam",
         "Diazepam equivalent at admission (mg/day)": str(a.diazepam_equivalent_mg),
         "Daily dose band": a.dose_band.capitalize(),
-        "Withdrawal risk": "",
+        "Withdrawal risk": "Expected",
         "Discharged": "",
     }
 
