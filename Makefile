@@ -36,6 +36,8 @@ run: seed
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/honcho start -f Procfile.dev
 
 ## Whole test suite. Uses DATABASE_URL / CELERY_BROKER_URL when set (CI: PostgreSQL and Redis).
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
 test: venv $(RUN_DIR)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
