@@ -14,9 +14,18 @@ def session_info(request: HttpRequest) -> dict[str, Any]:
         return {}
     from cnt_detox.core.navigation import nav_for
 
+    from cnt_detox.core.middleware import LAST_ACTIVITY_KEY
+
+    now = time.time()
+    session = getattr(request, "session", None)
+    last = session.get(LAST_ACTIVITY_KEY, now) if session is not None else now
+    expires = int(last + settings.SESSION_IDLE_TIMEOUT_SECONDS)
     return {
         "nav_items": nav_for(user),
         "session_idle_seconds": settings.SESSION_IDLE_TIMEOUT_SECONDS,
-        "session_expires_epoch": int(time.time()) + settings.SESSION_IDLE_TIMEOUT_SECONDS,
+        "session_expires_epoch": expires,
+        # Seconds left as the server sees it; the page counts down from this, so the
+        # client's clock does not matter.
+        "session_remaining_seconds": max(0, int(expires - now)),
         "facility_name": settings.FACILITY_NAME,
     }

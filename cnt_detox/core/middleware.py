@@ -18,6 +18,10 @@ LOGIN_AT_KEY = "_login_at"
 # Requests that poll in the background (notification bell, board refresh) send this header;
 # they must not count as activity, or an unattended workstation would never log out.
 BACKGROUND_HEADER = "HTTP_X_BACKGROUND_POLL"
+# Activity is stamped at most once a minute: re-stamping on every request would write the
+# session row (BEGIN, UPDATE, COMMIT) on every page view. The cost is that a session may end
+# up to this much before the configured idle limit, never after it.
+ACTIVITY_RESOLUTION_SECONDS = 60
 
 
 def is_background(request: HttpRequest) -> bool:
@@ -59,7 +63,8 @@ class IdleSessionMiddleware:
                     )
                 messages.info(request, f"You were logged out after {reason}. Please log in again.")
                 return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
-            if not is_background(request):
+            stale = last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS
+            if stale and not is_background(request):
                 session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
 

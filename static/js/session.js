@@ -5,8 +5,8 @@
   "use strict";
   var el = document.getElementById("session-expiry");
   if (!el) return;
-  var idle = parseInt(el.dataset.idleSeconds, 10) * 1000;
-  var deadline = Date.now() + idle;
+  var remaining = parseInt(el.dataset.remainingSeconds || el.dataset.idleSeconds, 10) * 1000;
+  var deadline = Date.now() + remaining;
   var warnAt = 2 * 60 * 1000;
   var timeEl = el.querySelector(".js-expiry-time");
   function fmt(d) { return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }

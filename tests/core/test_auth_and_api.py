@@ -162,3 +162,15 @@ def test_role_groups_carry_permissions(nurse, physician, admin_user):
     assert admin_user.is_staff and not nurse.is_staff
     assert admin_user.has_perm("patients.change_unit")
     assert not nurse.has_perm("patients.change_unit")
+
+
+def test_page_views_do_not_rewrite_the_session_every_time(client, nurse):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(nurse)
+    client.get("/api/v1/units/")  # first request stamps the activity time
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/api/v1/units/")
+    writes = [q["sql"] for q in queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+    assert writes == []
