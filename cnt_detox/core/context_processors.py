@@ -12,9 +12,8 @@ def session_info(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from cnt_detox.core.navigation import nav_for
-
     from cnt_detox.core.middleware import LAST_ACTIVITY_KEY
+    from cnt_detox.core.navigation import nav_for
 
     now = time.time()
     session = getattr(request, "session", None)
