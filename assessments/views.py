@@ -6,6 +6,7 @@ static/js/ciwa.js only adds the live total.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -160,12 +161,33 @@ def entered_in_error(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
     return render(request, "assessments/detail.html", context, status=400)
 
 
+# How far back the timeline looks, by the ``days`` query parameter. A whole stay can hold
+# hundreds of assessments; drawing and listing them all made the page slow for everyone
+# sharing the server, so the default is the last three days.
+TIMELINE_WINDOWS: dict[str, tuple[int | None, str]] = {
+    "1": (1, "Last 24 hours"),
+    "3": (3, "Last 3 days"),
+    "7": (7, "Last 7 days"),
+    "all": (None, "Whole stay"),
+}
+DEFAULT_TIMELINE_WINDOW = "3"
+
+
 @clinician_required
 def timeline(request: HttpRequest, admission_id: uuid.UUID) -> HttpResponse:
     admission = selectors.admission_for_assessment(request.user, admission_id)
     tz = admission.unit.tz
     now = timezone.now()
-    assessments = list(selectors.assessments_for_admission(admission))
+    window = request.GET.get("days", DEFAULT_TIMELINE_WINDOW)
+    if window not in TIMELINE_WINDOWS:
+        window = DEFAULT_TIMELINE_WINDOW
+    days = TIMELINE_WINDOWS[window][0]
+    rows = selectors.assessments_for_admission(admission).defer(
+        "items", "notes", "request_fingerprint", "next_due_reason"
+    )
+    if days is not None:
+        rows = rows.filter(assessed_at__gte=now - dt.timedelta(days=days))
+    assessments = list(rows)
     for a in assessments:
         a.admission = admission  # loaded once; the rows need its unit's zone
         a.assessed_text = local_datetime(a.assessed_at, tz)
@@ -182,5 +204,8 @@ def timeline(request: HttpRequest, admission_id: uuid.UUID) -> HttpResponse:
         "vitals_svg": mark_safe(timeline_svg.vitals_chart(assessments, tz)),  # noqa: S308
         "due_text": next_due_text(schedule.next_due_at, tz, now) if schedule else None,
         "schedule": schedule,
+        "window": window,
+        "windows": [(key, label) for key, (_, label) in TIMELINE_WINDOWS.items()],
+        "total_count": selectors.assessments_for_admission(admission).count(),
     }
     return render(request, "assessments/timeline.html", context)

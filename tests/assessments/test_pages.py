@@ -146,3 +146,19 @@ def test_timeline_query_count_is_constant(client, nurse, admission):
     assert len(few) == len(many), [q["sql"][:80] for q in many]
     body = response.content.decode()
     assert "<svg" in body and "CIWA-B total over time" in body and "Moderate (21-40)" in body
+
+
+def test_timeline_shows_recent_days_by_default_and_whole_stay_on_request(client, nurse, admission):
+    client.force_login(nurse)
+    url = reverse("assessments:timeline", args=[admission.public_id])
+    now = timezone.now()
+    old = make_assessment(admission, by=nurse, total=33, assessed_at=now - dt.timedelta(days=5))
+    make_assessment(admission, by=nurse, total=7, assessed_at=now - dt.timedelta(hours=2))
+    recent = client.get(url).content.decode()
+    assert "Showing 1 of 2 assessments" in recent
+    assert str(old.public_id) not in recent
+    whole = client.get(url, {"days": "all"}).content.decode()
+    assert "Showing 2 of 2 assessments" in whole
+    assert str(old.public_id) in whole
+    # An unknown window falls back to the default rather than failing.
+    assert client.get(url, {"days": "bogus"}).status_code == 200
