@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -37,5 +38,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("core/", include("cnt_detox.core.urls")),
 ]
+
+urlpatterns += [path("bench/", include("bench.urls"))] if settings.BENCH_VIEWS else []  # bench/
 
 handler500 = "cnt_detox.core.errors.server_error_page"
