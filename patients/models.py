@@ -146,6 +146,9 @@ class Admission(PublicIdModel):
     withdrawal_risk = models.CharField(max_length=10, blank=True)
     intake_flags = models.JSONField(default=list, blank=True)
     setting_recommendation = models.JSONField(default=dict, blank=True)
+    # How the stored results were made: risk rules version, the days per week and duration fed
+    # to the withdrawal-risk matrix, agents left unconverted, the moment flags were judged at.
+    intake_basis = models.JSONField(default=dict, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
@@ -193,8 +196,22 @@ class Admission(PublicIdModel):
         return (today - self.admitted_at.astimezone(tz).date()).days + 1
 
 
+class CurrentSubstanceManager(models.Manager["SubstanceUse"]):
+    """Rows still part of the intake: a row removed in an edit is kept, marked in error.
+
+    The default manager (so ``admission.substances`` and prefetches use it too): every
+    clinical reader wants the current regimen; the audit trail and ``all_objects`` keep the rest.
+    """
+
+    def get_queryset(self) -> models.QuerySet[SubstanceUse]:
+        return super().get_queryset().filter(entered_in_error=False)
+
+
 class SubstanceUse(PublicIdModel):
     OTHER = "other"
+
+    objects = CurrentSubstanceManager()
+    all_objects = models.Manager()
 
     admission = models.ForeignKey(Admission, on_delete=models.PROTECT, related_name="substances")
     agent = models.CharField(
@@ -228,8 +245,10 @@ class SubstanceUse(PublicIdModel):
         max_digits=9, decimal_places=2, null=True, blank=True
     )
     position = models.PositiveSmallIntegerField(default=0)
+    entered_in_error = models.BooleanField(default=False)
 
     class Meta:
+        base_manager_name = "all_objects"
         ordering = ["admission", "position", "id"]
         constraints = [
             models.CheckConstraint(

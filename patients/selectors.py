@@ -10,10 +10,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
-from patients.models import Admission, Bed, Unit
+from patients.models import Admission, Bed, Patient, Unit
 
 
 def units_for_user(user: Any) -> QuerySet[Unit]:
@@ -44,5 +45,63 @@ def admissions_for_user(user: Any) -> QuerySet[Admission]:
 def admission_for_user(user: Any, public_id: uuid.UUID | str) -> Admission:
     try:
         return admissions_for_user(user).get(public_id=public_id)
-    except (Admission.DoesNotExist, ValueError, TypeError):
+    except (Admission.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404("No such admission.") from None
+
+
+def open_admissions_for_user(user: Any, unit: Unit | None = None) -> QuerySet[Admission]:
+    """Current admissions in the user's units (optionally one unit), for the patient list.
+
+    Everything a list row shows is on the admission, its patient, unit and bed (flags and
+    doses are stored at intake), so the query count does not grow with the rows.
+    """
+    qs = admissions_for_user(user).filter(discharged_at__isnull=True)
+    if unit is not None:
+        qs = qs.filter(unit=unit)
+    return qs.order_by("unit__name", "bed__label")
+
+
+def admissions_with_intake_for_user(user: Any) -> QuerySet[Admission]:
+    """Admissions with their current substance rows prefetched (API lists, detail pages)."""
+    return admissions_for_user(user).prefetch_related("substances")
+
+
+def admission_detail_for_user(user: Any, public_id: uuid.UUID | str) -> Admission:
+    """One admission with substances and movements; another unit's admission is a 404."""
+    try:
+        return (
+            admissions_with_intake_for_user(user)
+            .prefetch_related("movements__to_unit", "movements__to_bed", "movements__moved_by")
+            .get(public_id=public_id)
+        )
+    except (Admission.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404("No such admission.") from None
+
+
+def free_beds_for_user(user: Any) -> QuerySet[Bed]:
+    """Active, unoccupied beds of the user's units, for the admit and transfer forms."""
+    return (
+        beds_with_occupancy(units_for_user(user))
+        .filter(active=True, occupied=False)
+        .select_related("unit")
+        .order_by("unit__name", "label")
+    )
+
+
+def patients_for_user(user: Any) -> QuerySet[Patient]:
+    """Patients with at least one admission (any time) in the user's units."""
+    units = units_for_user(user)
+    seen_here = Admission.objects.filter(patient=OuterRef("pk"), unit__in=units)
+    open_here = seen_here.filter(discharged_at__isnull=True).values("public_id")[:1]
+    return (
+        Patient.objects.filter(Exists(seen_here))
+        .annotate(current_admission_id=Subquery(open_here))
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def patient_for_user(user: Any, public_id: uuid.UUID | str) -> Patient:
+    try:
+        return patients_for_user(user).get(public_id=public_id)
+    except (Patient.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404("No such patient.") from None

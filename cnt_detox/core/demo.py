@@ -9,7 +9,11 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-DEMO_SEEDERS: list[str] = []
+DEMO_SEEDERS: list[str] = [
+    # Order matters: patients first, then what builds on them.
+    "patients.demo:seed_demo_patients",
+    "assessments.demo:seed",
+]
 
 
 def run_demo_seeders(*, unit: Any, stdout: Any) -> None:

@@ -1,0 +1,182 @@
+"""Bedside pages: enter a CIWA-B, see the result, mark an entry in error, the timeline.
+
+Thin: resolve through selectors, call one service, render. Plain form posts throughout;
+static/js/ciwa.js only adds the live total.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assessments import selectors, services, timeline_svg
+from assessments.display import local_datetime, next_due_text
+from assessments.domain.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReason
+from assessments.forms import AssessmentForm, EnteredInErrorForm, band_bounds
+from cnt_detox.core.permissions import clinician_required
+
+ITEM_ERROR_FIELD = "items"
+
+
+def _add_service_errors(form: AssessmentForm, exc: ValidationError) -> None:
+    for name, errors in exc.message_dict.items():
+        field = name if name in form.fields else None
+        for error in errors:
+            form.add_error(field, error)
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def new_assessment(request: HttpRequest, admission_id: uuid.UUID) -> HttpResponse:
+    admission = selectors.admission_for_assessment(request.user, admission_id)
+    tz = admission.unit.tz
+    status = 200
+    if request.method == "POST":
+        form = AssessmentForm(request.POST)
+        # Times typed on the page are the unit's local time.
+        with timezone.override(tz):
+            valid = form.is_valid()
+        if valid:
+            try:
+                result = services.assessment_create(
+                    admission=admission,
+                    by=request.user,
+                    entry=form.to_entry(),
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    request=request,
+                )
+            except services.IdempotencyMismatch as exc:
+                form.add_error(None, str(exc))
+                status = 422
+            except ValidationError as exc:
+                _add_service_errors(form, exc)
+                status = 400
+            else:
+                return redirect("assessments:detail", public_id=result.assessment.public_id)
+        else:
+            status = 400
+    else:
+        unable = request.GET.get("unable") == "1"
+        form = AssessmentForm(
+            initial={"idempotency_key": uuid.uuid4(), "mode": "unable" if unable else "scored"}
+        )
+    context = {
+        "admission": admission,
+        "form": form,
+        "bands": band_bounds(),
+        "vital_fields": [
+            form[n]
+            for n in (
+                "heart_rate",
+                "systolic_bp",
+                "diastolic_bp",
+                "temperature_c",
+                "respiratory_rate",
+                "spo2",
+            )
+        ],
+        "observation_fields": [
+            form[n] for n in ("seizure", "hallucinations", "confusion", "suicidal_thoughts")
+        ],
+        "schedule": selectors.schedule_for_admission(admission),
+        "now": timezone.now(),
+    }
+    if context["schedule"]:
+        context["due_text"] = next_due_text(context["schedule"].next_due_at, tz, context["now"])
+    return render(request, "assessments/new.html", context, status=status)
+
+
+def _result_context(assessment: Any) -> dict[str, Any]:
+    admission = assessment.admission
+    tz = admission.unit.tz
+    now = timezone.now()
+    band = Band(assessment.band) if assessment.band else None
+    return {
+        "assessment": assessment,
+        "admission": admission,
+        "band_label": BAND_LABELS[band] if band else None,
+        "unable_label": (
+            UNABLE_REASON_LABELS[UnableReason(assessment.unable_reason)]
+            if assessment.unable_reason
+            else ""
+        ),
+        "critical": [f for f in assessment.flags if f["level"] == "critical"],
+        "due_text": next_due_text(assessment.next_due_at, tz, now),
+        "assessed_text": local_datetime(assessment.assessed_at, tz),
+        "recorded_text": local_datetime(assessment.recorded_at, tz),
+    }
+
+
+@clinician_required
+def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    assessment = selectors.assessment_for_user(request.user, public_id)
+    services.assessment_viewed(
+        by=request.user,
+        admission=assessment.admission,
+        action="assessment.view",
+        obj=assessment,
+        request=request,
+    )
+    context = _result_context(assessment)
+    context["error_form"] = EnteredInErrorForm()
+    return render(request, "assessments/detail.html", context)
+
+
+@clinician_required
+@require_POST
+def entered_in_error(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    assessment = selectors.assessment_for_user(request.user, public_id)
+    form = EnteredInErrorForm(request.POST)
+    if form.is_valid():
+        try:
+            services.assessment_mark_entered_in_error(
+                assessment=assessment,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ValidationError as exc:
+            for error in exc.messages:
+                form.add_error(None, error)
+        else:
+            messages.success(
+                request, "Marked entered in error. It stays on record, struck through."
+            )
+            return redirect("assessments:timeline", admission_id=assessment.admission.public_id)
+    context = _result_context(assessment)
+    context["error_form"] = form
+    return render(request, "assessments/detail.html", context, status=400)
+
+
+@clinician_required
+def timeline(request: HttpRequest, admission_id: uuid.UUID) -> HttpResponse:
+    admission = selectors.admission_for_assessment(request.user, admission_id)
+    tz = admission.unit.tz
+    now = timezone.now()
+    assessments = list(selectors.assessments_for_admission(admission))
+    for a in assessments:
+        a.admission = admission  # loaded once; the rows need its unit's zone
+        a.assessed_text = local_datetime(a.assessed_at, tz)
+        a.band_label = BAND_LABELS[Band(a.band)] if a.band else ""
+    schedule = selectors.schedule_for_admission(admission)
+    services.assessment_viewed(
+        by=request.user, admission=admission, action="assessment.timeline", request=request
+    )
+    context = {
+        "admission": admission,
+        "assessments": list(reversed(assessments)),
+        # Escaped by the builder; see timeline_svg.
+        "ciwa_svg": mark_safe(timeline_svg.ciwa_chart(assessments, tz)),  # noqa: S308
+        "vitals_svg": mark_safe(timeline_svg.vitals_chart(assessments, tz)),  # noqa: S308
+        "due_text": next_due_text(schedule.next_due_at, tz, now) if schedule else None,
+        "schedule": schedule,
+    }
+    return render(request, "assessments/timeline.html", context)
