@@ -159,6 +159,10 @@ def token_login(client: Client, username: str, password: str) -> bool:
 # --- tasks ------------------------------------------------------------------------------
 
 
+# username -> (cookies, token): the load phases log each user in once per run.
+_LOGGED_IN: dict[str, tuple[dict[str, str], str | None]] = {}
+
+
 class User:
     """A virtual user: its client, its unit (nurses) and the endpoints it may use."""
 
@@ -169,13 +173,19 @@ class User:
         self.admissions = spec["admissions"]
 
     def login(self, stats: Stats) -> bool:
+        """Log in once per user for the whole run (session and token), reused by each phase."""
         user, password = self.spec["username"], self.cfg["password"]
+        if user in _LOGGED_IN:
+            self.client.cookies, self.client.token = dict(_LOGGED_IN[user][0]), _LOGGED_IN[user][1]
+            return True
         started = time.perf_counter()
         ok = session_login(self.client, user, password)
         stats.add("setup: session login", time.perf_counter() - started, ok, "session login")
         started = time.perf_counter()
         ok2 = token_login(self.client, user, password)
         stats.add("setup: token login", time.perf_counter() - started, ok2, "token login")
+        if ok and ok2:
+            _LOGGED_IN[user] = (dict(self.client.cookies), self.client.token)
         return ok and ok2
 
     def admission(self) -> dict[str, Any]:
@@ -333,12 +343,14 @@ def run_phase(cfg: dict[str, Any], phase: dict[str, Any]) -> dict[str, Any]:
         if scenario not in ("noop", "floor", "login_cycle") and not u.login(setup_stats):
             return {"error": f"login failed for {u.spec['username']}", **_summary(setup_stats, 1)}
     available = {k for k, v in cfg["endpoints"].items() if v}
+    if scenario == "mix" and not {name for name, _ in NURSE_MIX} & available:
+        return {"error": "not available: none of the mix's endpoints exist", "endpoints": {}}
 
     def pick(u: User) -> str:
         if scenario != "mix":
             return scenario
         mix = PHYSICIAN_MIX if u.spec["role"] == "physician" else NURSE_MIX
-        choices = [(name, w) for name, w in mix if name in available]
+        choices = [(name, w) for name, w in mix if name in available] or [("noop", 1)]
         return u.rng.choices([c for c, _ in choices], [w for _, w in choices])[0]
 
     deadline = time.perf_counter() + seconds

@@ -79,6 +79,14 @@ def counting():
         yield ctx
 
 
+TX_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def _statements(ctx: Any) -> int:
+    """Queries other than transaction control (Django 4.2+ logs BEGIN/COMMIT as queries)."""
+    return sum(1 for q in ctx.captured_queries if not q["sql"].startswith(TX_CONTROL))
+
+
 def _sql_list(ctx: Any) -> list[str]:
     return [re.sub(r"\s+", " ", q["sql"])[:160] for q in ctx.captured_queries]
 
@@ -110,7 +118,7 @@ def queries(state: dict[str, Any], endpoints: dict[str, Any]) -> dict[str, Any]:
     admissions = unit["admissions"]
 
     if endpoints.get("api_save"):
-        counts, last = [], None
+        counts, stmts, last = [], [], None
         for i in range(5):
             body = {"admission": admissions[i]["public_id"], "items": [1] * 10 + [0] * 10}
             with counting() as ctx:
@@ -121,10 +129,11 @@ def queries(state: dict[str, Any], endpoints: dict[str, Any]) -> dict[str, Any]:
                     headers={"Idempotency-Key": str(uuid.uuid4())},
                 )
             counts.append(len(ctx))
+            stmts.append(_statements(ctx))
             last = ctx
             if resp.status_code != 201:
                 out["api_save_error"] = f"{resp.status_code}: {resp.content[:300]!r}"
-        out["api_save"] = {"counts": counts, "sql": _sql_list(last)}
+        out["api_save"] = {"counts": counts, "statements": stmts, "sql": _sql_list(last)}
         # A retry with the same key (idempotent replay) is also a save from the client's view.
         key = str(uuid.uuid4())
         body = {"admission": admissions[5]["public_id"], "items": [2] * 10 + [0] * 10}
@@ -144,7 +153,7 @@ def queries(state: dict[str, Any], endpoints: dict[str, Any]) -> dict[str, Any]:
         out["api_save_replay"] = {"counts": [len(ctx)], "sql": _sql_list(ctx)}
 
     if endpoints.get("page_save"):
-        counts, last, get_counts = [], None, []
+        counts, stmts, last, get_counts = [], [], None, []
         for i in range(3):
             url = endpoints["page_save"]["url"].replace(
                 "ADMISSION", admissions[10 + i]["public_id"]
@@ -158,11 +167,12 @@ def queries(state: dict[str, Any], endpoints: dict[str, Any]) -> dict[str, Any]:
             with counting() as ctx:
                 resp = page.post(url, fields)
             counts.append(len(ctx))
+            stmts.append(_statements(ctx))
             last = ctx
             if resp.status_code not in (302, 303):
                 out["page_save_error"] = f"{resp.status_code}: {resp.content[:300]!r}"
         out["page_form_get"] = {"counts": get_counts}
-        out["page_save"] = {"counts": counts, "sql": _sql_list(last)}
+        out["page_save"] = {"counts": counts, "statements": stmts, "sql": _sql_list(last)}
 
     if endpoints.get("taper_preview"):
         with counting() as ctx:

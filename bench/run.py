@@ -78,12 +78,30 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 
 def run(args: list[str], env: dict[str, str], timeout: int = 900) -> str:
-    result = subprocess.run(
-        args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    """Run a step to completion in its own process group; on timeout end the whole group
+    (the browser step has chromium children that would otherwise outlive it)."""
+    proc = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args[:4])} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
+    _children.append(proc)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    finally:
+        _children.remove(proc)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:4])} failed:\n{stdout}\n{stderr}")
+    return stdout
 
 
 def admin_sql(pg: str, *statements: str) -> None:
@@ -101,7 +119,6 @@ def recreate_databases(pg: str, prefix: str, env: dict[str, str]) -> dict[str, s
             ("template", "_template"),
             ("main", ""),
             ("sweep", "_sweep"),
-            ("exports", "_exports"),
         )
     }
     for name in names.values():
@@ -111,9 +128,10 @@ def recreate_databases(pg: str, prefix: str, env: dict[str, str]) -> dict[str, s
         [PY, "manage.py", "migrate", "--noinput", "-v0"],
         {**env, "DATABASE_URL": f"{pg}/{names['template']}"},
     )
-    for key in ("main", "sweep", "exports"):
+    for key in ("main", "sweep"):
         admin_sql(pg, f'CREATE DATABASE "{names[key]}" TEMPLATE "{names["template"]}"')
-    return {k: f"{pg}/{v}" for k, v in names.items()}
+    # bench/exports.py makes (and drops) its own database from this name: test_<prefix>_exports.
+    return {**{k: f"{pg}/{v}" for k, v in names.items()}, "exports": f"{pg}/{prefix}_exports"}
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
@@ -213,11 +231,26 @@ def machine() -> dict[str, Any]:
     cpu = [line for line in Path("/proc/cpuinfo").read_text().split("\n") if "model name" in line]
     info["cpu"] = cpu[0].split(":")[1].strip() if cpu else "?"
     info["load_before"] = os.getloadavg()
+    info["hash_ms_before"] = hash_probe()
     return info | {
         "python": sys.version.split()[0],
         "psycopg": psycopg.__version__,
         "redis_py": redis.__version__,
     }
+
+
+def hash_probe() -> float:
+    """Milliseconds for one password check (PBKDF2, ~0.4 s on this machine when idle).
+
+    Measured before and after the load so a reader can tell how much CPU other work on
+    the machine took: every latency here scales with it.
+    """
+    import hashlib
+
+    # The same work as Django's default hasher (PBKDF2-SHA256, 1,000,000 iterations).
+    started = time.perf_counter()
+    hashlib.pbkdf2_hmac("sha256", b"benchmark-probe", b"salt", 1_000_000)
+    return round((time.perf_counter() - started) * 1000)
 
 
 def server_versions(pg_url: str, redis_url: str) -> dict[str, str]:
@@ -360,6 +393,7 @@ def main() -> int:
         )
         results["load"] = json.loads((OUT / "load.json").read_text())
         results["load_during"] = os.getloadavg()
+        results["hash_ms_after"] = hash_probe()
         if a.skip_browser or not endpoints.get("page_save"):
             results["browser"] = "not available" if not endpoints.get("page_save") else "skipped"
         else:
@@ -408,7 +442,9 @@ def _after_load(
             results["exports"] = "not available (bench/exports.py is not on this build)"
         else:
             log("exports at scale (bench/exports.py)")
-            out = run([PY, str(exports)], {**env, "DATABASE_URL": dbs["exports"]}, timeout=600)
+            out = run(
+                [PY, str(exports)], {**env, "BENCH_DATABASE_URL": dbs["exports"]}, timeout=600
+            )
             results["exports"] = out[-4000:]
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         results["exports"] = f"failed: {str(exc)[-1500:]}"
