@@ -107,6 +107,13 @@ class Assessment(PublicIdModel):
     def is_valid(self) -> bool:
         return self.status == AssessmentStatus.VALID
 
+    @property
+    def band_name(self) -> str:
+        """The band in words ("Very severe"), or "" when unable to assess."""
+        from assessments.domain.ciwa_b import BAND_LABELS, Band
+
+        return BAND_LABELS[Band(self.band)] if self.band else ""
+
 
 class AssessmentFlag(models.Model):
     """A flag as raised by one assessment (or at intake when ``assessment`` is null)."""

@@ -163,8 +163,26 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "lines": _breakdown(admission),
             "table": TABLES.get(admission.equivalence_table),
             "movements": list(admission.movements.all()),
+            **_clinical_summary(admission, now),
         },
     )
+
+
+def _clinical_summary(admission: Any, now: Any) -> dict[str, Any]:
+    """Latest CIWA-B, next check and taper status for the patient page (a few fixed queries)."""
+    from assessments.selectors import latest_valid_assessment, schedule_for_admission
+    from tapering.selectors import board_plan_info
+
+    local_today = admission.unit.local_now(now).date()
+    schedule = schedule_for_admission(admission)
+    return {
+        "latest_assessment": latest_valid_assessment(admission),
+        "schedule": schedule if schedule is not None and schedule.active else None,
+        "overdue": bool(schedule and schedule.active and schedule.next_due_at < now),
+        "plan_info": board_plan_info([admission.pk], {admission.pk: local_today}).get(
+            admission.pk, {}
+        ),
+    }
 
 
 @clinician_required

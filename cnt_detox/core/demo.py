@@ -13,6 +13,7 @@ DEMO_SEEDERS: list[str] = [
     # Order matters: patients first, then what builds on them.
     "patients.demo:seed_demo_patients",
     "assessments.demo:seed",
+    "tapering.demo:seed_demo_taper_plan",
 ]
 
 

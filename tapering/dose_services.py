@@ -1,0 +1,136 @@
+"""Writes of dose administration: record a scheduled dose, mark a record entered in error.
+
+Source: /work/shared/domain/tapering.md section 6 (given, held with a reason, refused). One
+transaction per service with its audit event; a dose is recorded once (unique constraint on
+valid records), and a wrong record is marked "entered in error", never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from cnt_detox.core import audit
+from tapering.models import (
+    DoseAdministration,
+    HeldReason,
+    Outcome,
+    PlanStatus,
+    RecordStatus,
+    ScheduledDose,
+    TaperPlan,
+)
+from tapering.services import PlanNotEditable, _require_clinician
+
+
+def dose_record(
+    *,
+    scheduled_dose: ScheduledDose,
+    by: Any,
+    outcome: str,
+    occurred_at: dt.datetime | None = None,
+    held_reason: str = "",
+    reason_text: str = "",
+    sedation_advice_shown: bool = False,
+    request: HttpRequest | None = None,
+) -> DoseAdministration:
+    """Record a scheduled dose as given, held (with a reason) or refused (tapering.md 6)."""
+    _require_clinician(by)
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    errors: dict[str, list[str]] = {}
+    if outcome not in Outcome.values:
+        errors["outcome"] = [f"Choose one of: {', '.join(Outcome.values)}."]
+    if outcome == Outcome.HELD and held_reason not in HeldReason.values:
+        errors["held_reason"] = ["Choose why the dose was held."]
+    if outcome != Outcome.HELD:
+        held_reason = ""
+    if held_reason == HeldReason.OTHER and not reason_text.strip():
+        errors["reason_text"] = ["Describe the reason when you choose 'Other'."]
+    if occurred_at > now + dt.timedelta(minutes=5):
+        errors["occurred_at"] = ["The time cannot be in the future."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        plan = TaperPlan.objects.select_for_update().get(pk=scheduled_dose.plan_id)
+        if plan.status != PlanStatus.ACTIVE:
+            raise PlanNotEditable(
+                f"This dose belongs to version {plan.version}, which is "
+                f"{plan.get_status_display().lower()}; record doses against the active plan."
+            )
+        record = DoseAdministration(
+            scheduled_dose=scheduled_dose,
+            outcome=outcome,
+            held_reason=held_reason,
+            reason_text=reason_text.strip(),
+            occurred_at=occurred_at,
+            recorded_by=by,
+            recorded_at=now,
+            sedation_advice_shown=sedation_advice_shown,
+        )
+        record.full_clean(validate_constraints=False)
+        try:
+            with transaction.atomic():
+                record.save()
+        except IntegrityError:
+            raise ValidationError(
+                {
+                    "non_field_errors": [
+                        "This dose is already recorded. If that record is wrong, mark it "
+                        "entered in error first."
+                    ]
+                }
+            ) from None
+        audit.record(
+            actor=by,
+            action="dose.recorded",
+            obj=record,
+            patient=plan.admission.patient,
+            request=request,
+            details={
+                "scheduled_dose": scheduled_dose.public_id,
+                "outcome": outcome,
+                "held_reason": held_reason,
+                "mg": scheduled_dose.mg,
+                "occurred_at": occurred_at,
+            },
+        )
+    return record
+
+
+def dose_mark_in_error(
+    *,
+    administration: DoseAdministration,
+    by: Any,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> DoseAdministration:
+    """Mark a wrong dose record "entered in error" with a reason; nothing is deleted."""
+    _require_clinician(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why this record is wrong."]})
+    with transaction.atomic():
+        record = DoseAdministration.objects.select_for_update().get(pk=administration.pk)
+        if record.status != RecordStatus.VALID:
+            raise ValidationError({"non_field_errors": ["Already marked entered in error."]})
+        record.status = RecordStatus.ENTERED_IN_ERROR
+        record.error_reason = reason
+        record.error_marked_by = by
+        record.error_marked_at = timezone.now()
+        record.save(update_fields=["status", "error_reason", "error_marked_by", "error_marked_at"])
+        audit.record(
+            actor=by,
+            action="dose.entered_in_error",
+            obj=record,
+            patient=record.scheduled_dose.plan.admission.patient,
+            request=request,
+            changes={"status": {"old": RecordStatus.VALID, "new": record.status}},
+            details={"reason": reason},
+        )
+    return record

@@ -1,0 +1,281 @@
+"""Reads of taper plans and doses, always through the user's units (other units: 404).
+
+Also the read helpers other features call: ``board_plan_info`` (unit board),
+``signed_at_by_admission`` (period report) and ``due_doses`` (reminder sweep).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from patients.selectors import admissions_for_user, units_for_user
+from tapering.domain.rounding import format_mg
+from tapering.models import (
+    DoseAdministration,
+    PlanSignature,
+    PlanStatus,
+    RecordStatus,
+    ScheduledDose,
+    TaperPlan,
+)
+
+# A dose not recorded this long after its due time is "late"; after MISSED_AFTER, "missed".
+# Ward routine, not a published threshold.
+LATE_AFTER = dt.timedelta(minutes=60)
+MISSED_AFTER = dt.timedelta(hours=4)
+# Sedation level at which doses are advised held (tapering.md 6; SA Health: withhold if not
+# easily roused); the same rule as assessments.domain.risk.withhold_sedating_doses.
+HOLD_AT_SEDATION_LEVEL = 2
+
+
+def plans_for_user(user: Any) -> QuerySet[TaperPlan]:
+    return TaperPlan.objects.filter(admission__unit__in=units_for_user(user)).select_related(
+        "admission__patient", "admission__unit", "admission__bed", "signature", "supersedes"
+    )
+
+
+def plan_for_user(user: Any, public_id: uuid.UUID | str) -> TaperPlan:
+    try:
+        return plans_for_user(user).get(public_id=public_id)
+    except (TaperPlan.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such taper plan.") from None
+
+
+def plan_versions(admission: Any) -> list[TaperPlan]:
+    return list(
+        TaperPlan.objects.filter(admission=admission)
+        .select_related("signature", "created_by")
+        .order_by("-version")
+    )
+
+
+def current_plan(versions: list[TaperPlan]) -> TaperPlan | None:
+    """The plan in force, else the draft, else the latest version."""
+    for wanted in (PlanStatus.ACTIVE, PlanStatus.SIGNED, PlanStatus.DRAFT):
+        for plan in versions:
+            if plan.status == wanted:
+                return plan
+    return versions[0] if versions else None
+
+
+def open_admissions_with_plans(user: Any) -> list[tuple[Any, dict[str, Any]]]:
+    """The user's open admissions, each with its plan summary (two queries)."""
+    admissions = list(
+        admissions_for_user(user).filter(discharged_at__isnull=True).order_by("unit__name", "bed")
+    )
+    info = board_plan_info([a.pk for a in admissions])
+    return [(a, info[a.pk]) for a in admissions]
+
+
+def intake_plan_data(admission: Any, start_date: dt.date) -> dict[str, Any]:
+    """Builder inputs prefilled from the intake: agents, age on the start date, history."""
+    agents = [
+        {"agent": s.agent, "daily_dose_mg": format_mg(s.daily_dose_mg)}
+        for s in admission.substances.all()
+        if s.agent != "other" and s.daily_dose_mg > 0
+    ]
+    return {
+        "agents": agents,
+        "target_agent": "diazepam",
+        "table": admission.equivalence_table or None,
+        "strategy": "inpatient",
+        "params": {},
+        "start_date": start_date.isoformat(),
+        "age": admission.patient.age_on(start_date),
+        "hepatic_impairment": admission.hepatic_impairment,
+        "epilepsy": admission.epilepsy,
+    }
+
+
+def unconverted_substances(admission: Any) -> list[Any]:
+    """Intake agents the tables cannot convert ("other"): never guessed (equivalence.md)."""
+    return [s for s in admission.substances.all() if s.agent == "other"]
+
+
+def scheduled_dose_for_user(user: Any, public_id: uuid.UUID | str) -> ScheduledDose:
+    try:
+        return ScheduledDose.objects.select_related(
+            "plan__admission__patient", "plan__admission__unit"
+        ).get(public_id=public_id, plan__admission__unit__in=units_for_user(user))
+    except (ScheduledDose.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such dose.") from None
+
+
+def administration_for_user(user: Any, public_id: uuid.UUID | str) -> DoseAdministration:
+    try:
+        return DoseAdministration.objects.select_related(
+            "scheduled_dose__plan__admission__patient"
+        ).get(
+            public_id=public_id,
+            scheduled_dose__plan__admission__unit__in=units_for_user(user),
+        )
+    except (DoseAdministration.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such dose record.") from None
+
+
+@dataclass
+class DoseRow:
+    dose: ScheduledDose
+    record: DoseAdministration | None
+    errors: list[DoseAdministration]
+    state: str  # "recorded", "due", "late", "missed", "upcoming"
+    due_local: dt.datetime
+
+
+def dose_state(dose: ScheduledDose, recorded: bool, now: dt.datetime) -> str:
+    if recorded:
+        return "recorded"
+    if now >= dose.due_at + MISSED_AFTER:
+        return "missed"
+    if now >= dose.due_at + LATE_AFTER:
+        return "late"
+    if now >= dose.due_at - LATE_AFTER:
+        return "due"
+    return "upcoming"
+
+
+def doses_for_day(admission: Any, day: dt.date, now: dt.datetime | None = None) -> list[DoseRow]:
+    """Doses of the active plan on ``day`` (unit-local), with their records (two queries)."""
+    now = now or timezone.now()
+    doses = ScheduledDose.objects.filter(
+        plan__admission=admission, plan__status=PlanStatus.ACTIVE, date=day
+    ).prefetch_related(
+        Prefetch(
+            "administrations",
+            queryset=DoseAdministration.objects.select_related("recorded_by").order_by("id"),
+        )
+    )
+    rows = []
+    for dose in doses.order_by("due_at"):
+        records = list(dose.administrations.all())
+        valid = next((r for r in records if r.status == RecordStatus.VALID), None)
+        rows.append(
+            DoseRow(
+                dose,
+                valid,
+                [r for r in records if r.status != RecordStatus.VALID],
+                dose_state(dose, valid is not None, now),
+                dose.due_at.astimezone(admission.unit.tz),
+            )
+        )
+    return rows
+
+
+def overdue_doses(admission: Any, now: dt.datetime | None = None) -> list[ScheduledDose]:
+    """Late and missed doses of the active plan before today (today's are on the day list)."""
+    now = now or timezone.now()
+    today = now.astimezone(admission.unit.tz).date()
+    return list(
+        ScheduledDose.objects.filter(
+            plan__admission=admission,
+            plan__status=PlanStatus.ACTIVE,
+            date__lt=today,
+            due_at__lte=now - LATE_AFTER,
+        )
+        .exclude(administrations__status=RecordStatus.VALID)
+        .order_by("due_at")
+    )
+
+
+def sedation_advice(admission: Any) -> dict[str, Any]:
+    """Latest valid sedation level and whether doses are advised held (tapering.md 6)."""
+    from assessments.models import Assessment, AssessmentStatus
+
+    latest = (
+        Assessment.objects.filter(admission=admission, status=AssessmentStatus.VALID)
+        .order_by("-assessed_at", "-id")
+        .only("sedation_level", "unable_reason", "assessed_at")
+        .first()
+    )
+    if latest is None:
+        return {"hold": False, "level": None, "assessed_at": None, "unable_reason": ""}
+    hold = latest.sedation_level is not None and latest.sedation_level >= HOLD_AT_SEDATION_LEVEL
+    # risk.md "unable to assess" because difficult to rouse or confused also advises holding.
+    hold = hold or latest.unable_reason in ("difficult_to_rouse", "confused")
+    return {
+        "hold": hold,
+        "level": latest.sedation_level,
+        "assessed_at": latest.assessed_at,
+        "unable_reason": latest.unable_reason,
+    }
+
+
+def board_plan_info(
+    admission_ids: list[int], on_date_by_admission: dict[int, dt.date] | None = None
+) -> dict[int, dict[str, Any]]:
+    """Per admission: plan status, the day's total mg, agent and plan id (two queries).
+
+    ``on_date_by_admission`` gives each admission's unit-local date; default today in UTC.
+    """
+    info: dict[int, dict[str, Any]] = {
+        a: {"status": "none", "today_mg": None, "agent": None, "plan_public_id": None}
+        for a in admission_ids
+    }
+    if not admission_ids:
+        return info
+    plans = TaperPlan.objects.filter(admission_id__in=admission_ids).only(
+        "id", "admission_id", "status", "target_agent", "public_id", "version"
+    )
+    by_admission: dict[int, list[TaperPlan]] = {}
+    for plan in plans.order_by("-version"):
+        by_admission.setdefault(plan.admission_id, []).append(plan)
+    chosen = {a: current_plan(p) for a, p in by_admission.items()}
+    active_ids = [p.pk for p in chosen.values() if p and p.status == PlanStatus.ACTIVE]
+    today_utc = timezone.now().date()
+    totals: dict[tuple[int, dt.date], Decimal] = {}
+    if active_ids:
+        for plan_id, day, mg in ScheduledDose.objects.filter(plan_id__in=active_ids).values_list(
+            "plan_id", "date", "mg"
+        ):
+            totals[(plan_id, day)] = totals.get((plan_id, day), Decimal(0)) + mg
+    for admission_id, plan in chosen.items():
+        if plan is None:
+            continue
+        day = (on_date_by_admission or {}).get(admission_id, today_utc)
+        active = plan.status == PlanStatus.ACTIVE
+        info[admission_id] = {
+            "status": plan.status,
+            "today_mg": totals.get((plan.pk, day), Decimal(0)) if active else None,
+            "agent": plan.target_agent,
+            "plan_public_id": plan.public_id,
+        }
+    return info
+
+
+def signed_at_by_admission(admission_ids: list[int]) -> dict[int, dt.datetime]:
+    """First signature time per admission (one query), for the period report."""
+    out: dict[int, dt.datetime] = {}
+    rows = (
+        PlanSignature.objects.filter(plan__admission_id__in=admission_ids)
+        .order_by("signed_at")
+        .values_list("plan__admission_id", "signed_at")
+    )
+    for admission_id, signed_at in rows:
+        out.setdefault(admission_id, signed_at)
+    return out
+
+
+def due_doses(now: dt.datetime) -> list[tuple[int, int, dt.datetime]]:
+    """(admission id, scheduled dose id, due at) of unrecorded doses of active plans that are
+    due now (from ``LATE_AFTER`` before their time) or late, up to ``MISSED_AFTER`` (one query).
+    """
+    rows = (
+        ScheduledDose.objects.filter(
+            plan__status=PlanStatus.ACTIVE,
+            plan__admission__discharged_at__isnull=True,
+            due_at__lte=now + LATE_AFTER,
+            due_at__gt=now - MISSED_AFTER,
+        )
+        .exclude(administrations__status=RecordStatus.VALID)
+        .order_by("due_at")
+        .values_list("plan__admission_id", "id", "due_at")
+    )
+    return list(rows)

@@ -1,0 +1,418 @@
+"""Writes of the tapering app: draft, edit, sign, amend and discontinue plans; record doses.
+
+Each service runs in one transaction, calls the pure domain (tapering/domain), validates,
+saves and leaves an audit event in the same transaction. The HTML pages and the API call
+these same functions. Clinical sources: /work/shared/domain/tapering.md sections 5 and 6.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.http import HttpRequest
+from django.utils import timezone
+
+from cnt_detox.core import audit
+from tapering.domain.plan import (
+    PlanResult,
+    build_plan,
+    canonical_json,
+    to_dict,
+)
+from tapering.domain.schedule import ParameterError
+from tapering.inputs import field_errors, request_from_data, request_from_stored, request_to_data
+from tapering.models import (
+    DoseAdministration,
+    PlanSignature,
+    PlanStatus,
+    RecordStatus,
+    TaperPlan,
+)
+from tapering.plan_content import remaining_as_custom, schedule_doses
+
+SIGNATURE_MEANING = "approved taper plan"
+IN_FORCE = (PlanStatus.SIGNED, PlanStatus.ACTIVE)
+
+
+class PlanNotEditable(Exception):
+    """The plan is signed (or closed): it is never edited; amend it instead."""
+
+
+class StaleVersion(Exception):
+    """The draft changed since the caller loaded it (optimistic concurrency)."""
+
+    def __init__(self, current: int) -> None:
+        self.current = current
+        super().__init__(
+            f"Another physician changed this draft (now version {current}); "
+            "reload it and make your change again."
+        )
+
+
+def _require_physician(user: Any) -> None:
+    if not getattr(user, "is_physician", False):
+        raise PermissionDenied("Only physicians build, edit, sign or amend taper plans.")
+
+
+def _require_clinician(user: Any) -> None:
+    if not getattr(user, "is_clinician", False):
+        raise PermissionDenied("Only nurses and physicians record doses.")
+
+
+def compute(data: Any) -> PlanResult:
+    """Parse inputs and build the plan; bad input is a ValidationError with API field names."""
+    try:
+        return build_plan(request_from_data(data))
+    except ParameterError as err:
+        raise ValidationError(field_errors(err)) from None
+
+
+def digest_of(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _content(result: PlanResult) -> dict[str, Any]:
+    canonical = canonical_json(result)
+    return {
+        "inputs": request_to_data(result.request),
+        "result": to_dict(result),
+        "canonical_json": canonical,
+        "content_digest": digest_of(canonical),
+        "target_agent": result.request.target_agent,
+        "strategy": result.request.strategy,
+        "table_id": result.table_id,
+        "table_version": result.table_version,
+        "rules_version": result.rules_version,
+        "start_date": result.steps[0].start_date,
+        "end_date": result.steps[-1].end_date,
+        "starting_daily_mg": result.starting_daily_mg,
+        "violations": list(result.violations),
+    }
+
+
+def _unit_today(admission: Any) -> dt.date:
+    return admission.unit.local_now().date()
+
+
+def _check_start(admission: Any, result: PlanResult) -> None:
+    if result.request.start_date < _unit_today(admission):
+        raise ValidationError(
+            {"start_date": ["The plan cannot start before today (unit time); change the date."]}
+        )
+
+
+def _next_version(admission: Any) -> int:
+    top = TaperPlan.objects.filter(admission=admission).aggregate(v=Max("version"))["v"]
+    return (top or 0) + 1
+
+
+def plan_create_draft(
+    *, admission: Any, by: Any, data: Any, request: HttpRequest | None = None
+) -> TaperPlan:
+    """A first (or, after a discontinued plan, a fresh) draft plan for ``admission``."""
+    _require_physician(by)
+    result = compute(data)
+    _check_start(admission, result)
+    with transaction.atomic():
+        # Lock the admission row so two physicians starting a plan at once get distinct
+        # versions, and the second one a clear message instead of an integrity error.
+        type(admission).objects.select_for_update().get(pk=admission.pk)
+        open_plan = TaperPlan.objects.filter(
+            admission=admission, status__in=[PlanStatus.DRAFT, *IN_FORCE]
+        ).first()
+        if open_plan is not None:
+            what = "a draft" if open_plan.is_draft else "a signed plan; amend it"
+            raise ValidationError({"non_field_errors": [f"This admission already has {what}."]})
+        plan = TaperPlan(
+            admission=admission,
+            version=_next_version(admission),
+            created_by=by,
+            updated_by=by,
+            **_content(result),
+        )
+        plan.full_clean()
+        plan.save()
+        audit.record(
+            actor=by,
+            action="taper_plan.created",
+            obj=plan,
+            patient=admission.patient,
+            request=request,
+            details={"version": plan.version, "digest": plan.content_digest},
+        )
+    return plan
+
+
+def _locked_draft(plan: TaperPlan, expected_version: int | None) -> TaperPlan:
+    locked = TaperPlan.objects.select_for_update().get(pk=plan.pk)
+    if not locked.is_draft:
+        raise PlanNotEditable(
+            f"Version {locked.version} is {locked.get_status_display().lower()} and cannot be "
+            "changed; amend it to make a new version."
+        )
+    if expected_version is None or int(expected_version) != locked.lock_version:
+        raise StaleVersion(locked.lock_version)
+    return locked
+
+
+def plan_update_draft(
+    *,
+    plan: TaperPlan,
+    by: Any,
+    data: Any,
+    expected_version: int | None,
+    request: HttpRequest | None = None,
+) -> TaperPlan:
+    """Replace a draft's inputs (and so its schedule); ``expected_version`` must be current."""
+    _require_physician(by)
+    result = compute(data)
+    _check_start(plan.admission, result)
+    with transaction.atomic():
+        locked = _locked_draft(plan, expected_version)
+        before = audit.snapshot(locked, ["content_digest", "strategy", "start_date"])
+        for name, value in _content(result).items():
+            setattr(locked, name, value)
+        locked.lock_version += 1
+        locked.updated_by, locked.updated_at = by, timezone.now()
+        locked.full_clean()
+        locked.save()
+        audit.record(
+            actor=by,
+            action="taper_plan.updated",
+            obj=locked,
+            patient=locked.admission.patient,
+            request=request,
+            changes=audit.diff(
+                before, audit.snapshot(locked, ["content_digest", "strategy", "start_date"])
+            ),
+            details={"lock_version": locked.lock_version},
+        )
+    return locked
+
+
+def _second_factor(user: Any, code: str | None) -> bool:
+    """Check the one-time code when the user has enrolled a second factor (if the module exists)."""
+    try:
+        from cnt_detox.core import otp  # type: ignore[attr-defined]
+    except ImportError:  # two-factor login is not installed yet
+        return False
+    if not otp.user_has_second_factor(user):
+        return False
+    if not code:
+        raise ValidationError({"otp_code": ["Enter the one-time code from your authenticator."]})
+    if not otp.verify_second_factor(user, code):
+        raise ValidationError({"otp_code": ["The one-time code is not correct; nothing signed."]})
+    return True
+
+
+def plan_sign(
+    *,
+    plan: TaperPlan,
+    by: Any,
+    password: str,
+    expected_version: int | None,
+    override_reason: str = "",
+    otp_code: str | None = None,
+    request: HttpRequest | None = None,
+) -> TaperPlan:
+    """Sign a draft (tapering.md 5): password (and one-time code if enrolled), then activate.
+
+    The signature stores printed name, role, time, meaning and the SHA-256 of the canonical
+    JSON. A plan with a rule violation needs an override reason, kept with the signature.
+    Signing an amendment supersedes the plan it amends in the same transaction.
+    """
+    _require_physician(by)
+    if not password or not by.check_password(password):
+        # Recorded outside any transaction so the failed attempt stays in the audit trail.
+        audit.record(
+            actor=by,
+            action="taper_plan.sign_refused",
+            obj=plan,
+            patient=plan.admission.patient,
+            request=request,
+            details={"reason": "wrong password"},
+        )
+        raise ValidationError(
+            {"password": ["That password is not correct, so nothing was signed. Try again."]}
+        )
+    second = _second_factor(by, otp_code)
+    return _complete_signature(
+        plan=plan,
+        by=by,
+        expected_version=expected_version,
+        override_reason=override_reason,
+        second_factor=second,
+        request=request,
+    )
+
+
+def _complete_signature(
+    *,
+    plan: TaperPlan,
+    by: Any,
+    expected_version: int | None,
+    override_reason: str,
+    second_factor: bool,
+    request: HttpRequest | None,
+) -> TaperPlan:
+    """Everything of signing after the credentials were checked (the demo seeder's entry)."""
+    override_reason = (override_reason or "").strip()
+    with transaction.atomic():
+        locked = _locked_draft(plan, expected_version)
+        admission = locked.admission
+        rebuilt = build_plan(request_from_stored(locked.inputs))
+        if canonical_json(rebuilt) != locked.canonical_json:
+            raise ValidationError(
+                {"non_field_errors": ["The stored plan no longer reproduces; save it again."]}
+            )
+        _check_start(admission, rebuilt)
+        if locked.violations and not override_reason:
+            codes = ", ".join(locked.violations)
+            raise ValidationError(
+                {"override_reason": [f"This plan breaks a rule ({codes}); give a reason to sign."]}
+            )
+        previous = None
+        if locked.supersedes_id:
+            previous = TaperPlan.objects.select_for_update().get(pk=locked.supersedes_id)
+            if previous.status not in IN_FORCE:
+                raise PlanNotEditable(
+                    f"Version {previous.version} is no longer in force; start a new plan."
+                )
+            previous.status = PlanStatus.SUPERSEDED
+            previous.status_changed_at = timezone.now()
+            previous.status_reason = f"Superseded by version {locked.version}."
+            previous.save(update_fields=["status", "status_changed_at", "status_reason"])
+        signature = PlanSignature.objects.create(
+            plan=locked,
+            signed_by=by,
+            printed_name=by.display_name,
+            role=by.role,
+            meaning=SIGNATURE_MEANING,
+            digest=digest_of(locked.canonical_json),
+            override_reason=override_reason if locked.violations else "",
+            overridden_codes=list(locked.violations),
+            second_factor=second_factor,
+        )
+        locked.status = PlanStatus.ACTIVE
+        locked.status_changed_at = signature.signed_at
+        locked.save(update_fields=["status", "status_changed_at"])
+        given = set()
+        if previous is not None:
+            given = set(
+                DoseAdministration.objects.filter(
+                    scheduled_dose__plan=previous, status=RecordStatus.VALID
+                ).values_list("scheduled_dose__date", "scheduled_dose__time")
+            )
+        count = schedule_doses(locked, given)
+        audit.record(
+            actor=by,
+            action="taper_plan.signed",
+            obj=locked,
+            patient=admission.patient,
+            request=request,
+            details={
+                "version": locked.version,
+                "digest": signature.digest,
+                "meaning": SIGNATURE_MEANING,
+                "override_reason": signature.override_reason,
+                "overridden_codes": signature.overridden_codes,
+                "supersedes": previous.public_id if previous else None,
+                "scheduled_doses": count,
+            },
+        )
+    return locked
+
+
+def plan_amend(
+    *,
+    plan: TaperPlan,
+    by: Any,
+    reason: str,
+    data: Any = None,
+    request: HttpRequest | None = None,
+) -> TaperPlan:
+    """A new draft version of a signed plan, with a reason; it supersedes ``plan`` once signed."""
+    _require_physician(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why the plan is being amended."]})
+    admission = plan.admission
+    if data is None:
+        data = remaining_as_custom(plan, _unit_today(admission))
+    try:
+        result = compute(data)
+    except ValidationError:
+        # The remaining steps may not form a valid plan (e.g. ended mid-way): start from the
+        # original inputs from today and let the physician edit.
+        result = compute({**plan.inputs, "start_date": _unit_today(admission).isoformat()})
+    with transaction.atomic():
+        current = TaperPlan.objects.select_for_update().get(pk=plan.pk)
+        if current.status not in IN_FORCE:
+            raise PlanNotEditable(
+                f"Only the plan in force can be amended; version {current.version} is "
+                f"{current.get_status_display().lower()}."
+            )
+        if TaperPlan.objects.filter(admission=admission, status=PlanStatus.DRAFT).exists():
+            raise ValidationError(
+                {"non_field_errors": ["An amendment is already in draft; edit or sign it."]}
+            )
+        draft = TaperPlan(
+            admission=admission,
+            version=_next_version(admission),
+            supersedes=current,
+            amendment_reason=reason,
+            created_by=by,
+            updated_by=by,
+            **_content(result),
+        )
+        draft.full_clean()
+        try:
+            with transaction.atomic():
+                draft.save()
+        except IntegrityError:
+            raise ValidationError(
+                {"non_field_errors": ["Another physician just started an amendment; reload."]}
+            ) from None
+        audit.record(
+            actor=by,
+            action="taper_plan.amendment_started",
+            obj=draft,
+            patient=admission.patient,
+            request=request,
+            details={"version": draft.version, "supersedes": current.public_id, "reason": reason},
+        )
+    return draft
+
+
+def plan_discontinue(
+    *, plan: TaperPlan, by: Any, reason: str, request: HttpRequest | None = None
+) -> TaperPlan:
+    """Stop a plan (draft or in force) with a reason; its remaining doses are no longer due."""
+    _require_physician(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why the plan is discontinued."]})
+    with transaction.atomic():
+        locked = TaperPlan.objects.select_for_update().get(pk=plan.pk)
+        if locked.status not in (PlanStatus.DRAFT, *IN_FORCE):
+            raise PlanNotEditable(f"Version {locked.version} is already closed.")
+        old = locked.status
+        locked.status = PlanStatus.DISCONTINUED
+        locked.status_changed_at = timezone.now()
+        locked.status_reason = reason
+        locked.save(update_fields=["status", "status_changed_at", "status_reason"])
+        audit.record(
+            actor=by,
+            action="taper_plan.discontinued",
+            obj=locked,
+            patient=locked.admission.patient,
+            request=request,
+            changes={"status": {"old": old, "new": locked.status}},
+            details={"reason": reason},
+        )
+    return locked
