@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assessments.domain.ciwa_b import UNABLE_REASON_LABELS
@@ -34,6 +35,16 @@ class ObservationsIn(serializers.Serializer):
     suicidal_thoughts = serializers.BooleanField(required=False, default=False)
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "reason": {"type": "string", "enum": [str(r) for r in UNABLE_REASON_LABELS]}
+        },
+        "required": ["reason"],
+        "nullable": True,
+    }
+)
 class UnableField(serializers.Field):
     """``{"reason": "confused"}`` or just ``"confused"``."""
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "assessments",
     "tapering",
     "reports",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cnt_detox.core.context_processors.session_info",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -251,6 +253,45 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Stop a task whose broker connection is lost: with acks_late it is redelivered anyway, so
+# letting it run on would only risk a second copy.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+
+# --- Reminders and escalation (notifications app) ---------------------------------------------
+# Sources: risk.md "Escalation rules" and ciwa-b.md "Reassessment interval". The overdue and
+# chain timings are facility/design defaults there, NOT published thresholds; the lead time
+# and dose-late threshold are this app's own defaults. README "Reminders and escalation".
+NOTIFICATIONS_REMINDER_LEAD_MINUTES = env_int("NOTIFICATIONS_REMINDER_LEAD_MINUTES", 15, minimum=0)
+NOTIFICATIONS_OVERDUE_CHARGE_NURSE_MINUTES = env_int(
+    "NOTIFICATIONS_OVERDUE_CHARGE_NURSE_MINUTES", 30, minimum=1
+)
+NOTIFICATIONS_OVERDUE_PHYSICIAN_MINUTES = env_int(
+    "NOTIFICATIONS_OVERDUE_PHYSICIAN_MINUTES", 60, minimum=1
+)
+NOTIFICATIONS_CHAIN_DELAY_MINUTES = env_int("NOTIFICATIONS_CHAIN_DELAY_MINUTES", 15, minimum=1)
+NOTIFICATIONS_DOSE_LATE_MINUTES = env_int("NOTIFICATIONS_DOSE_LATE_MINUTES", 30, minimum=1)
+# Operations (not clinical): how often the sweep runs and when delivery counts as stuck.
+NOTIFICATIONS_SWEEP_INTERVAL_SECONDS = env_int(
+    "NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", 60, minimum=1, maximum=600
+)
+NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS = env_int("NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS", 120, minimum=1)
+NOTIFICATIONS_REQUEUE_AFTER_SECONDS = env_int("NOTIFICATIONS_REQUEUE_AFTER_SECONDS", 120, minimum=1)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 30, minimum=1)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env_int("NOTIFICATIONS_RETRY_MAX_SECONDS", 900, minimum=1)
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 6, minimum=1)
+NOTIFICATIONS_HEARTBEAT_STALE_SECONDS = env_int(
+    "NOTIFICATIONS_HEARTBEAT_STALE_SECONDS", 180, minimum=10
+)
+NOTIFICATIONS_LATE_SECONDS = env_int("NOTIFICATIONS_LATE_SECONDS", 120, minimum=10)
+NOTIFICATIONS_SITE_URL = env_str("NOTIFICATIONS_SITE_URL", "http://127.0.0.1:8000")
+# An interval (not crontab) schedule: it does not depend on wall-clock alignment, and a
+# sweep that could not start within one interval is dropped (expires) rather than piling up
+# in the broker while the worker is down; the next one catches up from the database.
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
+    "task": "notifications.sweep",
+    "schedule": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS),
+    "options": {"expires": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS)},
+}
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("assessments.api_urls")),
     path("", include("tapering.api_urls")),
     path("", include("reports.api_urls")),
+    path("", include("notifications.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -36,6 +37,7 @@ urlpatterns = [
     path("assessments/", include("assessments.urls")),
     path("tapering/", include("tapering.urls")),
     path("reports/", include("reports.urls")),
+    path("notifications/", include("notifications.urls")),
     path("core/", include("cnt_detox.core.urls")),
 ]
 

@@ -112,6 +112,7 @@ class AdmissionPlansView(APIView):
     def get_permissions(self) -> list[Any]:
         return [IsPhysician()] if self.request.method == "POST" else [IsClinician()]
 
+    @extend_schema(responses={200: dict})
     def get(self, request: Request, admission_id: str) -> Response:
         admission = admission_for_user(request.user, admission_id)
         return Response(
@@ -142,12 +143,14 @@ class PlanView(APIView):
     def get_permissions(self) -> list[Any]:
         return [IsPhysician()] if self.request.method in ("PUT", "PATCH") else [IsClinician()]
 
+    @extend_schema(responses={200: dict})
     def get(self, request: Request, plan_id: str) -> Response:
         return _plan_response(selectors.plan_for_user(request.user, plan_id))
 
     @extend_schema(
         request=PreviewRequestSerializer,
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)],
+        responses={200: dict},
     )
     def put(self, request: Request, plan_id: str) -> Response:
         plan = selectors.plan_for_user(request.user, plan_id)
@@ -269,6 +272,7 @@ class AdmissionDosesView(APIView):
 
     permission_classes = [IsClinician]
 
+    @extend_schema(responses={200: dict})
     def get(self, request: Request, admission_id: str) -> Response:
         admission = admission_for_user(request.user, admission_id)
         raw = request.query_params.get("date")

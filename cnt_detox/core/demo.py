@@ -10,8 +10,9 @@ from importlib import import_module
 from typing import Any
 
 DEMO_SEEDERS: list[str] = [
-    # Order matters: patients first, then what builds on them.
+    # Order matters: patients and the on-call roster first, then what builds on them.
     "patients.demo:seed_demo_patients",
+    "notifications.demo:seed_on_call",
     "assessments.demo:seed",
     "tapering.demo:seed_demo_taper_plan",
 ]

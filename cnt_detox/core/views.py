@@ -38,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: the database answers a trivial query."""
+    """Liveness for load balancers: the database answers, and reminders are on time."""
     checks: dict[str, str] = {}
     healthy = True
     try:
@@ -49,6 +49,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:  # any database failure means "unhealthy", whatever its class
         checks["database"] = "error"
         healthy = False
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
-    )
+    body: dict[str, Any] = {"checks": checks}
+    if healthy:
+        # Reminder sweep heartbeat and late reminders (notifications/health.py explains when a
+        # fresh install with no sweep yet is still healthy).
+        from notifications.health import sweep_health
+
+        try:
+            sweep_ok, body["sweep"] = sweep_health()
+        except Exception:  # a broken check must read as unhealthy, not as a 500
+            sweep_ok, body["sweep"] = False, {"status": "error"}
+        checks["sweep"] = "ok" if sweep_ok else "error"
+        healthy = sweep_ok
+    body["status"] = "ok" if healthy else "error"
+    return JsonResponse(body, status=200 if healthy else 503)

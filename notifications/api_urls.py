@@ -1,0 +1,17 @@
+from django.urls import path
+
+from notifications import api
+
+urlpatterns = [
+    path("notifications/", api.NotificationListView.as_view(), name="api-notifications"),
+    path(
+        "notifications/count/",
+        api.NotificationCountView.as_view(),
+        name="api-notifications-count",
+    ),
+    path(
+        "notifications/<uuid:public_id>/acknowledge/",
+        api.NotificationAcknowledgeView.as_view(),
+        name="api-notification-acknowledge",
+    ),
+]

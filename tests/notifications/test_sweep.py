@@ -1,0 +1,193 @@
+"""The sweep with a frozen clock: what is due, for whom, exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from assessments.models import EscalationStatus
+from notifications.models import EscalationChainMember, Notification, NotificationKind
+from notifications.services import escalation_notify, sweep
+from patients.models import AdmissionStatus
+from tests.notifications.conftest import NOW, critical_escalation, due_in
+
+pytestmark = pytest.mark.django_db
+K = NotificationKind
+
+
+def kinds_for(user):
+    return sorted(Notification.objects.filter(recipient=user).values_list("kind", flat=True))
+
+
+def test_due_within_lead_time_reminds_last_nurse_and_charge_nurse(
+    roster, admission, nurse, charge_nurse, physician
+):
+    roster.charge_nurse = charge_nurse
+    roster.save()
+    due_in(admission, nurse, 10)
+    sweep(now=NOW)
+    assert kinds_for(nurse) == [K.ASSESSMENT_DUE]
+    assert kinds_for(charge_nurse) == [K.ASSESSMENT_DUE]
+    assert kinds_for(physician) == []
+
+
+def test_not_yet_within_lead_time_creates_nothing(roster, admission, nurse):
+    due_in(admission, nurse, 16)
+    assert sweep(now=NOW).created == 0
+    assert not Notification.objects.exists()
+
+
+def test_overdue_30_goes_to_charge_nurse_and_60_to_physician(roster, admission, nurse, physician):
+    due_in(admission, nurse, -31)
+    sweep(now=NOW)
+    assert kinds_for(nurse) == [K.ASSESSMENT_OVERDUE_30]
+    assert kinds_for(physician) == []
+    sweep(now=NOW + dt.timedelta(minutes=30))
+    assert kinds_for(physician) == [K.ASSESSMENT_OVERDUE_60]
+    # Each notice refers to the same due time.
+    due = admission.schedule.next_due_at
+    assert set(Notification.objects.values_list("due_at", flat=True)) == {due}
+
+
+def test_reminder_lifecycle_due_soon_then_overdue_after_missed(roster, admission, nurse, physician):
+    due_in(admission, nurse, 15)
+    for minutes in range(0, 80, 2):  # a sweep every 2 minutes for 80 minutes
+        sweep(now=NOW + dt.timedelta(minutes=minutes))
+    assert kinds_for(nurse) == [K.ASSESSMENT_DUE, K.ASSESSMENT_OVERDUE_30]
+    assert kinds_for(physician) == [K.ASSESSMENT_OVERDUE_60]
+
+
+def test_assessment_done_in_the_meantime_skips_and_resolves(roster, admission, nurse):
+    due_in(admission, nurse, 5)
+    sweep(now=NOW)
+    reminder = Notification.objects.get()
+    # The nurse records the CIWA-B; the schedule moves on 4 hours.
+    due_in(admission, nurse, 240)
+    sweep(now=NOW + dt.timedelta(minutes=40))
+    reminder.refresh_from_db()
+    assert reminder.resolved_at is not None
+    assert Notification.objects.count() == 1  # no overdue notice for the done assessment
+
+
+def test_catch_up_after_outage_sends_what_is_still_relevant(roster, admission, nurse, physician):
+    due_in(admission, nurse, -65)  # the sweep was down for over an hour
+    sweep(now=NOW)
+    assert kinds_for(nurse) == [K.ASSESSMENT_OVERDUE_30]  # "due soon" is no longer news
+    assert kinds_for(physician) == [K.ASSESSMENT_OVERDUE_60]
+
+
+def test_discharged_patient_gets_no_reminders(roster, admission, nurse):
+    due_in(admission, nurse, -40)
+    admission.status = AdmissionStatus.DISCHARGED
+    admission.discharged_at = NOW - dt.timedelta(hours=1)
+    admission.save()
+    sweep(now=NOW)
+    assert not Notification.objects.exists()
+
+
+def test_inactive_schedule_gets_no_reminders(roster, admission, nurse):
+    due_in(admission, nurse, -40)
+    admission.schedule.active = False
+    admission.schedule.save()
+    sweep(now=NOW)
+    assert not Notification.objects.exists()
+
+
+def test_two_sweeps_create_one_notification(roster, admission, nurse):
+    due_in(admission, nurse, 10)
+    first = sweep(now=NOW)
+    second = sweep(now=NOW + dt.timedelta(seconds=30))
+    assert first.created == 1 and second.created == 0
+    assert Notification.objects.filter(recipient=nurse).count() == 1
+
+
+def test_no_roster_falls_back_to_unit_members(unit, admission, nurse, physician, other_nurse):
+    due_in(admission, nurse, -61)
+    sweep(now=NOW)
+    assert kinds_for(nurse) == [K.ASSESSMENT_OVERDUE_30]
+    assert kinds_for(physician) == [K.ASSESSMENT_OVERDUE_60]
+    assert kinds_for(other_nurse) == []  # another unit's nurse never hears of this patient
+
+
+def test_critical_escalation_notifies_physician_and_charge_nurse_at_once(
+    roster, admission, nurse, physician
+):
+    escalation = critical_escalation(admission, nurse)
+    escalation_notify(escalation_id=escalation.pk, now=NOW)
+    rows = Notification.objects.filter(escalation=escalation)
+    assert {(n.recipient_id, n.step) for n in rows} == {(physician.pk, 0), (nurse.pk, 0)}
+
+
+def test_unacknowledged_escalation_moves_along_the_chain(
+    roster, unit, admission, nurse, physician, make_user
+):
+    from cnt_detox.core.roles import Role
+
+    senior = make_user("senior", Role.PHYSICIAN, unit)
+    director = make_user("director", Role.PHYSICIAN, unit)
+    EscalationChainMember.objects.create(unit=unit, position=1, user=senior)
+    EscalationChainMember.objects.create(unit=unit, position=2, user=director)
+    escalation = critical_escalation(admission, nurse)
+    sweep(now=NOW + dt.timedelta(minutes=14))
+    assert not Notification.objects.filter(recipient=senior).exists()
+    sweep(now=NOW + dt.timedelta(minutes=15))
+    assert Notification.objects.get(recipient=senior).step == 1
+    escalation.status = EscalationStatus.ACKNOWLEDGED
+    escalation.save()
+    sweep(now=NOW + dt.timedelta(minutes=31))
+    assert not Notification.objects.filter(recipient=director).exists()
+    assert not Notification.objects.filter(escalation=escalation, resolved_at=None).exists()
+
+
+def test_chain_without_members_goes_to_other_physicians(
+    roster, unit, admission, nurse, physician, make_user
+):
+    from cnt_detox.core.roles import Role
+
+    colleague = make_user("colleague", Role.PHYSICIAN, unit)
+    critical_escalation(admission, nurse)
+    sweep(now=NOW + dt.timedelta(minutes=16))
+    assert Notification.objects.get(recipient=colleague).step == 1
+
+
+def test_lost_escalation_task_is_caught_by_the_sweep(roster, admission, nurse, physician):
+    critical_escalation(admission, nurse)  # the task never ran (broker down)
+    sweep(now=NOW + dt.timedelta(minutes=1))
+    assert Notification.objects.filter(recipient=physician, step=0).exists()
+
+
+def test_doses_come_from_the_tapering_provider(roster, admission, nurse, monkeypatch):
+    from notifications import providers
+
+    doses = [providers.DueDose(admission.pk, "plan1-step3", NOW - dt.timedelta(minutes=31))]
+    monkeypatch.setattr(providers, "due_doses", lambda now: doses)
+    sweep(now=NOW)
+    assert kinds_for(nurse) == [K.DOSE_LATE]
+
+
+def test_provider_absent_means_no_doses(monkeypatch):
+    from notifications import providers
+
+    monkeypatch.setattr(providers, "_selector", lambda name: None)
+    assert providers.due_doses(timezone.now()) == []
+    assert providers.dose_is_pending("x") is True
+
+
+def test_heartbeat_is_recorded(roster):
+    from notifications.models import SweepHeartbeat
+
+    sweep(now=NOW)
+    sweep(now=NOW)
+    assert SweepHeartbeat.objects.count() == 1
+
+
+def test_management_command_runs_one_sweep(roster, admission, nurse, capsys):
+    from tests.factories import make_assessment
+
+    make_assessment(admission, by=nurse, next_due_minutes=5)
+    call_command("sweep_reminders")
+    assert "1 created" in capsys.readouterr().out
+    assert kinds_for(nurse) == [K.ASSESSMENT_DUE]
