@@ -12,6 +12,7 @@ Two profiles, chosen by ``DJANGO_ENV``:
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
@@ -61,6 +62,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    # Security (issue 8): second factor, login lockout, Content-Security-Policy.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "cnt_detox.core",
     "patients",
     "assessments",
@@ -76,11 +84,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "cnt_detox.core.middleware.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cnt_detox.core.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "cnt_detox.core.middleware.NoStoreMiddleware",
     "cnt_detox.core.errors.ErrorIdMiddleware",
+    # Last, as django-axes requires: it turns a lockout flagged during authentication into
+    # the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cnt_detox.urls"
@@ -182,6 +196,58 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
+# --- Security hardening (issue 8): second factor, lockout, CSP, audit chain -------------------
+# Lockout check first: a locked-out account or source is refused before its password is even
+# compared (cnt_detox.core.auth_backends explains the request=None case).
+AUTHENTICATION_BACKENDS = [
+    "cnt_detox.core.auth_backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Roles that must use a second factor (TOTP). Production defaults to physicians and admins;
+# development defaults to nobody so `make run` logs straight in (set it to try enrolment).
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", ["physician", "admin"] if PRODUCTION else [])
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "CNT Detox")
+OTP_BACKUP_CODE_COUNT = 10
+# Admins may reset a lost authenticator (delete it) but never read its secret or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# django-axes: N failures lock that username, and N failures lock that client address, for
+# AXES_COOLOFF_MINUTES; admins unlock early in the admin site ("Access attempts").
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+AXES_COOLOFF_TIME = dt.timedelta(
+    minutes=env_int("AXES_COOLOFF_MINUTES", 30, minimum=1, maximum=24 * 60)
+)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cnt_detox.core.lockout.lockout_response"
+# The same client address as the audit log (and the same proxy trust setting).
+AXES_CLIENT_IP_CALLABLE = "cnt_detox.core.audit.client_ip"
+# Successful logins are in our own audit log; axes keeps only failures and lockouts.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["password", "otp", "code"]
+AXES_CLIENT_STR_CALLABLE = "cnt_detox.core.lockout.client_str"
+# Content-Security-Policy (django-csp 4): scripts and styles from our own origin only, no
+# inline code, no framing. The API docs page loosens only style-src and img-src (Swagger UI
+# sets inline styles and data: icons); its assets are vendored (drf-spectacular-sidecar)
+# and its bootstrap script is a separate file (split view), so scripts stay 'self' only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Key of the audit hash chain (HMAC-SHA256). Keep it out of the database so whoever can write
+# the audit table cannot recompute the chain; never rotate it without re-anchoring (README).
+AUDIT_HASH_KEY = env_str("AUDIT_HASH_KEY", None) or SECRET_KEY
+EMERGENCY_ACCESS_MINUTES = env_int("EMERGENCY_ACCESS_MINUTES", 60, minimum=5, maximum=24 * 60)
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # No BasicAuthentication: it would pay the password hash on every request.
@@ -209,6 +275,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from the vendored sidecar package: nothing loads from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery ---------------------------------------------------------------------------------

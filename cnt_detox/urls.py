@@ -1,11 +1,12 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cnt_detox.core import api as core_api
 from cnt_detox.core import views as core_views
+from cnt_detox.core import views_account
 from cnt_detox.core.admin_site import restrict_admin_site
 
 restrict_admin_site()
@@ -19,18 +20,20 @@ api_v1 = [
     path("", include("reports.api_urls")),
     path("", include("notifications.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "docs/",
+        csp_update({"style-src": ["'unsafe-inline'"], "img-src": ["data:"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
 ]
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", views_account.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views_account.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("patients/", include("patients.urls")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -60,3 +61,12 @@ def escalation_steps(admission: Any) -> list[dict[str, Any]]:
     for n in steps:
         by_escalation[n.escalation_id].append(n)
     return [{"escalation": e, "steps": by_escalation[e.pk]} for e in escalations]
+
+
+def period_notification_count(
+    admission_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> int:
+    """Notifications created for these stays in [start, end) (period report; one query)."""
+    return Notification.objects.filter(
+        admission_id__in=admission_ids, created_at__gte=start, created_at__lt=end
+    ).count()

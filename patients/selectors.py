@@ -37,9 +37,14 @@ def unit_for_user(user: Any, public_id: uuid.UUID | str) -> Unit:
 
 def admissions_for_user(user: Any) -> QuerySet[Admission]:
     """Admissions in the user's units (admins included: they read census, not clinical detail)."""
-    return Admission.objects.filter(unit__in=units_for_user(user)).select_related(
+    admissions = Admission.objects.filter(unit__in=units_for_user(user)).select_related(
         "patient", "unit", "bed"
     )
+    # Emergency access (cnt_detox.core.emergency): admissions outside the user's units that
+    # they broke the glass for, while the grant lasts. A subquery: no extra query.
+    from cnt_detox.core.emergency import emergency_admissions_filter
+
+    return admissions | Admission.objects.filter(emergency_admissions_filter(user))
 
 
 def admission_for_user(user: Any, public_id: uuid.UUID | str) -> Admission:

@@ -1,5 +1,10 @@
 """API routes of the reports app, mounted under /api/v1/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from reports import api
+
+urlpatterns = [
+    path("reports/census", api.CensusView.as_view(), name="api-reports-census"),
+    path("reports/period", api.PeriodView.as_view(), name="api-reports-period"),
+]

@@ -13,3 +13,12 @@ class CoreConfig(AppConfig):
 
         # Permissions are created in post_migrate, so the role groups are (re)built after it.
         post_migrate.connect(ensure_role_groups, dispatch_uid="cnt_detox.core.role_groups")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from cnt_detox.core.otp import remember_enrolment
+
+        def _remember(sender: object, request: object, user: object, **kwargs: object) -> None:
+            remember_enrolment(request, user)
+
+        user_logged_in.connect(_remember, dispatch_uid="cnt_detox.core.otp_enrolment", weak=False)

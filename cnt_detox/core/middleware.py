@@ -1,4 +1,4 @@
-"""Session idle timeout and cache headers."""
+"""Session idle timeout, the second-factor gate, cache headers."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 
 LAST_ACTIVITY_KEY = "_last_activity"
 LOGIN_AT_KEY = "_login_at"
@@ -77,3 +79,53 @@ class NoStoreMiddleware:
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
         return response
+
+
+class SecondFactorMiddleware:
+    """Hold a password-only session at the second-factor step until it is completed.
+
+    - Enrolled users (any role) must enter a code before anything else.
+    - Users whose role is in OTP_REQUIRED_ROLES and who have no authenticator are sent to
+      enrolment first.
+
+    Token-authenticated API calls never reach this check with a user (DRF authenticates in the
+    view); the token endpoint asks for the code itself.
+    """
+
+    # Reachable while the second factor is pending: the step itself, logout, static files.
+    OPEN_NAMES = ("core:otp-verify", "core:otp-setup", "logout", "login", "healthz")
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+        self._open_paths: tuple[str, ...] | None = None
+
+    def _is_open(self, path: str) -> bool:
+        if self._open_paths is None:
+            self._open_paths = tuple(reverse(name) for name in self.OPEN_NAMES)
+        return path in self._open_paths or path.startswith(settings.STATIC_URL_PATH)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from cnt_detox.core.otp import second_factor_required, session_has_second_factor
+
+        user = getattr(request, "user", None)
+        if (
+            user is None
+            or not user.is_authenticated
+            or user.is_verified()
+            or self._is_open(request.path)
+        ):
+            return self.get_response(request)
+        if session_has_second_factor(request):
+            target, code = "core:otp-verify", "otp_required"
+            message = "Enter the code from your authenticator app to continue."
+        elif second_factor_required(user):
+            target, code = "core:otp-setup", "otp_enrolment_required"
+            message = "Your role requires two-factor login; set up an authenticator app first."
+        else:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"error": {"code": code, "message": message, "fields": {}}}, status=401
+            )
+        query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
+        return redirect(reverse(target) + (f"?{query}" if query else ""))

@@ -80,6 +80,10 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    # Tamper evidence (cnt_detox.core.audit): HMAC of this row's content and the previous
+    # row's hash, so an edited, removed or inserted row breaks the chain (verify_audit).
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -97,3 +101,42 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit events are append-only.")
+
+
+class EmergencyAccessQuerySet(models.QuerySet["EmergencyAccess"]):
+    def active(self, now: Any = None) -> EmergencyAccessQuerySet:
+        return self.filter(expires_at__gt=now or timezone.now())
+
+
+class EmergencyAccess(PublicIdModel):
+    """ "Break the glass": a clinician opened an admission outside their units, with a reason.
+
+    The grant lasts EMERGENCY_ACCESS_MINUTES and is never deleted; admins review each one.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="emergency_accesses")
+    admission = models.ForeignKey(
+        "patients.Admission", on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    reason = models.TextField()
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    reviewed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    objects = EmergencyAccessQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-granted_at"]
+        indexes = [models.Index(fields=["user", "expires_at"])]
+        verbose_name_plural = "emergency accesses"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.granted_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()

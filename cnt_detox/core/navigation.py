@@ -19,8 +19,11 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("Notifications", "notifications:list", (N, P)),
     ("Reports", "reports:index", (A,)),
     ("Audit log", "core:audit", (A,)),
+    ("Emergency access", "core:emergency", (N, P)),
+    ("Emergency review", "core:emergency-review", (A,)),
     ("Administration", "admin:index", (A,)),
     ("API docs", "api-docs", (N, P, A)),
+    ("Account", "core:account", (N, P, A)),
 ]
 
 

@@ -42,6 +42,13 @@ _ADMIN_PERMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("core", "auditevent"): ("view",),
     ("patients", "unit"): ("view", "add", "change"),
     ("patients", "bed"): ("view", "add", "change"),
+    # Security: unlock locked-out logins (delete attempts), reset a lost second factor,
+    # review emergency access.
+    ("axes", "accessattempt"): ("view", "delete"),
+    ("axes", "accessfailurelog"): ("view",),
+    ("otp_totp", "totpdevice"): ("view", "delete"),
+    ("otp_static", "staticdevice"): ("view", "delete"),
+    ("core", "emergencyaccess"): ("view",),
 }
 ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
     Role.NURSE: _NURSE_PERMS,

@@ -1,6 +1,23 @@
-"""Pages of the core app (audit viewer and account pages live here)."""
+"""Pages of the core app: account security, audit viewer, emergency access."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cnt_detox.core import views_account, views_audit, views_emergency
 
 app_name = "core"
-urlpatterns: list = []
+urlpatterns = [
+    path("account/", views_account.account, name="account"),
+    path("account/password/", views_account.PasswordChangeView.as_view(), name="password-change"),
+    path("account/otp/", views_account.otp_verify, name="otp-verify"),
+    path("account/otp/setup/", views_account.otp_setup, name="otp-setup"),
+    path("account/otp/backup-codes/", views_account.otp_backup_codes, name="otp-backup-codes"),
+    path("account/otp/remove/", views_account.otp_remove, name="otp-remove"),
+    path("audit/", views_audit.audit_log, name="audit"),
+    path("emergency/", views_emergency.request_access, name="emergency"),
+    path("emergency/review/", views_emergency.review_list, name="emergency-review"),
+    path(
+        "emergency/<uuid:public_id>/review/",
+        views_emergency.mark_reviewed,
+        name="emergency-mark-reviewed",
+    ),
+]

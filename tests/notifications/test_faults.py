@@ -116,6 +116,7 @@ def test_redis_stopped_or_frozen_longer_than_broker_timeouts(env, admission, nur
 
 def test_flushdb_loses_queued_tasks(env, admission, nurse):
     clinical_save(admission, nurse)  # queued while no worker runs
+    assert queue.wait_for_pending(10)  # publishing happens on a background thread
     assert env.redis.client().llen("celery") >= 1
     env.redis.client().flushdb()  # our private server, our db only
     env.worker()

@@ -69,6 +69,13 @@ class Command(BaseCommand):
         lines = [f"  {username:<10} {password:<20} {role}" for username, password, role in logins]
         self.stdout.write("Demo logins (username / password / role):")
         self.stdout.write("\n".join(lines))
+        required = [r for r in settings.OTP_REQUIRED_ROLES if r]
+        if required:
+            lines.append(
+                f"  ({', '.join(required)} will set up two-factor login at first login: "
+                "OTP_REQUIRED_ROLES)"
+            )
+            self.stdout.write(lines[-1])
         if options["logins_file"]:
             path = Path(options["logins_file"])
             path.parent.mkdir(parents=True, exist_ok=True)

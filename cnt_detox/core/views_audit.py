@@ -1,0 +1,188 @@
+"""Audit log viewer for admins: filter, page, export CSV (the export is itself audited).
+
+The filter form is POSTed, not sent as a query string, so a patient's MRN typed into it
+never lands in URLs, browser history or proxy logs.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from cnt_detox.core import audit
+from cnt_detox.core.permissions import admin_required
+from cnt_detox.core.selectors import AuditFilter, audit_action_names, audit_events
+
+PAGE_SIZE = 50
+CSV_COLUMNS = [
+    "occurred_at_utc",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "patient_id",
+    "patient_mrn",
+    "ip_address",
+    "changes",
+    "details",
+    "row_hash",
+]
+
+
+class AuditFilterForm(forms.Form):
+    username = forms.CharField(required=False, max_length=150, label="User (username)")
+    mrn = forms.CharField(required=False, max_length=32, label="Patient MRN")
+    action = forms.CharField(
+        required=False, max_length=64, label="Action (e.g. patient or patient.view)"
+    )
+    since = forms.DateField(required=False, label="From (UTC date)")
+    until = forms.DateField(required=False, label="To (UTC date, inclusive)")
+    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end date is before the start date.")
+        return data
+
+    def to_filter(self) -> AuditFilter:
+        from patients.models import Patient
+
+        data = self.cleaned_data
+        patient_public_id = None
+        if data.get("mrn"):
+            patient = Patient.objects.filter(mrn=data["mrn"].strip()).first()
+            if patient is None:
+                self.add_error("mrn", "No patient has that MRN.")
+            else:
+                patient_public_id = patient.public_id
+
+        def start_of(day: dt.date | None) -> dt.datetime | None:
+            if day is None:
+                return None
+            return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+        until = data.get("until")
+        return AuditFilter(
+            username=data.get("username", "").strip(),
+            patient_public_id=patient_public_id,
+            action=data.get("action", "").strip(),
+            since=start_of(data.get("since")),
+            until=start_of(until + dt.timedelta(days=1)) if until else None,
+        )
+
+
+def _mrns(events: list[Any]) -> dict[str, str]:
+    from patients.models import Patient
+
+    ids = {e.patient_public_id for e in events if e.patient_public_id}
+    return {
+        str(pid): mrn
+        for pid, mrn in Patient.objects.filter(public_id__in=ids).values_list("public_id", "mrn")
+    }
+
+
+def _csv_safe(value: Any) -> str:
+    """Stop spreadsheet formula injection: a cell starting with = + - @ is shown as text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_rows(events: Any) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_COLUMNS)
+    batch: list[Any] = []
+
+    def flush() -> Iterator[str]:
+        mrns = _mrns(batch)
+        for e in batch:
+            pid = str(e.patient_public_id or "")
+            yield writer.writerow(
+                [
+                    _csv_safe(v)
+                    for v in (
+                        e.occurred_at.astimezone(dt.UTC).isoformat(),
+                        e.actor_username,
+                        e.action,
+                        e.object_type,
+                        e.object_id,
+                        pid,
+                        mrns.get(pid, ""),
+                        e.ip_address,
+                        e.changes,
+                        e.details,
+                        e.row_hash,
+                    )
+                ]
+            )
+
+    for event in events.iterator(chunk_size=1000):
+        batch.append(event)
+        if len(batch) == 1000:
+            yield from flush()
+            batch = []
+    yield from flush()
+
+
+@never_cache
+@admin_required
+@require_http_methods(["GET", "POST"])
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.POST if request.method == "POST" else {})
+    page_obj = None
+    rows: list[dict[str, Any]] = []
+    if form.is_valid():
+        filters = form.to_filter()
+    if form.is_valid():  # to_filter may add an error (unknown MRN)
+        events = audit_events(request.user, filters)
+        if request.method == "POST" and "export" in request.POST:
+            audit.record(
+                actor=request.user,
+                action="audit.export",
+                request=request,
+                patient_public_id=filters.patient_public_id,
+                details={
+                    "username": filters.username,
+                    "action": filters.action,
+                    "since": filters.since,
+                    "until": filters.until,
+                },
+            )
+            response = StreamingHttpResponse(_csv_rows(events), content_type="text/csv")
+            stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+            response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+            return response
+        paginator = Paginator(events, PAGE_SIZE)
+        page_obj = paginator.get_page(form.cleaned_data.get("page") or 1)
+        page_events = list(page_obj.object_list)
+        mrns = _mrns(page_events)
+        rows = [
+            {"event": e, "mrn": mrns.get(str(e.patient_public_id or ""), "")} for e in page_events
+        ]
+    return render(
+        request,
+        "core/audit_log.html",
+        {
+            "form": form,
+            "page_obj": page_obj,
+            "rows": rows,
+            "actions": audit_action_names(),
+        },
+        status=200 if form.is_valid() else 400,
+    )

@@ -1,0 +1,111 @@
+"""Admin-only report API: census and period exports as CSV, XLSX or JSON."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseBase
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from cnt_detox.core.permissions import IsAdminRole
+from reports import tables
+from reports.forms import CensusForm, PeriodForm
+from reports.period import Period, period_summary
+
+
+class IgnoreFormatParam(DefaultContentNegotiation):
+    """``format`` here names the file format, not a DRF renderer; errors are always JSON."""
+
+    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+
+
+def _valid(form: Any) -> dict[str, Any]:
+    if not form.is_valid():
+        raise ValidationError({k: list(v) for k, v in form.errors.items()})
+    return form.cleaned_data
+
+
+FORMAT = OpenApiParameter("format", str, enum=["csv", "xlsx", "json"], description="default csv")
+UNIT = OpenApiParameter("unit", OpenApiTypes.UUID, description="unit id; empty for all your units")
+
+
+class CensusView(APIView):
+    """Current census, or the census at a past time (``at``, ISO 8601; unit time if no offset).
+
+    CSV and XLSX carry the 42 CFR Part 2 notice and a SHA-256 digest (see the README).
+    """
+
+    permission_classes = [IsAdminRole]
+    content_negotiation_class = IgnoreFormatParam
+
+    @extend_schema(
+        parameters=[UNIT, OpenApiParameter("at", str), FORMAT], responses={200: OpenApiTypes.BINARY}
+    )
+    def get(self, request: Request) -> HttpResponseBase:
+        form = CensusForm(request.query_params, user=request.user, formats=("csv", "xlsx", "json"))
+        data = _valid(form)
+        unit = data["unit"]
+        now = timezone.now()
+        table = tables.census_table(
+            unit=unit, units=[unit] if unit else form.units, at=data["at"], now=now, by=request.user
+        )
+        extra = {"at": (data["at"] or now).isoformat(), "unit": table.params["unit"]}
+        return tables.export_response(request, table, data["format"], extra)
+
+
+class PeriodView(APIView):
+    """Period report of one unit: ``rows=admissions`` (default) or ``rows=assessments``.
+
+    JSON gives the summary figures and one row per stay; assessment rows come as CSV or XLSX.
+    """
+
+    permission_classes = [IsAdminRole]
+    content_negotiation_class = IgnoreFormatParam
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("unit", OpenApiTypes.UUID, required=True),
+            OpenApiParameter("start", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("end", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("rows", str, enum=["admissions", "assessments"]),
+            FORMAT,
+        ],
+        responses={200: OpenApiTypes.BINARY},
+    )
+    def get(self, request: Request) -> HttpResponseBase:
+        form = PeriodForm(request.query_params, user=request.user, formats=("csv", "xlsx", "json"))
+        data = _valid(form)
+        report = Period(data["unit"], data["start"], data["end"])
+        now = timezone.now()
+        extra: dict[str, Any] = {}
+        if data["format"] == "json":
+            s = period_summary(report, now=now)
+            extra = {
+                **report.params(),
+                "summary": {
+                    "admissions": s.admissions,
+                    "discharges": s.discharges,
+                    "transfers_in": s.transfers_in,
+                    "transfers_out": s.transfers_out,
+                    "length_of_stay_mean_days": s.los_mean_days,
+                    "length_of_stay_median_days": s.los_median_days,
+                    "assessments": s.assessments,
+                    "assessments_with_due_time": s.due_checked,
+                    "assessments_on_time": s.on_time,
+                    "escalations": s.escalations,
+                    "escalations_by_kind": s.escalations_by_kind,
+                    "escalations_acknowledged": s.escalations_acknowledged,
+                    "escalation_ack_median_minutes": s.ack_median_minutes,
+                    "notifications": s.notifications,
+                    "admission_to_signed_plan_median_hours": s.plan_median_hours,
+                },
+            }
+        table = tables.period_table(period=report, rows=data["rows"], now=now, by=request.user)
+        return tables.export_response(request, table, data["format"], extra)

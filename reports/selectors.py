@@ -1,0 +1,326 @@
+"""Reads for the unit board and the census, always through the user's units.
+
+The board runs a fixed number of queries whatever the number of patients: one for the
+admissions (with the last assessment id, the 24-hour peak and the schedule joined in), one
+for those last assessments, one for the flags in force, one for open escalations, and
+whatever the tapering feature's ``board_plan_info`` needs (also a fixed number).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import BigIntegerField, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from assessments.domain.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReason
+from assessments.models import (
+    Assessment,
+    AssessmentFlag,
+    AssessmentStatus,
+    Escalation,
+    EscalationKind,
+    EscalationStatus,
+)
+from patients.models import Admission, AdmissionMovement, Bed, Sex, Unit
+from patients.selectors import units_for_user
+from reports import formatting
+
+logger = logging.getLogger(__name__)
+
+LEVEL_RANK = {"critical": 0, "high": 1, "elevated": 2}
+LEVEL_LABELS = {"critical": "Critical", "high": "High", "elevated": "Elevated"}
+# Urgency tiers of the board (a display order, not a clinical threshold).
+URGENT, SOON, ROUTINE = 0, 1, 2
+URGENCY_LABELS = {URGENT: "Needs attention now", SOON: "Due soon", ROUTINE: "Routine"}
+# "Due soon" means the next CIWA-B is due within this many minutes; an ordering aid for the
+# board, not a published threshold.
+DUE_SOON_MINUTES = 30
+PLAN_LABELS = {
+    "none": "No plan",
+    "draft": "Draft (not signed)",
+    "signed": "Signed",
+    "active": "Active",
+    "amended": "Amended",
+    "completed": "Completed",
+    "stopped": "Stopped",
+}
+
+
+def band_label(band: str) -> str:
+    try:
+        return BAND_LABELS[Band(band)]
+    except ValueError:
+        return band.replace("_", " ").capitalize()
+
+
+def unable_label(reason: str) -> str:
+    try:
+        return UNABLE_REASON_LABELS[UnableReason(reason)]
+    except ValueError:
+        return reason.replace("_", " ").capitalize()
+
+
+def agent_label(agent: str) -> str:
+    return agent.replace("_", " ").capitalize() if agent else ""
+
+
+def reverse_for_admission(name: str, public_id: Any) -> str | None:
+    """A link to another feature's page for this admission, or None while it is not built.
+
+    The convention agreed with the patients and assessments features: the admission's public
+    id is the only URL argument.
+    """
+    try:
+        return reverse(name, args=[public_id])
+    except NoReverseMatch:
+        return None
+
+
+def board_units(user: Any) -> list[Unit]:
+    return list(units_for_user(user).order_by("name"))
+
+
+# --- Unit board ------------------------------------------------------------------------------
+
+
+@dataclass
+class BoardRow:
+    admission: Admission
+    age: int
+    day_of_stay: int
+    agent: str
+    dose_mg: Decimal | None
+    plan_status: str
+    plan_label: str
+    today_mg: Decimal | None
+    last_total: int | None = None
+    last_band: str = ""
+    last_band_label: str = ""
+    last_unable: str = ""
+    last_at: str = ""
+    peak_24h: int | None = None
+    next_due_at: dt.datetime | None = None
+    due_text: str = ""
+    overdue: bool = False
+    flags: list[dict[str, str]] = field(default_factory=list)
+    escalations: list[dict[str, str]] = field(default_factory=list)
+    urgency: int = ROUTINE
+    detail_url: str | None = None
+    record_url: str | None = None
+
+    @property
+    def urgency_label(self) -> str:
+        return URGENCY_LABELS[self.urgency]
+
+    @property
+    def key(self) -> str:
+        return str(self.admission.public_id)
+
+
+def plan_info(admission_ids: Sequence[int], on_date: dt.date) -> dict[int, dict[str, Any]]:
+    """Taper columns (plan status, today's dose) from the tapering feature."""
+    from tapering.selectors import board_plan_info
+
+    return board_plan_info(list(admission_ids), dict.fromkeys(admission_ids, on_date))
+
+
+def _admissions_for_board(unit_ids: Sequence[int], now: dt.datetime) -> QuerySet[Admission]:
+    valid = Assessment.objects.filter(admission=OuterRef("pk"), status=AssessmentStatus.VALID)
+    peak = (
+        valid.filter(assessed_at__gt=now - dt.timedelta(hours=24), assessed_at__lte=now)
+        .values("admission")
+        .annotate(peak=Max("total"))
+        .values("peak")[:1]
+    )
+    return (
+        Admission.objects.filter(unit__in=unit_ids, discharged_at__isnull=True)
+        .select_related("patient", "unit", "bed", "schedule")
+        .annotate(
+            last_assessment_id=Subquery(valid.order_by("-assessed_at", "-id").values("id")[:1]),
+            peak_24h=Subquery(peak),
+        )
+    )
+
+
+def _schedule_due(admission: Admission) -> dt.datetime | None:
+    try:
+        schedule = admission.schedule
+    except Admission.schedule.RelatedObjectDoesNotExist:
+        return None
+    return schedule.next_due_at if schedule.active else None
+
+
+def board_rows(units: Sequence[Unit], now: dt.datetime | None = None) -> list[BoardRow]:
+    """One row per current admission of ``units``, most urgent first."""
+    now = now or timezone.now()
+    admissions = list(_admissions_for_board([u.pk for u in units], now))
+    ids = [a.pk for a in admissions]
+    last_ids = [a.last_assessment_id for a in admissions if a.last_assessment_id]
+    last = Assessment.objects.only(
+        "id", "total", "band", "unable_reason", "assessed_at", "next_due_at"
+    ).in_bulk(last_ids)
+    flags: dict[int, list[AssessmentFlag]] = {}
+    # Flags in force: those raised by the latest valid assessment and those raised at intake.
+    for flag in AssessmentFlag.objects.filter(
+        Q(assessment_id__in=last_ids) | Q(assessment__isnull=True, admission_id__in=ids)
+    ).order_by("raised_at"):
+        flags.setdefault(flag.admission_id, []).append(flag)
+    escalations: dict[int, list[Escalation]] = {}
+    for esc in Escalation.objects.filter(
+        admission_id__in=ids, status=EscalationStatus.OPEN
+    ).order_by("created_at"):
+        escalations.setdefault(esc.admission_id, []).append(esc)
+    plans = plan_info(ids, now.date()) if ids else {}
+
+    rows = [
+        _board_row(a, now, last.get(a.last_assessment_id), flags, escalations, plans)
+        for a in admissions
+    ]
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    rows.sort(key=lambda r: (r.urgency, r.next_due_at or far, r.admission.bed.label))
+    return rows
+
+
+def _board_row(
+    admission: Admission,
+    now: dt.datetime,
+    last: Assessment | None,
+    flags: dict[int, list[AssessmentFlag]],
+    escalations: dict[int, list[Escalation]],
+    plans: dict[int, dict[str, Any]],
+) -> BoardRow:
+    tz = admission.unit.tz
+    plan = plans.get(admission.pk) or {}
+    status = str(plan.get("status") or "") if plans else ""
+    row = BoardRow(
+        admission=admission,
+        age=admission.patient.age_on(now.astimezone(tz).date()),
+        day_of_stay=admission.day_of_stay(now),
+        agent=agent_label(admission.primary_agent),
+        dose_mg=admission.diazepam_equivalent_mg,
+        plan_status=status or "unknown",
+        plan_label=PLAN_LABELS.get(status, status.capitalize()) if status else "—",
+        today_mg=plan.get("today_mg"),
+        peak_24h=admission.peak_24h,
+        detail_url=reverse_for_admission("patients:detail", admission.public_id),
+        record_url=reverse_for_admission("assessments:new", admission.public_id),
+    )
+    if last is not None:
+        row.last_total = last.total
+        row.last_band = last.band
+        row.last_band_label = band_label(last.band) if last.band else ""
+        row.last_unable = unable_label(last.unable_reason) if last.unable_reason else ""
+        row.last_at = formatting.clock(last.assessed_at, tz, now)
+    row.next_due_at = _schedule_due(admission) or (last.next_due_at if last else None)
+    if row.next_due_at is not None:
+        left = formatting.minutes_between(now, row.next_due_at)
+        when = formatting.clock(row.next_due_at, tz, now)
+        if row.next_due_at < now:
+            row.overdue = True
+            row.due_text = f"Overdue by {formatting.duration(-left)} (was due {when})"
+        else:
+            row.due_text = f"Due {when} (in {formatting.duration(left)})"
+    else:
+        row.due_text = "No CIWA-B scheduled"
+    row.flags = [
+        {"level": f.level, "level_label": LEVEL_LABELS.get(f.level, f.level), "text": f.reason}
+        for f in sorted(flags.get(admission.pk, []), key=lambda f: LEVEL_RANK.get(f.level, 9))
+    ]
+    row.escalations = [
+        {
+            "kind": EscalationKind(e.kind).label if e.kind in EscalationKind.values else e.kind,
+            "since": formatting.clock(e.created_at, tz, now),
+        }
+        for e in escalations.get(admission.pk, [])
+    ]
+    levels = {f["level"] for f in row.flags}
+    severe = row.last_band in (Band.SEVERE, Band.VERY_SEVERE)
+    if row.overdue or "critical" in levels or row.escalations or severe:
+        row.urgency = URGENT
+    elif "high" in levels or (
+        row.next_due_at is not None
+        and row.next_due_at - now <= dt.timedelta(minutes=DUE_SOON_MINUTES)
+    ):
+        row.urgency = SOON
+    return row
+
+
+# --- Census ----------------------------------------------------------------------------------
+
+CENSUS_HEADER = [
+    "Unit",
+    "Bed",
+    "Patient",
+    "MRN",
+    "Age",
+    "Sex",
+    "Admitted",
+    "Day of stay",
+    "Primary agent",
+    "Diazepam equivalent at admission (mg/day)",
+    "Daily dose band",
+    "Withdrawal risk",
+    "Discharged",
+]
+
+
+def census_queryset(unit_ids: Sequence[int], at: dt.datetime) -> QuerySet[Admission]:
+    """Admissions on ``unit_ids`` at ``at``, rebuilt from history.
+
+    A stay counts from ``admitted_at`` until ``discharged_at`` (exclusive). Where it was at
+    ``at`` is the latest ``AdmissionMovement`` at or before ``at`` (the initial placement or
+    a transfer); an admission without movements falls back to its current unit and bed.
+    """
+    moves = AdmissionMovement.objects.filter(admission=OuterRef("pk"), moved_at__lte=at).order_by(
+        "-moved_at", "-id"
+    )
+    return (
+        Admission.objects.filter(admitted_at__lte=at)
+        .filter(Q(discharged_at__isnull=True) | Q(discharged_at__gt=at))
+        .annotate(
+            at_unit_id=Coalesce(
+                Subquery(moves.values("to_unit_id")[:1]),
+                F("unit_id"),
+                output_field=BigIntegerField(),
+            ),
+            at_bed_id=Coalesce(
+                Subquery(moves.values("to_bed_id")[:1]), F("bed_id"), output_field=BigIntegerField()
+            ),
+        )
+        .filter(at_unit_id__in=list(unit_ids))
+        .select_related("patient")
+        .order_by("at_unit_id", "at_bed_id", "pk")
+    )
+
+
+def census_rows(units: Sequence[Unit], at: dt.datetime) -> Iterator[list[Any]]:
+    """Census rows with readable labels and each unit's local times (streams)."""
+    by_id = {u.pk: u for u in units}
+    beds = {b.pk: b.label for b in Bed.objects.filter(unit__in=list(by_id))}
+    sexes = dict(Sex.choices)
+    for a in census_queryset(list(by_id), at).iterator(chunk_size=500):
+        unit = by_id[a.at_unit_id]
+        tz = unit.tz
+        yield [
+            unit.name,
+            beds.get(a.at_bed_id, ""),
+            a.patient.full_name,
+            a.patient.mrn,
+            a.patient.age_on(at.astimezone(tz).date()),
+            sexes.get(a.patient.sex, a.patient.sex),
+            formatting.stamp(a.admitted_at, tz),
+            (at.astimezone(tz).date() - a.admitted_at.astimezone(tz).date()).days + 1,
+            agent_label(a.primary_agent),
+            "" if a.diazepam_equivalent_mg is None else str(a.diazepam_equivalent_mg),
+            a.dose_band.capitalize(),
+            a.withdrawal_risk.replace("_", " ").capitalize(),
+            formatting.stamp(a.discharged_at, tz),
+        ]

@@ -1,0 +1,83 @@
+"""Audit events of the reports app: board views and exports.
+
+The board and the reports only read, so these are the only writes; each is a single audit
+row, in autocommit (there is no other write to share a transaction with).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.http import HttpRequest
+
+from cnt_detox.core import audit
+from cnt_detox.core.models import AuditEvent
+
+
+def board_view_audit(
+    *,
+    actor: Any,
+    request: HttpRequest | None,
+    unit_public_ids: Sequence[str],
+    admission_public_ids: Sequence[str],
+    background: bool,
+) -> AuditEvent:
+    """One row per board view, and one per background refresh (a refresh is a read too).
+
+    One row listing every admission shown, not one per patient: the board is one read of a
+    list, and per-patient rows every 30 s would drown the audit log.
+    """
+    return audit.record(
+        actor=actor,
+        action="report.board.refresh" if background else "report.board.view",
+        object_type="reports.board",
+        request=request,
+        details={
+            "units": list(unit_public_ids),
+            "admissions": list(admission_public_ids),
+            "count": len(admission_public_ids),
+        },
+    )
+
+
+def period_view_audit(
+    *, actor: Any, request: HttpRequest | None, params: dict[str, Any], admission_ids: Sequence[str]
+) -> AuditEvent:
+    return audit.record(
+        actor=actor,
+        action="report.period.view",
+        object_type="reports.period",
+        request=request,
+        details={"params": params, "admissions": list(admission_ids)},
+    )
+
+
+def export_audit(
+    *,
+    actor: Any,
+    request: HttpRequest | None,
+    kind: str,
+    fmt: str,
+    params: dict[str, Any],
+    filename: str,
+    rows: int,
+    sha256: str,
+    completed: bool,
+) -> AuditEvent:
+    """One row per export, written when the file has been produced (or the stream broke)."""
+    return audit.record(
+        actor=actor,
+        action="report.export",
+        object_type=f"reports.{kind}",
+        request=request,
+        details={
+            "kind": kind,
+            "format": fmt,
+            "params": params,
+            "filename": filename,
+            "rows": rows,
+            "sha256": sha256,
+            "completed": completed,
+        },
+    )

@@ -1,0 +1,274 @@
+"""Walk EVERY route with users who must not see the data, and prove they get nothing.
+
+Routes come from the URL resolver at runtime and ids from the seeded rows, so an endpoint
+added later is covered without touching this file. It fails when:
+
+- an anonymous request to a route outside PUBLIC gets anything but a login redirect, 401,
+  403, 404 or 405;
+- a user of ANOTHER unit (each role) gets a 2xx/3xx for a route filled with this unit's ids,
+  or any response at all that contains this unit's patient identifiers;
+- a user of the right unit but the wrong role (ROLE_RULES) gets through;
+- anything answers 500;
+- a page or API answer with an id shows a patient's identity without an audit row for them.
+
+Extend ROLE_RULES when a feature adds a role-restricted page (e.g. plan signing).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+
+import pytest
+from django.test import Client
+
+from cnt_detox.core.roles import Role
+from tests.security.walker import Route, discover_routes, objects_with_ids, urls_for
+
+pytestmark = pytest.mark.django_db
+
+# Open to anonymous users: logging in, health, API schema/docs, token exchange.
+# Logging out when not logged in is harmless.
+PUBLIC = {"login", "healthz", "api-schema", "api-docs", "api-token", "admin:login", "admin:logout"}
+# Fine for any logged-in user whatever their unit (they show only the user's own things).
+ANY_ROLE = PUBLIC | {
+    "home",
+    "logout",
+    "api-units",
+    "core:account",
+    "core:password-change",
+    "core:otp-verify",
+    "core:otp-setup",
+    "core:otp-backup-codes",
+    "core:otp-remove",
+    "admin:logout",
+    "admin:jsi18n",
+    "admin:password_change",
+    "admin:password_change_done",
+}
+N, P, A = Role.NURSE, Role.PHYSICIAN, Role.ADMIN
+# (route name glob, roles that may use it). First match wins.
+ROLE_RULES: list[tuple[str, set[str]]] = [
+    ("admin:*", {A}),
+    ("core:audit*", {A}),
+    ("core:emergency-*", {A}),
+    ("core:emergency", {N, P}),
+    ("tapering:*sign*", {P}),
+    ("api-tapering-*sign*", {P}),
+]
+LOGIN_PREFIXES = ("/accounts/login/", "/admin/login/")
+DENIED = {401, 403, 404, 405}
+
+
+def allowed_roles(route: Route) -> set[str] | None:
+    for pattern, roles in ROLE_RULES:
+        if fnmatch.fnmatch(route.name, pattern):
+            return roles
+    return None
+
+
+@pytest.fixture
+def secrets(seeded) -> list[str]:
+    """Strings that identify the seeded unit's patients: none may reach an outsider."""
+    from patients.models import Admission, Patient
+
+    values = []
+    for patient in Patient.objects.filter(admissions__unit=seeded.unit).distinct():
+        values += [patient.mrn, patient.last_name, str(patient.public_id)]
+    values += [str(a.public_id) for a in Admission.objects.filter(unit=seeded.unit)]
+    return values
+
+
+def _request(client: Client, method: str, url: str):
+    if method == "GET":
+        return client.get(url)
+    if url.startswith("/api/"):
+        return client.generic(method, url, json.dumps({}), content_type="application/json")
+    return client.generic(method, url, "", content_type="application/x-www-form-urlencoded")
+
+
+def _text(response) -> str:
+    if getattr(response, "streaming", False):
+        if not hasattr(response, "_walk_text"):
+            response._walk_text = b"".join(response.streaming_content).decode(errors="replace")
+        return response._walk_text
+    return response.content.decode(errors="replace")
+
+
+def _leaks(response, secrets: list[str]) -> list[str]:
+    body = _text(response)
+    return [s for s in secrets if s in body]
+
+
+@pytest.fixture
+def walk(seeded, secrets):
+    routes = discover_routes()
+    assert len(routes) > 10
+
+    def run(client: Client, *, pool, methods=("GET", "POST"), check) -> list[str]:
+        problems: list[str] = []
+        for route in routes:
+            for url in urls_for(route, pool):
+                for method in methods:
+                    response = _request(client, method, url)
+                    message = check(route, method, url, response)
+                    if message:
+                        problems.append(f"{method} {url} ({route.name or 'unnamed'}): {message}")
+        return problems
+
+    return run
+
+
+def test_anonymous_gets_nothing_outside_the_public_routes(walk, client, secrets):
+    pool = objects_with_ids()
+
+    def check(route, method, url, response):
+        status = response.status_code
+        if status >= 500:
+            return f"server error {status}"
+        leaks = _leaks(response, secrets)
+        if leaks:
+            return f"leaks {leaks}"
+        if route.name in PUBLIC:
+            return None
+        if status in DENIED:
+            return None
+        if status in (301, 302) and response["Location"].startswith(LOGIN_PREFIXES):
+            return None
+        if status == 301:  # APPEND_SLASH and similar: the target is walked on its own
+            return None
+        return f"answered {status} without a login"
+
+    problems = walk(client, pool=pool, check=check)
+    assert not problems, "\n".join(problems)
+
+
+def outsider_problems(walk, outsider, other_unit, secrets) -> list[str]:
+    own = {("user", outsider.pk), ("unit", other_unit.pk)}
+    own |= {("bed", pk) for pk in other_unit.beds.values_list("pk", flat=True)}
+    pool = objects_with_ids(exclude=own)
+    client = Client()
+    client.force_login(outsider)
+
+    def check(route, method, url, response):
+        status = response.status_code
+        if status >= 500:
+            return f"server error {status}"
+        leaks = _leaks(response, secrets)
+        if leaks:
+            return f"leaks {leaks}"
+        if not route.params or route.name in ANY_ROLE:
+            return None  # no id of the other unit in the request; leaks checked above
+        if route.namespace == "admin" and outsider.role == Role.ADMIN:
+            return None  # facility-wide by design (users, units, beds); leaks checked above
+        if status in DENIED:
+            return None
+        if status == 302 and response["Location"].startswith(LOGIN_PREFIXES):
+            return None
+        return f"answered {status} to a user of another unit"
+
+    return walk(client, pool=pool, check=check)
+
+
+@pytest.mark.parametrize("who", ["other_nurse", "other_physician", "other_admin"])
+def test_users_of_another_unit_get_nothing(walk, request, make_user, other_unit, secrets, who):
+    if who == "other_admin":
+        outsider = make_user("admin2", Role.ADMIN, other_unit)
+    else:
+        outsider = request.getfixturevalue(who)
+    problems = outsider_problems(walk, outsider, other_unit, secrets)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_walk_catches_an_endpoint_without_unit_checks(
+    settings, seeded, other_nurse, other_unit, secrets
+):
+    """Proof that the suite bites: a view that forgets the unit check is reported."""
+    settings.ROOT_URLCONF = "tests.security.leaky_urls"
+    routes = discover_routes()
+    assert any(r.name == "leaky-admission" for r in routes)
+    problems: list[str] = []
+
+    def walk(client, *, pool, methods=("GET",), check):
+        for route in routes:
+            if route.name.startswith("leaky"):
+                for url in urls_for(route, pool):
+                    message = check(route, "GET", url, client.get(url))
+                    if message:
+                        problems.append(message)
+        return problems
+
+    outsider_problems(walk, other_nurse, other_unit, secrets)
+    assert any("leaks" in p for p in problems)
+    assert any("answered 200" in p or "leaks" in p for p in problems)
+
+
+@pytest.mark.parametrize("who", ["nurse", "physician", "admin_user"])
+def test_wrong_role_is_refused_and_nothing_errors(walk, request, who):
+    user = request.getfixturevalue(who)
+    pool = objects_with_ids()
+    client = Client()
+    client.force_login(user)
+
+    def check(route, method, url, response):
+        status = response.status_code
+        if status >= 500:
+            return f"server error {status}"
+        roles = allowed_roles(route)
+        if route.name in ANY_ROLE or roles is None or user.role in roles:
+            return None
+        if status in DENIED:
+            return None
+        if status == 302 and response["Location"].startswith(LOGIN_PREFIXES):
+            return None
+        return f"answered {status} to the wrong role ({user.role})"
+
+    problems = walk(client, pool=pool, methods=("GET",), check=check)
+    assert not problems, "\n".join(problems)
+
+
+def test_walker_sees_every_feature_namespace():
+    names = {r.name for r in discover_routes()}
+    assert {"login", "api-units", "core:audit", "core:emergency"} <= names
+    # The allowlists name only routes that exist, so they cannot silently grow stale.
+    assert names >= PUBLIC and names >= ANY_ROLE
+
+
+def unaudited_patient_pages(user, seeded) -> list[str]:
+    """Routes with an id whose 200 answer names a seeded patient (MRN or surname) without
+    adding an audit row that carries that patient's public id."""
+    from cnt_detox.core.models import AuditEvent
+
+    client = Client()
+    client.force_login(user)
+    pool = objects_with_ids()
+    problems = []
+    for route in discover_routes():
+        if not route.params or route.namespace == "admin":
+            continue
+        for url in urls_for(route, pool):
+            before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            response = client.get(url)
+            if response.status_code != 200:
+                continue
+            text = _text(response)
+            for patient in seeded.patients:
+                if patient.mrn in text or patient.last_name in text:
+                    audited = AuditEvent.objects.filter(
+                        id__gt=before, patient_public_id=patient.public_id
+                    ).exists()
+                    if not audited:
+                        problems.append(f"GET {url} ({route.name}) showed {patient.mrn} unaudited")
+    return problems
+
+
+@pytest.mark.parametrize("who", ["nurse", "physician"])
+def test_every_patient_page_leaves_an_audit_event(seeded, request, who):
+    problems = unaudited_patient_pages(request.getfixturevalue(who), seeded)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_audit_check_catches_an_unaudited_patient_page(settings, seeded, nurse):
+    settings.ROOT_URLCONF = "tests.security.leaky_urls"
+    problems = unaudited_patient_pages(nurse, seeded)
+    assert any("leaky-admission" in p for p in problems)
