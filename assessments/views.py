@@ -64,6 +64,10 @@ def new_assessment(request: HttpRequest, admission_id: uuid.UUID) -> HttpRespons
         else:
             status = 400
     else:
+        # The form shows the patient's name and MRN: opening it is a read of the record.
+        services.assessment_viewed(
+            by=request.user, admission=admission, action="assessment.form_view", request=request
+        )
         unable = request.GET.get("unable") == "1"
         form = AssessmentForm(
             initial={"idempotency_key": uuid.uuid4(), "mode": "unable" if unable else "scored"}

@@ -189,6 +189,11 @@ class Admission(PublicIdModel):
     def is_open(self) -> bool:
         return self.discharged_at is None
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("patients:detail", args=[self.public_id])
+
     def day_of_stay(self, now: dt.datetime | None = None) -> int:
         """Day 1 is the admission day, counted in the unit's time zone."""
         tz = self.unit.tz

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from cnt_detox.core.permissions import clinician_required
+from cnt_detox.core.selectors import viewers_of_patient
 from patients import services
 from patients.forms import (
     AdmissionForm,
@@ -164,6 +165,11 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "table": TABLES.get(admission.equivalence_table),
             "movements": list(admission.movements.all()),
             **_clinical_summary(admission, now),
+            "patient_viewers": (
+                viewers_of_patient(request.user, admission.patient)
+                if request.user.is_physician
+                else None
+            ),
         },
     )
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from assessments.domain.ciwa_b import score
 from assessments.models import Assessment, ReassessmentSchedule
 from patients.models import Admission, AdmissionMovement, Bed, Patient, SubstanceUse, Unit
-from tapering.domain.equivalence import convert_regimen, dose_band
+from tapering.domain.equivalence import convert_regimen, dose_band, withdrawal_risk
 
 _mrn = itertools.count(1000)
 
@@ -62,6 +62,10 @@ def make_admission(
         equivalence_table=regimen.table_id,
         equivalence_table_version=regimen.table_version,
         dose_band=str(dose_band(regimen.total_diazepam_mg)),
+        # As the intake service stores it: 7 days a week for 12 months (the rows below).
+        withdrawal_risk=str(
+            withdrawal_risk(7, Decimal("12"), dose_band(regimen.total_diazepam_mg))
+        ),
         created_by=by,
         **history,
     )
