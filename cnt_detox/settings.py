@@ -396,3 +396,6 @@ LOGGING = {
 
 LOGIN_URL_PATH = "/accounts/login/"
 STATIC_URL_PATH = "/" + STATIC_URL
+
+# Baseline views of the load benchmark (bench/), never mounted in production.
+BENCH_VIEWS = env_bool("CNT_BENCH_VIEWS", False) and not PRODUCTION

@@ -1,4 +1,5 @@
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -42,5 +43,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("core/", include("cnt_detox.core.urls")),
 ]
+
+urlpatterns += [path("bench/", include("bench.urls"))] if settings.BENCH_VIEWS else []  # bench/
 
 handler500 = "cnt_detox.core.errors.server_error_page"
