@@ -339,7 +339,10 @@ NOTIFICATIONS_OVERDUE_PHYSICIAN_MINUTES = env_int(
     "NOTIFICATIONS_OVERDUE_PHYSICIAN_MINUTES", 60, minimum=1
 )
 NOTIFICATIONS_CHAIN_DELAY_MINUTES = env_int("NOTIFICATIONS_CHAIN_DELAY_MINUTES", 15, minimum=1)
-NOTIFICATIONS_DOSE_LATE_MINUTES = env_int("NOTIFICATIONS_DOSE_LATE_MINUTES", 30, minimum=1)
+# When an unrecorded dose counts as late, then missed: ward routine, not a published
+# threshold. The dose page, the unit board and the reminders all use these two.
+DOSE_LATE_MINUTES = env_int("DOSE_LATE_MINUTES", 60, minimum=1)
+DOSE_MISSED_MINUTES = env_int("DOSE_MISSED_MINUTES", 240, minimum=2)
 # Operations (not clinical): how often the sweep runs and when delivery counts as stuck.
 NOTIFICATIONS_SWEEP_INTERVAL_SECONDS = env_int(
     "NOTIFICATIONS_SWEEP_INTERVAL_SECONDS", 60, minimum=1, maximum=600

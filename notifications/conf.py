@@ -38,7 +38,7 @@ def chain_delay() -> dt.timedelta:
 
 
 def dose_late() -> dt.timedelta:
-    return _minutes("NOTIFICATIONS_DOSE_LATE_MINUTES", 30)
+    return _minutes("DOSE_LATE_MINUTES", 60)
 
 
 def claim_timeout() -> dt.timedelta:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -27,10 +28,23 @@ from tapering.models import (
     TaperPlan,
 )
 
-# A dose not recorded this long after its due time is "late"; after MISSED_AFTER, "missed".
-# Ward routine, not a published threshold.
-LATE_AFTER = dt.timedelta(minutes=60)
-MISSED_AFTER = dt.timedelta(hours=4)
+
+def late_after() -> dt.timedelta:
+    """A dose not recorded this long after its due time is "late" (settings.DOSE_LATE_MINUTES).
+
+    Ward routine, not a published threshold; the reminders use the same setting.
+    """
+    return dt.timedelta(minutes=settings.DOSE_LATE_MINUTES)
+
+
+def missed_after() -> dt.timedelta:
+    """After this long unrecorded a dose is "missed" (settings.DOSE_MISSED_MINUTES).
+
+    Ward routine, not a published threshold.
+    """
+    return dt.timedelta(minutes=settings.DOSE_MISSED_MINUTES)
+
+
 # Sedation level at which doses are advised held (tapering.md 6; SA Health: withhold if not
 # easily roused); the same rule as assessments.domain.risk.withhold_sedating_doses.
 HOLD_AT_SEDATION_LEVEL = 2
@@ -133,11 +147,11 @@ class DoseRow:
 def dose_state(dose: ScheduledDose, recorded: bool, now: dt.datetime) -> str:
     if recorded:
         return "recorded"
-    if now >= dose.due_at + MISSED_AFTER:
+    if now >= dose.due_at + missed_after():
         return "missed"
-    if now >= dose.due_at + LATE_AFTER:
+    if now >= dose.due_at + late_after():
         return "late"
-    if now >= dose.due_at - LATE_AFTER:
+    if now >= dose.due_at - late_after():
         return "due"
     return "upcoming"
 
@@ -178,7 +192,7 @@ def overdue_doses(admission: Any, now: dt.datetime | None = None) -> list[Schedu
             plan__admission=admission,
             plan__status=PlanStatus.ACTIVE,
             date__lt=today,
-            due_at__lte=now - LATE_AFTER,
+            due_at__lte=now - late_after(),
         )
         .exclude(administrations__status=RecordStatus.VALID)
         .order_by("due_at")
@@ -265,14 +279,14 @@ def signed_at_by_admission(admission_ids: list[int]) -> dict[int, dt.datetime]:
 
 def due_doses(now: dt.datetime) -> list[tuple[int, int, dt.datetime]]:
     """(admission id, scheduled dose id, due at) of unrecorded doses of active plans that are
-    due now (from ``LATE_AFTER`` before their time) or late, up to ``MISSED_AFTER`` (one query).
+    due now (from ``late_after()`` before their time) or late, up to ``missed_after()`` (one query).
     """
     rows = (
         ScheduledDose.objects.filter(
             plan__status=PlanStatus.ACTIVE,
             plan__admission__discharged_at__isnull=True,
-            due_at__lte=now + LATE_AFTER,
-            due_at__gt=now - MISSED_AFTER,
+            due_at__lte=now + late_after(),
+            due_at__gt=now - missed_after(),
         )
         .exclude(administrations__status=RecordStatus.VALID)
         .order_by("due_at")

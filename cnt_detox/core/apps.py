@@ -22,3 +22,9 @@ class CoreConfig(AppConfig):
             remember_enrolment(request, user)
 
         user_logged_in.connect(_remember, dispatch_uid="cnt_detox.core.otp_enrolment", weak=False)
+
+        from cnt_detox.core.middleware import stamp_login
+
+        # Logging in is activity and starts the absolute session limit; stamping here saves
+        # the first page after login a session write.
+        user_logged_in.connect(stamp_login, dispatch_uid="cnt_detox.core.stamp_login", weak=False)

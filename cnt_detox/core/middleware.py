@@ -24,6 +24,17 @@ BACKGROUND_HEADER = "HTTP_X_BACKGROUND_POLL"
 ACTIVITY_RESOLUTION_SECONDS = 60
 
 
+def stamp_login(
+    sender: object, request: HttpRequest | None, user: object, **kwargs: object
+) -> None:
+    """user_logged_in receiver: the session starts now and counts as active now."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        now = time.time()
+        session[LOGIN_AT_KEY] = now
+        session[LAST_ACTIVITY_KEY] = now
+
+
 def is_background(request: HttpRequest) -> bool:
     return request.META.get(BACKGROUND_HEADER) == "1"
 

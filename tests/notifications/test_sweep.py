@@ -162,7 +162,7 @@ def test_lost_escalation_task_is_caught_by_the_sweep(roster, admission, nurse, p
 def test_doses_come_from_the_tapering_provider(roster, admission, nurse, monkeypatch):
     from notifications import providers
 
-    doses = [providers.DueDose(admission.pk, "plan1-step3", NOW - dt.timedelta(minutes=31))]
+    doses = [providers.DueDose(admission.pk, "plan1-step3", NOW - dt.timedelta(minutes=61))]
     monkeypatch.setattr(providers, "due_doses", lambda now: doses)
     sweep(now=NOW)
     assert kinds_for(nurse) == [K.DOSE_LATE]
