@@ -196,11 +196,9 @@ def plan_update_draft(
 
 
 def _second_factor(user: Any, code: str | None) -> bool:
-    """Check the one-time code when the user has enrolled a second factor (if the module exists)."""
-    try:
-        from cnt_detox.core import otp  # type: ignore[attr-defined]
-    except ImportError:  # two-factor login is not installed yet
-        return False
+    """Check the one-time code when the user has enrolled a second factor."""
+    from cnt_detox.core import otp
+
     if not otp.user_has_second_factor(user):
         return False
     if not code:

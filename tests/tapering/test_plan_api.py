@@ -255,3 +255,33 @@ def test_dose_against_superseded_plan_is_refused(api, nurse, physician, active_p
     assert response.status_code == 409
     assert "superseded" in response.json()["error"]["message"]
     assert not DoseAdministration.objects.exists()
+
+
+@pytest.mark.django_db
+def test_enrolled_physician_cannot_sign_without_the_one_time_code(api, physician, draft):
+    """Issue 8: a physician with two-factor login signs with password AND one-time code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.security.conftest import totp_now
+
+    device = TOTPDevice.objects.create(user=physician, name="phone", confirmed=True)
+    client = api(physician)
+    headers = {"HTTP_IF_MATCH": f'"{draft.lock_version}"'}
+    url = plan_url(draft, "sign")
+
+    missing = client.post(url, {"password": PASSWORD}, format="json", **headers)
+    assert missing.status_code == 400
+    assert "otp_code" in missing.json()["error"]["fields"]
+    wrong = client.post(url, {"password": PASSWORD, "otp_code": "000000"}, format="json", **headers)
+    assert wrong.status_code == 400
+    draft.refresh_from_db()
+    assert draft.status == PlanStatus.DRAFT  # nothing signed
+    # A wrong code throttles the device for a while (django-otp); wait it out.
+    device.refresh_from_db()
+    device.throttle_reset()
+
+    signed = client.post(
+        url, {"password": PASSWORD, "otp_code": totp_now(device)}, format="json", **headers
+    )
+    assert signed.status_code == 200, signed.content
+    assert signed.json()["status"] == "active"
