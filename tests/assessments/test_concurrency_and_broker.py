@@ -93,16 +93,26 @@ def _free_closed_port() -> int:
 
 
 @pytest.fixture
-def broker_at():
+def broker_at(monkeypatch):
     conf = celery_app.conf
     saved = {
         k: conf[k] for k in ("broker_url", "broker_transport_options", "broker_connection_timeout")
     }
     saved_eager = conf.task_always_eager
 
-    def point(url: str) -> None:
+    def reset_connections() -> None:
+        # Both caches must go: the producer pool keeps a reference to the old connection
+        # pool, so a test that ran earlier in this process would otherwise still publish
+        # to the real broker and the "broker down" case would silently succeed.
         celery_app.pool.force_close_all()
         celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    def point(url: str) -> None:
+        reset_connections()
+        # Celery reads CELERY_BROKER_URL from the environment before conf.broker_url (CI
+        # sets it), so the dead broker must be named there too.
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
         conf.task_always_eager = False
         conf.broker_url = url
         conf.broker_connection_timeout = BROKER_TIMEOUT
@@ -114,8 +124,7 @@ def broker_at():
         }
 
     yield point
-    celery_app.pool.force_close_all()
-    celery_app._pool = None
+    reset_connections()
     conf.update(saved)
     conf.task_always_eager = saved_eager
 
