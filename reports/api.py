@@ -92,6 +92,7 @@ class PeriodView(APIView):
         report = Period(data["unit"], data["start"], data["end"])
         now = timezone.now()
         extra: dict[str, Any] = {}
+        s = None
         if data["format"] == "json":
             s = period_summary(report, now=now)
             extra = {
@@ -114,5 +115,7 @@ class PeriodView(APIView):
                     "admission_to_signed_plan_median_hours": s.plan_median_hours,
                 },
             }
-        table = tables.period_table(period=report, rows=data["rows"], now=now, by=request.user)
+        table = tables.period_table(
+            period=report, rows=data["rows"], now=now, by=request.user, summary=s
+        )
         return tables.export_response(request, table, data["format"], extra)

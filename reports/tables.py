@@ -15,7 +15,13 @@ from django.utils.text import slugify
 
 from patients.models import Unit
 from reports import exports, formatting, services
-from reports.period import ADMISSION_HEADER, ASSESSMENT_HEADER, Period, assessment_rows
+from reports.period import (
+    ADMISSION_HEADER,
+    ASSESSMENT_HEADER,
+    Period,
+    PeriodSummary,
+    assessment_rows,
+)
 from reports.period import period_summary as _period_summary
 from reports.selectors import CENSUS_HEADER, census_rows
 
@@ -52,13 +58,22 @@ def census_table(
     )
 
 
-def period_table(*, period: Period, rows: str, now: dt.datetime, by: Any) -> exports.ExportTable:
+def period_table(
+    *,
+    period: Period,
+    rows: str,
+    now: dt.datetime,
+    by: Any,
+    summary: PeriodSummary | None = None,
+) -> exports.ExportTable:
+    """``summary``: pass one already computed for the same period, so the stay rows reuse it
+    instead of walking every assessment of the period a second time."""
     tz = period.unit.tz
     if rows == "assessments":
         header, data, sheet = ASSESSMENT_HEADER, assessment_rows(period), "Assessments"
     else:
         header, sheet = ADMISSION_HEADER, "Stays"
-        data = iter(_period_summary(period, now=now).rows)
+        data = iter((summary or _period_summary(period, now=now)).rows)
     return exports.ExportTable(
         kind=f"period_{rows}",
         sheet=sheet,

@@ -168,12 +168,44 @@ def test_doses_come_from_the_tapering_provider(roster, admission, nurse, monkeyp
     assert kinds_for(nurse) == [K.DOSE_LATE]
 
 
-def test_provider_absent_means_no_doses(monkeypatch):
+def test_doses_of_a_signed_plan_are_reminded_until_recorded(
+    roster, nurse, physician, unit, make_user
+):
+    """End to end through the real tapering selector: a due dose of an active plan is
+    reminded; once given, delivery skips it."""
     from notifications import providers
+    from tapering import dose_services
+    from tapering import services as taper
+    from tapering.models import ScheduledDose
+    from tests.conftest import PASSWORD
+    from tests.factories import make_admission
 
-    monkeypatch.setattr(providers, "_selector", lambda name: None)
-    assert providers.due_doses(timezone.now()) == []
-    assert providers.dose_is_pending("x") is True
+    admission = make_admission(unit, by=nurse)
+    data = {
+        "agents": [{"agent": "diazepam", "daily_dose_mg": "20"}],
+        "target_agent": "diazepam",
+        "strategy": "inpatient",
+        "params": {},
+        "start_date": unit.local_now().date().isoformat(),
+    }
+    draft = taper.plan_create_draft(admission=admission, by=physician, data=data)
+    taper.plan_sign(
+        plan=draft, by=physician, password=PASSWORD, expected_version=draft.lock_version
+    )
+    dose = ScheduledDose.objects.filter(plan__admission=admission).order_by("due_at").first()
+    now = dose.due_at + dt.timedelta(minutes=5)
+
+    due = providers.due_doses(now)
+    assert [(d.admission_id, d.key) for d in due] == [(admission.pk, str(dose.pk))]
+    assert providers.dose_is_pending(str(dose.pk))
+    sweep(now=now)
+    assert K.DOSE_DUE in kinds_for(nurse)
+
+    dose_services.dose_record(
+        scheduled_dose=dose, by=nurse, outcome="given", occurred_at=timezone.now()
+    )
+    assert not providers.dose_is_pending(str(dose.pk))
+    assert str(dose.pk) not in [d.key for d in providers.due_doses(now)]
 
 
 def test_heartbeat_is_recorded(roster):
