@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assessments.domain import schedule
-from assessments.domain.risk import AssessmentFacts, Flag, Level
 from assessments.models import Assessment, UnitIntervalRules
+from clinical import reassessment as schedule
+from clinical.risk import AssessmentFacts, Flag, Level
 from patients.models import Unit
 
 

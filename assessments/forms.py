@@ -7,7 +7,9 @@ from typing import Any
 
 from django import forms
 
-from assessments.domain.ciwa_b import (
+from assessments.inputs import OBSERVATIONS, AssessmentInput
+from assessments.limits import VITAL_LIMITS
+from clinical.ciwa_b import (
     BAND_LABELS,
     ITEM_COUNT,
     ITEMS,
@@ -17,8 +19,6 @@ from assessments.domain.ciwa_b import (
     Rater,
     band_for_total,
 )
-from assessments.inputs import OBSERVATIONS, AssessmentInput
-from assessments.limits import VITAL_LIMITS
 
 OBSERVATION_LABELS = {
     "seizure": "Seizure since the last assessment",

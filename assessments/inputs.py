@@ -15,9 +15,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
-from assessments.domain import ciwa_b
-from assessments.domain.ciwa_b import ITEMS, UNABLE_REASON_LABELS, Score, ScoringError, UnableReason
 from assessments.limits import FUTURE_TOLERANCE, VITAL_LIMITS, late_entry_after
+from clinical import ciwa_b
+from clinical.ciwa_b import ITEMS, UNABLE_REASON_LABELS, Score, ScoringError, UnableReason
 from patients.models import Admission
 
 OBSERVATIONS: tuple[str, ...] = ("seizure", "hallucinations", "confusion", "suicidal_thoughts")

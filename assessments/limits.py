@@ -3,7 +3,7 @@
 These are NOT clinical thresholds and NOT published values. They only catch typing and
 device errors (a heart rate of 0 or 400, a temperature in Fahrenheit): a reading inside them
 is stored as entered and judged by the clinician. Nothing here raises a flag or changes the
-schedule; flags come from ``assessments/domain/risk.py`` (risk.md).
+schedule; flags come from ``clinical/risk/`` (risk.md).
 
 Also here: how far in the future ``assessed_at`` may lie (device clocks drift) and after how
 long an entry counts as "late"; both are app settings, not clinical thresholds.

@@ -110,7 +110,7 @@ class Assessment(PublicIdModel):
     @property
     def band_name(self) -> str:
         """The band in words ("Very severe"), or "" when unable to assess."""
-        from assessments.domain.ciwa_b import BAND_LABELS, Band
+        from clinical.ciwa_b import BAND_LABELS, Band
 
         return BAND_LABELS[Band(self.band)] if self.band else ""
 

@@ -11,10 +11,10 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from assessments.domain.ciwa_b import UNABLE_REASON_LABELS
 from assessments.inputs import OBSERVATIONS, AssessmentInput
 from assessments.limits import VITAL_FIELDS
 from assessments.models import Assessment
+from clinical.ciwa_b import UNABLE_REASON_LABELS
 
 
 class VitalsIn(serializers.Serializer):

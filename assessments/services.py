@@ -19,8 +19,6 @@ from django.db.models.sql import InsertQuery
 from django.http import HttpRequest
 from django.utils import timezone
 
-from assessments.domain import ciwa_b, risk, schedule
-from assessments.domain.risk import Flag, Level
 from assessments.facts import facts_of, interval_rules, rules_for_unit, stored_flags
 from assessments.inputs import AssessmentInput, Checked, validate
 from assessments.limits import VITAL_FIELDS
@@ -32,6 +30,9 @@ from assessments.models import (
     EscalationKind,
     ReassessmentSchedule,
 )
+from clinical import ciwa_b, risk
+from clinical import reassessment as schedule
+from clinical.risk import Flag, Level
 from cnt_detox.core import audit
 from cnt_detox.core.queue import enqueue_after_commit
 from patients.intake import intake_facts

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
-from assessments.domain.ciwa_b import BAND_LABELS, TOTAL_MAX, band_for_total
 from assessments.models import Assessment
+from clinical.ciwa_b import BAND_LABELS, TOTAL_MAX, band_for_total
 
 WIDTH, LEFT, RIGHT, TOP, BOTTOM = 360, 34, 10, 10, 30
 BAND_FILL = {

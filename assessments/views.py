@@ -20,8 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import selectors, services, timeline_svg
 from assessments.display import local_datetime, next_due_text
-from assessments.domain.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReason
 from assessments.forms import AssessmentForm, EnteredInErrorForm, band_bounds
+from clinical.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReason
 from cnt_detox.core.permissions import clinician_required
 
 ITEM_ERROR_FIELD = "items"

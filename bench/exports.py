@@ -48,8 +48,8 @@ def rss_mb() -> float:
 
 
 def seed() -> tuple[object, object]:
-    from assessments.domain.ciwa_b import band_for_total
     from assessments.models import Assessment
+    from clinical.ciwa_b import band_for_total
     from cnt_detox.core.models import User
     from cnt_detox.core.roles import Role, user_set_role
     from patients.models import Admission, AdmissionMovement, Bed, Patient, Unit

@@ -42,7 +42,7 @@ REGIMENS = (
 
 
 def _regimens() -> list[tuple[Any, str]]:
-    from tapering.domain.equivalence import convert_regimen, dose_band
+    from clinical.equivalence import convert_regimen, dose_band
 
     out = []
     for regimen in REGIMENS:
@@ -53,7 +53,7 @@ def _regimens() -> list[tuple[Any, str]]:
 
 def _scores() -> list[Any]:
     """Scored item sets for totals 0..60, spread over the items like a real form."""
-    from assessments.domain.ciwa_b import score
+    from clinical.ciwa_b import score
 
     rng = random.Random(7)
     out = []
@@ -250,8 +250,8 @@ def _assessments(
     """
     from django.db import connection
 
-    from assessments.domain.risk import RULES_VERSION
     from assessments.models import Assessment
+    from clinical.risk import RULES_VERSION
     from cnt_detox.core.models import AuditEvent
 
     scores = _scores()

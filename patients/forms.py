@@ -16,9 +16,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from clinical.equivalence import AGENTS
 from patients.models import Admission, Bed, Sex, SubstanceUse
 from patients.validation import HISTORY_FIELDS, MAX_SUBSTANCES
-from tapering.domain.equivalence import AGENTS
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 YES_NO_UNKNOWN = [("", "Not known"), ("yes", "Yes"), ("no", "No")]

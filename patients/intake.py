@@ -3,7 +3,7 @@
 Two jobs, both thin adapters over pure code:
 - ``compute_intake`` fills the computed intake fields of an admission and its substance rows
   (diazepam equivalent, dose band, withdrawal risk, intake flags, setting recommendation) from
-  tapering/domain/equivalence.py and assessments/domain/risk.py;
+  clinical/equivalence.py and clinical/risk/;
 - ``intake_facts`` builds the risk-rule inputs from an admission, using the conversions stored
   at intake so later flags match what the intake showed.
 """
@@ -14,15 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
-from assessments.domain.risk import (
-    RULES_VERSION,
-    IntakeFacts,
-    SubstanceFacts,
-    intake_flags,
-    setting_recommendation,
-)
-from patients.models import Admission, SubstanceUse
-from tapering.domain.equivalence import (
+from clinical.equivalence import (
     TABLES,
     UnknownAgentError,
     convert_regimen,
@@ -30,6 +22,14 @@ from tapering.domain.equivalence import (
     is_short_acting,
     withdrawal_risk,
 )
+from clinical.risk import (
+    RULES_VERSION,
+    IntakeFacts,
+    SubstanceFacts,
+    intake_flags,
+    setting_recommendation,
+)
+from patients.models import Admission, SubstanceUse
 
 NO_CONVERSION_ADVICE = "no conversion: titrate to the lowest dose that controls withdrawal"
 """equivalence.md (quoting the 2025 Joint Guideline): an agent without a factor is never guessed."""
@@ -101,7 +101,7 @@ def compute_intake(
       nothing to the total, and they are listed with the reason in
       ``intake_basis["unconverted"]`` so the pages can say so beside the total.
     - Dose band and withdrawal risk (2025 Joint Guideline Table 2), with ``regimen_pattern``.
-    - Intake flags and the setting recommendation (risk.md; ``assessments.domain.risk``),
+    - Intake flags and the setting recommendation (risk.md; ``clinical.risk``),
       judged as of the admission time so the record is reproducible.
     """
     listed = TABLES[table_id].factors if table_id in TABLES else {}

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from clinical.equivalence import DEFAULT_TABLE_ID
 from cnt_detox.core import audit
 from patients.intake import compute_intake
 from patients.models import (
@@ -48,7 +49,6 @@ from patients.validation import (
     validate_patient,
     validate_substances,
 )
-from tapering.domain.equivalence import DEFAULT_TABLE_ID
 
 
 def equivalence_table_id() -> str:

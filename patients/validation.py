@@ -14,9 +14,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
+from clinical.equivalence import AGENTS
 from cnt_detox.core import audit
 from patients.models import Admission, Sex, SubstanceUse
-from tapering.domain.equivalence import AGENTS
 
 PATIENT_FIELDS = ("mrn", "first_name", "last_name", "date_of_birth", "sex")
 HISTORY_FIELDS = (

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from clinical.equivalence import TABLES, EquivalenceError, convert
 from cnt_detox.core.permissions import clinician_required
 from cnt_detox.core.selectors import viewers_of_patient
 from patients import services
@@ -41,7 +42,6 @@ from patients.selectors import (
     units_for_user,
 )
 from patients.validation import PATIENT_FIELDS
-from tapering.domain.equivalence import TABLES, EquivalenceError, convert
 
 PAGE_SIZE = 50
 

@@ -23,8 +23,8 @@ from typing import Any
 from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from assessments.domain.ciwa_b import band_for_total
 from assessments.models import Assessment, AssessmentStatus, Escalation, EscalationKind
+from clinical.ciwa_b import band_for_total
 from patients.models import Admission, AdmissionMovement, Unit
 from reports import formatting
 from reports.selectors import LEVEL_LABELS, band_label, unable_label

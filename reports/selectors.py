@@ -20,7 +20,6 @@ from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from assessments.domain.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReason
 from assessments.models import (
     Assessment,
     AssessmentFlag,
@@ -29,6 +28,7 @@ from assessments.models import (
     EscalationKind,
     EscalationStatus,
 )
+from clinical.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReason
 from patients.models import Admission, AdmissionMovement, Bed, Sex, Unit
 from patients.selectors import units_for_user
 from reports import formatting

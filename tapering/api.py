@@ -18,12 +18,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinical.taper.plan import to_dict
+from clinical.taper.rounding import format_mg
 from cnt_detox.core.errors import Conflict, PreconditionFailed, PreconditionRequired
 from cnt_detox.core.permissions import IsClinician, IsPhysician
 from patients.selectors import admission_for_user
 from tapering import dose_services, selectors, services
-from tapering.domain.plan import to_dict
-from tapering.domain.rounding import format_mg
 from tapering.models import TaperPlan
 
 

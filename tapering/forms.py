@@ -8,9 +8,9 @@ from typing import Any
 
 from django import forms
 
-from tapering.domain.equivalence import AGENTS, TABLE_CHOICES
-from tapering.domain.rounding import format_mg
-from tapering.domain.schedule import QID_TIMES
+from clinical.equivalence import AGENTS, TABLE_CHOICES
+from clinical.taper.rounding import format_mg
+from clinical.taper.schedule import QID_TIMES
 from tapering.models import HeldReason, Outcome
 
 AGENT_ROWS = 4

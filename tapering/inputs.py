@@ -15,10 +15,10 @@ from typing import Any
 
 from django.conf import settings
 
-from tapering.domain import rules
-from tapering.domain.plan import TARGET_AGENTS, PlanRequest
-from tapering.domain.rounding import format_mg
-from tapering.domain.schedule import (
+from clinical.taper import rules
+from clinical.taper.plan import TARGET_AGENTS, PlanRequest
+from clinical.taper.rounding import format_mg
+from clinical.taper.schedule import (
     CUSTOM,
     INPATIENT,
     OUTPATIENT,

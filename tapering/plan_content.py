@@ -10,9 +10,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from tapering.domain.plan import TARGET_PER_DIAZEPAM
-from tapering.domain.rounding import Unit, describe_units, format_mg, formulation_for
-from tapering.domain.schedule import CUSTOM, INPATIENT
+from clinical.taper.plan import TARGET_PER_DIAZEPAM
+from clinical.taper.rounding import Unit, describe_units, format_mg, formulation_for
+from clinical.taper.schedule import CUSTOM, INPATIENT
 from tapering.models import ScheduledDose, TaperPlan
 
 

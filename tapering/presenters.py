@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tapering.domain.rounding import formulation_for
+from clinical.taper.rounding import formulation_for
 from tapering.plan_content import units_text
 
 

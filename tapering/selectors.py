@@ -17,8 +17,8 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from clinical.taper.rounding import format_mg
 from patients.selectors import admissions_for_user, units_for_user
-from tapering.domain.rounding import format_mg
 from tapering.models import (
     DoseAdministration,
     PlanSignature,
@@ -46,7 +46,7 @@ def missed_after() -> dt.timedelta:
 
 
 # Sedation level at which doses are advised held (tapering.md 6; SA Health: withhold if not
-# easily roused); the same rule as assessments.domain.risk.withhold_sedating_doses.
+# easily roused); the same rule as clinical.risk.withhold_sedating_doses.
 HOLD_AT_SEDATION_LEVEL = 2
 
 

@@ -1,6 +1,6 @@
 """Writes of the tapering app: draft, edit, sign, amend and discontinue plans; record doses.
 
-Each service runs in one transaction, calls the pure domain (tapering/domain), validates,
+Each service runs in one transaction, calls the pure domain (clinical/taper), validates,
 saves and leaves an audit event in the same transaction. The HTML pages and the API call
 these same functions. Clinical sources: /work/shared/domain/tapering.md sections 5 and 6.
 """
@@ -17,14 +17,14 @@ from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 
-from cnt_detox.core import audit
-from tapering.domain.plan import (
+from clinical.taper.plan import (
     PlanResult,
     build_plan,
     canonical_json,
     to_dict,
 )
-from tapering.domain.schedule import ParameterError
+from clinical.taper.schedule import ParameterError
+from cnt_detox.core import audit
 from tapering.inputs import field_errors, request_from_data, request_from_stored, request_to_data
 from tapering.models import (
     DoseAdministration,

@@ -17,13 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clinical.taper.plan import to_dict
+from clinical.taper.rounding import format_mg
 from cnt_detox.core import audit
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required, physician_required
 from patients.selectors import admission_for_user
 from tapering import dose_services, selectors, services
-from tapering.domain.plan import to_dict
-from tapering.domain.rounding import format_mg
 from tapering.forms import (
     BuilderForm,
     DoseForm,

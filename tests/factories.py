@@ -13,10 +13,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from assessments.domain.ciwa_b import score
 from assessments.models import Assessment, ReassessmentSchedule
+from clinical.ciwa_b import score
+from clinical.equivalence import convert_regimen, dose_band, withdrawal_risk
 from patients.models import Admission, AdmissionMovement, Bed, Patient, SubstanceUse, Unit
-from tapering.domain.equivalence import convert_regimen, dose_band, withdrawal_risk
 
 _mrn = itertools.count(1000)
 

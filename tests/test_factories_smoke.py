@@ -1,7 +1,7 @@
 import pytest
 from django.utils import timezone
 
-from assessments.domain.risk import intake_flags
+from clinical.risk import intake_flags
 from patients.intake import intake_facts
 from tests.factories import make_admission, make_assessment
 

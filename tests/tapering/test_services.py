@@ -31,7 +31,7 @@ from .conftest import today
 
 @pytest.mark.django_db
 def test_draft_stores_inputs_and_result_that_reproduce(draft):
-    from tapering.domain.plan import build_plan, canonical_json
+    from clinical.taper.plan import build_plan, canonical_json
     from tapering.inputs import request_from_stored
 
     assert draft.table_id == "ashton-2002" and draft.rules_version == "1"

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tapering.domain.plan import build_plan, canonical_json
+from clinical.taper.plan import build_plan, canonical_json
 from tapering.inputs import request_from_stored
 from tapering.models import PlanSignature
 from tapering.services import digest_of

@@ -1,7 +1,7 @@
 """Taper strategies (inpatient, outpatient, custom) turned into a dated schedule of steps.
 
 Source: /work/shared/domain/tapering.md (tapering.md, rules version 1; see
-``tapering.domain.rules.RULES_VERSION``), section 2 "Strategies" and section 3 "Formulations and
+``clinical.taper.rules.RULES_VERSION``), section 2 "Strategies" and section 3 "Formulations and
 rounding". Every clinical number below is quoted from there with the guideline it names;
 anything tapering.md does not fix is marked "not a published threshold".
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from tapering.domain.rounding import (
+from clinical.taper.rounding import (
     Formulation,
     Unit,
     breakdown,

@@ -1,4 +1,4 @@
-"""Tests for tapering.domain.rules against tapering.md sections 1-4."""
+"""Tests for clinical.taper.rules against tapering.md sections 1-4."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tapering.domain.equivalence import convert_regimen
-from tapering.domain.rules import (
+from clinical.equivalence import convert_regimen
+from clinical.taper.rules import (
     PlanWarning,
     above_cap_warning,
     conversion_warnings,
@@ -19,7 +19,7 @@ from tapering.domain.rules import (
     rate_rule_violations,
     schedule_info,
 )
-from tapering.domain.schedule import (
+from clinical.taper.schedule import (
     CustomParams,
     CustomStep,
     InpatientParams,

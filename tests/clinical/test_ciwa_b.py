@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assessments.domain import ciwa_b
-from assessments.domain.ciwa_b import (
+from clinical import ciwa_b
+from clinical.ciwa_b import (
     BAND_LABELS,
     INSTRUMENT_CODE,
     INSTRUMENT_VERSION,

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assessments.domain.ciwa_b import Band
-from assessments.domain.risk import Flag, Level
-from assessments.domain.schedule import IntervalRules, NextDue, next_due
+from clinical.ciwa_b import Band
+from clinical.reassessment import IntervalRules, NextDue, next_due
+from clinical.risk import Flag, Level
 
 AT = datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
 SEIZURE = Flag("seizure_since_last", Level.CRITICAL, "Seizure since the last assessment.", "x")

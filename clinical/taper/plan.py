@@ -22,8 +22,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from tapering.domain import rules
-from tapering.domain.equivalence import (
+from clinical.equivalence import (
     CHLORDIAZEPOXIDE_PER_DIAZEPAM,
     DEFAULT_TABLE_ID,
     EquivalenceError,
@@ -33,8 +32,9 @@ from tapering.domain.equivalence import (
     convert_regimen,
     to_target_agent,
 )
-from tapering.domain.rounding import DispenseTotal, dispense_totals, format_mg
-from tapering.domain.schedule import (
+from clinical.taper import rules
+from clinical.taper.rounding import DispenseTotal, dispense_totals, format_mg
+from clinical.taper.schedule import (
     INPATIENT,
     CustomStep,
     Dose,

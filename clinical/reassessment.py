@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from assessments.domain.ciwa_b import BAND_LABELS, Band
-from assessments.domain.risk import Flag, Level
+from clinical.ciwa_b import BAND_LABELS, Band
+from clinical.risk import Flag, Level
 
 SCHEDULE_VERSION = "1"
 

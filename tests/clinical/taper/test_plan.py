@@ -1,4 +1,4 @@
-"""Tests for tapering.domain.plan: worked examples from tapering.md and equivalence.md."""
+"""Tests for clinical.taper.plan: worked examples from tapering.md and equivalence.md."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tapering.domain.equivalence import TABLES
-from tapering.domain.plan import PlanRequest, PlanResult, build_plan, canonical_json, to_dict
-from tapering.domain.rounding import FORMULATIONS
-from tapering.domain.rules import RULES_VERSION
-from tapering.domain.schedule import (
+from clinical.equivalence import TABLES
+from clinical.taper.plan import PlanRequest, PlanResult, build_plan, canonical_json, to_dict
+from clinical.taper.rounding import FORMULATIONS
+from clinical.taper.rules import RULES_VERSION
+from clinical.taper.schedule import (
     CustomParams,
     CustomStep,
     InpatientParams,

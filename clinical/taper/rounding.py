@@ -1,7 +1,7 @@
 """Formulations, rounding to the dose step, dose splitting and tablet/capsule breakdowns.
 
 Source: /work/shared/domain/tapering.md, section 3 "Formulations and rounding" (tapering.md,
-rules version 1; see ``tapering.domain.rules.RULES_VERSION``):
+rules version 1; see ``clinical.taper.rules.RULES_VERSION``):
 
 | Agent | Forms | Smallest dose step |
 |---|---|---|

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tapering.domain.equivalence import RegimenConversion
-from tapering.domain.rounding import format_mg
-from tapering.domain.schedule import (
+from clinical.equivalence import RegimenConversion
+from clinical.taper.rounding import format_mg
+from clinical.taper.schedule import (
     RATE_RULE_MIN_KEPT,
     RATE_RULE_WINDOW_DAYS,
     Schedule,
@@ -26,7 +26,7 @@ from tapering.domain.schedule import (
 )
 
 RULES_VERSION = "1"
-"""Bump when any rule, threshold or rounding in tapering/domain changes; stored with a plan."""
+"""Bump when any rule, threshold or rounding in clinical/taper changes; stored with a plan."""
 
 # tapering.md section 1.2: facility maximum, default diazepam 80 mg/day (SA Health: "no greater
 # than 40 mg twice daily"). A facility setting may change it.

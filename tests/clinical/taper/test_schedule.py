@@ -1,4 +1,4 @@
-"""Tests for tapering.domain.schedule: worked examples derived by hand from tapering.md."""
+"""Tests for clinical.taper.schedule: worked examples derived by hand from tapering.md."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tapering.domain.rounding import FORMULATIONS
-from tapering.domain.schedule import (
+from clinical.taper.rounding import FORMULATIONS
+from clinical.taper.schedule import (
     RATE_RULE_MIN_KEPT,
     CustomParams,
     CustomStep,

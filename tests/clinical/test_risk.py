@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assessments.domain.risk import (
+from clinical.risk import (
     AssessmentFacts,
     Flag,
     IntakeFacts,

@@ -1,4 +1,4 @@
-"""Tests for tapering.domain.rounding against tapering.md section 3."""
+"""Tests for clinical.taper.rounding against tapering.md section 3."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tapering.domain.rounding import (
+from clinical.taper.rounding import (
     FORMULATIONS,
     DispenseTotal,
     FormulationError,

@@ -1,4 +1,4 @@
-"""Tests for tapering.domain.equivalence against /work/shared/domain/equivalence.md."""
+"""Tests for clinical.equivalence against /work/shared/domain/equivalence.md."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tapering.domain.equivalence import (
+from clinical.equivalence import (
     AGENTS,
     CHLORDIAZEPOXIDE_PER_DIAZEPAM,
     DEFAULT_TABLE_ID,

@@ -1,0 +1,47 @@
+"""Risk rules of shared/domain/risk.md: intake flags, assessment flags, treatment setting and the
+oversedation hold. One rule a module; the shared facts, levels and versions are in ``base``."""
+
+from clinical.risk.assessment import assessment_flags
+from clinical.risk.base import (
+    ABRUPT_STOP_AFTER,
+    DESIGN_DEFAULT,
+    DOSE_BANDS,
+    HIGH_BAND_DOSE_MG,
+    INPATIENT_DOSE_MG,
+    JOINT_2025,
+    OLDER_ADULT_AGE,
+    RULES_VERSION,
+    SA_HEALTH,
+    AssessmentFacts,
+    Flag,
+    IntakeFacts,
+    Level,
+    SubstanceFacts,
+    highest_level,
+)
+from clinical.risk.intake import intake_flags
+from clinical.risk.sedation import withhold_sedating_doses
+from clinical.risk.setting import SettingRecommendation, setting_recommendation
+
+__all__ = [
+    "ABRUPT_STOP_AFTER",
+    "DESIGN_DEFAULT",
+    "DOSE_BANDS",
+    "HIGH_BAND_DOSE_MG",
+    "INPATIENT_DOSE_MG",
+    "JOINT_2025",
+    "OLDER_ADULT_AGE",
+    "RULES_VERSION",
+    "SA_HEALTH",
+    "AssessmentFacts",
+    "Flag",
+    "IntakeFacts",
+    "Level",
+    "SettingRecommendation",
+    "SubstanceFacts",
+    "assessment_flags",
+    "highest_level",
+    "intake_flags",
+    "setting_recommendation",
+    "withhold_sedating_doses",
+]
