@@ -106,13 +106,13 @@ def prn_gate(
     *,
     now: dt.datetime,
     last_valid_ciwa_at: dt.datetime | None,
-    last_prn_given_at: dt.datetime | None,
+    nearest_prn_given_at: dt.datetime | None,
     doses_given: Iterable[GivenDose],
 ) -> GateResult:
     """Check a PRN benzodiazepine dose about to be given at ``now``.
 
     1. A valid CIWA-B (scored or "unable to assess") within ``order.ciwa_within`` before now.
-    2. At least ``order.min_interval`` since the last PRN dose of this order.
+    2. At least ``order.min_interval`` from the nearest PRN dose of the same medicine.
     3. Scheduled plus PRN benzodiazepine in the last 24 h, plus this dose, in diazepam
        equivalents, at or below ``order.max_diazepam_mg_24h`` when the order sets one.
     """
@@ -128,12 +128,19 @@ def prn_gate(
                 f"No CIWA-B in the last {window_min} minutes: record a CIWA-B now, then the dose.",
             )
         )
-    if last_prn_given_at is not None and now - last_prn_given_at < order.min_interval:
-        wait = order.min_interval - (now - last_prn_given_at)
-        minutes = int(wait.total_seconds() // 60) + 1
-        problems.append(
-            ("interval", f"Too soon after the last as-needed dose: wait {minutes} more minutes.")
-        )
+    if nearest_prn_given_at is not None:
+        # Nearest in either direction: a late entry must also keep its distance from a dose
+        # recorded after it.
+        gap = abs(now - nearest_prn_given_at)
+        if gap < order.min_interval:
+            minutes = int((order.min_interval - gap).total_seconds() // 60) + 1
+            problems.append(
+                (
+                    "interval",
+                    f"Too close to another as-needed dose: {minutes} more minutes are needed "
+                    f"(at least {int(order.min_interval.total_seconds() // 60)} min apart).",
+                )
+            )
     before = total_24h(doses_given, now=now)
     after = before + diazepam_equivalent(order.agent, order.dose_mg)
     if order.max_diazepam_mg_24h is not None and after > order.max_diazepam_mg_24h:

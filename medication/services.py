@@ -294,6 +294,24 @@ def _last_valid_ciwa(admission: Admission, at: dt.datetime) -> Assessment | None
     )
 
 
+def _nearest_prn(
+    admission: Admission, order: MedicationOrder, at: dt.datetime
+) -> dt.datetime | None:
+    """The given PRN dose of the same medicine nearest to ``at``, before or after (two
+    indexed lookups)."""
+    given = MedicationDose.objects.filter(
+        order__admission=admission,
+        order__item=order.item,
+        order__kind=OrderKind.PRN,
+        status=DoseStatus.VALID,
+        outcome=DoseOutcome.GIVEN,
+    ).values_list("occurred_at", flat=True)
+    before = given.filter(occurred_at__lte=at).order_by("-occurred_at").first()
+    after = given.filter(occurred_at__gt=at).order_by("occurred_at").first()
+    candidates = [t for t in (before, after) if t is not None]
+    return min(candidates, key=lambda t: abs(t - at)) if candidates else None
+
+
 def _check_time(order: MedicationOrder, occurred_at: dt.datetime, now: dt.datetime) -> None:
     if occurred_at > now + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": ["The time cannot be in the future."]})
@@ -400,18 +418,7 @@ def _record_locked(
             given = benzodiazepine_doses_given(admission, occurred_at - dt.timedelta(hours=24))
             if locked.is_prn:
                 ciwa = _last_valid_ciwa(admission, occurred_at)
-                last_prn = (
-                    MedicationDose.objects.filter(
-                        order__admission=admission,
-                        order__item=locked.item,
-                        order__kind=OrderKind.PRN,
-                        status=DoseStatus.VALID,
-                        outcome=DoseOutcome.GIVEN,
-                    )
-                    .order_by("-occurred_at")
-                    .values_list("occurred_at", flat=True)
-                    .first()
-                )
+                nearest_prn = _nearest_prn(admission, locked, occurred_at)
                 result = prn_gate(
                     PrnOrderFacts(
                         agent=locked.item.agent,
@@ -422,7 +429,7 @@ def _record_locked(
                     ),
                     now=occurred_at,
                     last_valid_ciwa_at=ciwa.assessed_at if ciwa else None,
-                    last_prn_given_at=last_prn,
+                    nearest_prn_given_at=nearest_prn,
                     doses_given=given,
                 )
                 total_after = result.total_after_mg

@@ -99,7 +99,7 @@ def test_gate_passes_with_recent_ciwa_and_room_under_the_ceiling():
         order(),
         now=NOW,
         last_valid_ciwa_at=NOW - dt.timedelta(minutes=59),
-        last_prn_given_at=NOW - dt.timedelta(hours=2),
+        nearest_prn_given_at=NOW - dt.timedelta(hours=2),
         doses_given=[GivenDose("diazepam", Decimal("35"), NOW - dt.timedelta(hours=3))],
     )
     assert result.ok and result.total_after_mg == Decimal("40")
@@ -109,7 +109,7 @@ def test_gate_passes_with_recent_ciwa_and_room_under_the_ceiling():
 def test_gate_refuses_without_a_recent_ciwa(minutes_ago):
     last = None if minutes_ago is None else NOW - dt.timedelta(minutes=minutes_ago)
     result = prn_gate(
-        order(), now=NOW, last_valid_ciwa_at=last, last_prn_given_at=None, doses_given=[]
+        order(), now=NOW, last_valid_ciwa_at=last, nearest_prn_given_at=None, doses_given=[]
     )
     assert result.codes == ("ciwa",)
     assert "record a CIWA-B now" in result.problems[0][1]
@@ -120,7 +120,7 @@ def test_gate_refuses_too_soon_after_last_prn():
         order(),
         now=NOW,
         last_valid_ciwa_at=NOW,
-        last_prn_given_at=NOW - dt.timedelta(minutes=119),
+        nearest_prn_given_at=NOW - dt.timedelta(minutes=119),
         doses_given=[],
     )
     assert result.codes == ("interval",)
@@ -131,7 +131,7 @@ def test_gate_refuses_above_the_ceiling_with_totals_in_words():
         order(agent="chlordiazepoxide", dose_mg=Decimal("25")),
         now=NOW,
         last_valid_ciwa_at=NOW,
-        last_prn_given_at=None,
+        nearest_prn_given_at=None,
         doses_given=[GivenDose("diazepam", Decimal("31"), NOW - dt.timedelta(hours=1))],
     )
     assert result.only_ceiling
@@ -144,7 +144,7 @@ def test_no_ceiling_when_order_sets_none():
         order(max_diazepam_mg_24h=None),
         now=NOW,
         last_valid_ciwa_at=NOW,
-        last_prn_given_at=None,
+        nearest_prn_given_at=None,
         doses_given=[GivenDose("diazepam", Decimal("300"), NOW - dt.timedelta(hours=1))],
     )
     assert result.ok
@@ -155,3 +155,14 @@ def test_second_signature_above_40_mg_or_with_override():
     assert "above 40 mg" in needs_second_signature(Decimal("40.5"), [])[0]
     assert "override" in needs_second_signature(Decimal("20"), ["max_25_per_14_days"])[0]
     assert len(needs_second_signature(Decimal("60"), ["cap"])) == 2
+
+
+def test_interval_counts_the_nearest_dose_either_side():
+    result = prn_gate(
+        order(),
+        now=NOW,
+        last_valid_ciwa_at=NOW,
+        nearest_prn_given_at=NOW + dt.timedelta(minutes=30),
+        doses_given=[],
+    )
+    assert result.codes == ("interval",)
