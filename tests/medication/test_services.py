@@ -233,3 +233,18 @@ def test_late_entry_is_judged_by_the_ciwa_before_the_dose(prn_diazepam, nurse, a
     with pytest.raises(services.GateRefused) as err:
         services.dose_record(actor=nurse, order=prn_diazepam, occurred_at=ago(hours=3))
     assert err.value.result.codes == ("ciwa",)
+
+
+def test_override_escalation_reaches_the_on_call_physician(
+    prn_diazepam, nurse, physician, admission, unit
+):
+    from notifications.models import Notification, UnitOnCall
+    from notifications.services import sweep
+
+    UnitOnCall.objects.update_or_create(unit=unit, defaults={"on_call_physician": physician})
+    make_assessment(admission, by=nurse, assessed_at=ago(minutes=5))
+    MedicationOrder.objects.filter(pk=prn_diazepam.pk).update(max_mg_24h=Decimal(4))
+    services.dose_record(actor=physician, order=prn_diazepam, override_reason="seen, severe")
+    sweep()
+    note = Notification.objects.get(escalation__kind="medication_override")
+    assert note.recipient == physician
