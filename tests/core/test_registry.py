@@ -30,6 +30,7 @@ def test_every_app_registered_its_parts():
         "notifications.demo",
         "assessments.demo",
         "tapering.demo",
+        "medication.demo",
     ]
     assert [c.name for c in registry.health_checks()] == ["sweep"]
     assert [x.url_name for x in registry.patient_links("actions")] == [
