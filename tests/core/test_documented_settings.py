@@ -34,7 +34,7 @@ OTHER_VALUE: dict[str, tuple[str, dict[str, str]]] = {
     "CELERY_BROKER_TIMEOUT_SECONDS": ("7", {}),
     "CELERY_VISIBILITY_TIMEOUT_SECONDS": ("7200", {}),
     "CELERY_TASK_ALWAYS_EAGER": ("true", {}),
-    "CNT_RUN_DIR": ("/tmp/cnt-run-elsewhere", {}),
+    "CNT_RUN_DIR": ("run-elsewhere", {}),
     "SESSION_IDLE_TIMEOUT_SECONDS": ("600", {}),
     "SESSION_ABSOLUTE_TIMEOUT_SECONDS": ("3600", {}),
     "SECURE_SSL_REDIRECT": ("false", PRODUCTION),
