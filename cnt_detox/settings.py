@@ -369,6 +369,12 @@ CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
     "schedule": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS),
     "options": {"expires": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS)},
 }
+# Finished taper plans become "completed" (tapering.md 5); the same interval as the sweep.
+CELERY_BEAT_SCHEDULE["tapering-complete-finished-plans"] = {
+    "task": "tapering.complete_finished_plans",
+    "schedule": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS),
+    "options": {"expires": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS)},
+}
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
