@@ -46,11 +46,10 @@ DUE_SOON_MINUTES = 30
 PLAN_LABELS = {
     "none": "No plan",
     "draft": "Draft (not signed)",
-    "signed": "Signed",
     "active": "Active",
-    "amended": "Amended",
     "completed": "Completed",
-    "stopped": "Stopped",
+    "superseded": "Superseded",
+    "discontinued": "Discontinued",
 }
 
 

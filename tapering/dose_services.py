@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit
+from tapering.completion import plan_complete_if_finished
 from tapering.models import (
     DoseAdministration,
     HeldReason,
@@ -58,7 +59,9 @@ def dose_record(
         raise ValidationError(errors)
     with transaction.atomic():
         plan = TaperPlan.objects.select_for_update().get(pk=scheduled_dose.plan_id)
-        if plan.status != PlanStatus.ACTIVE:
+        # A completed plan still takes the record of a dose given late (the nurse records what
+        # happened); superseded and discontinued plans do not.
+        if plan.status not in (PlanStatus.ACTIVE, PlanStatus.COMPLETED):
             raise PlanNotEditable(
                 f"This dose belongs to version {plan.version}, which is "
                 f"{plan.get_status_display().lower()}; record doses against the active plan."
@@ -100,6 +103,8 @@ def dose_record(
                 "occurred_at": occurred_at,
             },
         )
+        # The last dose recorded finishes the plan at once (same transaction).
+        plan_complete_if_finished(plan_id=plan.pk, now=now)
     return record
 
 

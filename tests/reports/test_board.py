@@ -70,12 +70,12 @@ def test_taper_columns_come_from_tapering_selectors(monkeypatch, seeded, unit):
         # Each admission's day is the unit-local date.
         assert all(isinstance(d, dt.date) for d in on_date_by_admission.values())
         return {
-            seeded.critical.pk: {"status": "signed", "today_mg": Decimal("25"), "agent": "diazepam"}
+            seeded.critical.pk: {"status": "active", "today_mg": Decimal("25"), "agent": "diazepam"}
         }
 
     monkeypatch.setattr(tapering_selectors, "board_plan_info", board_plan_info)
     rows = {r.admission.pk: r for r in board_rows([unit], seeded.now)}
-    assert rows[seeded.critical.pk].plan_label == "Signed"
+    assert rows[seeded.critical.pk].plan_label == "Active"
     assert rows[seeded.critical.pk].today_mg == Decimal("25")
     assert rows[seeded.transferred.pk].plan_label == "—"
 
