@@ -85,8 +85,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "cnt_detox.core.middleware.IdleSessionMiddleware",
+    # Messages before the idle check: the check logs out and leaves a message for the login
+    # page (in the other order it raised MessageFailure, a 500).
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cnt_detox.core.middleware.IdleSessionMiddleware",
     "cnt_detox.core.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

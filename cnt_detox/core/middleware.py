@@ -35,6 +35,15 @@ def stamp_login(
         session[LAST_ACTIVITY_KEY] = now
 
 
+def _duration(seconds: int) -> str:
+    """'15 minutes', '12 hours', '90 seconds': the limit as the user reads it."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
 def is_background(request: HttpRequest) -> bool:
     return request.META.get(BACKGROUND_HEADER) == "1"
 
@@ -60,7 +69,13 @@ class IdleSessionMiddleware:
             too_long = now - started > settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS
             if idle or too_long:
                 logout(request)
-                reason = "inactivity" if idle else "the 12-hour limit"
+                if idle:
+                    reason = f"{_duration(settings.SESSION_IDLE_TIMEOUT_SECONDS)} without activity"
+                else:
+                    reason = (
+                        f"{_duration(settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS)}, "
+                        "the longest a session may last"
+                    )
                 if request.path.startswith("/api/") or is_background(request):
                     return JsonResponse(
                         {
@@ -72,8 +87,10 @@ class IdleSessionMiddleware:
                         },
                         status=401,
                     )
-                messages.info(request, f"You were logged out after {reason}. Please log in again.")
-                return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
+                messages.info(
+                    request, f"You were logged out after {reason}. Log in again to continue."
+                )
+                return redirect(f"{settings.LOGIN_URL_PATH}?{urlencode({'next': request.path})}")
             stale = last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS
             if stale and not is_background(request):
                 session[LAST_ACTIVITY_KEY] = now

@@ -42,7 +42,7 @@ def test_absolute_limit_ends_an_active_session_after_12_hours(client, nurse, set
     session.save()
     response = client.get("/api/v1/units/")
     assert response.status_code == 401
-    assert "12-hour" in response.json()["error"]["message"]
+    assert "12 hours" in response.json()["error"]["message"]
     page = client.get(reverse("home"))
     assert page.status_code == 302 and page["Location"].startswith(reverse("login"))
 
@@ -210,3 +210,26 @@ def test_api_docs_are_vendored_and_keep_scripts_self_only(client, nurse):
     assert "cdn" not in html.lower()
     assert "<script>" not in html  # the bootstrap script is a separate file
     assert "Content-Security-Policy" in client.get("/api/v1/units/")
+
+
+@pytest.mark.parametrize(
+    ("stamps", "words"),
+    [
+        ({LAST_ACTIVITY_KEY: -16 * 60}, "You were logged out after 15 minutes without activity"),
+        ({LOGIN_AT_KEY: -12 * 3600 - 1}, "You were logged out after 12 hours"),
+    ],
+)
+def test_expired_session_lands_on_login_with_the_reason_never_a_500(client, nurse, stamps, words):
+    """Issue 18 item 7: the idle check ran before the messages middleware (MessageFailure)."""
+    client.force_login(nurse)
+    client.get("/api/v1/units/")
+    session = client.session
+    for key, offset in stamps.items():
+        session[key] = time.time() + offset
+    session.save()
+    response = client.get(reverse("home"), follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[0][0].startswith(reverse("login"))
+    assert response.request["PATH_INFO"] == reverse("login")
+    assert words in response.content.decode()
+    assert "_auth_user_id" not in client.session
