@@ -90,8 +90,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "cnt_detox.core.middleware.IdleSessionMiddleware",
+    # Messages before the idle check: the check logs out and leaves a message for the login
+    # page (in the other order it raised MessageFailure, a 500).
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cnt_detox.core.middleware.IdleSessionMiddleware",
     "cnt_detox.core.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -213,6 +215,12 @@ AUTHENTICATION_BACKENDS = [
 OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", ["physician", "admin"] if PRODUCTION else [])
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "CNT Detox")
 OTP_BACKUP_CODE_COUNT = 10
+# django-otp's own throttle is off: it refused the right code typed just after a wrong one.
+# cnt_detox.core.otp throttles instead (free retries, then doubling waits) and django-axes
+# locks out after AXES_FAILURE_LIMIT failures. One 30 s step of clock drift either way.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_TOLERANCE = 1
 # Admins may reset a lost authenticator (delete it) but never read its secret or QR code.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # django-axes: N failures lock that username, and N failures lock that client address, for
