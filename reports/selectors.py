@@ -98,6 +98,7 @@ class BoardRow:
     day_of_stay: int
     agent: str
     dose_mg: Decimal | None
+    dose_text: str
     plan_status: str
     plan_label: str
     today_mg: Decimal | None
@@ -206,6 +207,7 @@ def _board_row(
         day_of_stay=admission.day_of_stay(now),
         agent=agent_label(admission.primary_agent),
         dose_mg=admission.diazepam_equivalent_mg,
+        dose_text=admission.dose_text,
         plan_status=status or "unknown",
         plan_label=PLAN_LABELS.get(status, status.capitalize()) if status else "—",
         today_mg=plan.get("today_mg"),
@@ -319,8 +321,18 @@ def census_rows(units: Sequence[Unit], at: dt.datetime) -> Iterator[list[Any]]:
             formatting.stamp(a.admitted_at, tz),
             (at.astimezone(tz).date() - a.admitted_at.astimezone(tz).date()).days + 1,
             agent_label(a.primary_agent),
-            "" if a.diazepam_equivalent_mg is None else str(a.diazepam_equivalent_mg),
+            _census_dose(a),
             a.dose_band.capitalize(),
             a.withdrawal_risk.replace("_", " ").capitalize(),
             formatting.stamp(a.discharged_at, tz),
         ]
+
+
+def _census_dose(a: Admission) -> str:
+    """The intake dose as exported: "unknown" or "at least N" when an agent was not converted
+    (equivalence.md: never guessed), so a spreadsheet never shows an unknown dose as 0."""
+    if a.diazepam_equivalent_mg is None:
+        return "unknown" if a.dose_unconverted or a.dose_band else ""
+    if a.dose_unconverted:
+        return f"at least {a.diazepam_equivalent_mg}"
+    return str(a.diazepam_equivalent_mg)

@@ -48,7 +48,7 @@ def test_scored_save_stores_score_flags_schedule_and_audit(admission, nurse, uni
         "1989",
     )
     assert a.heart_rate == 90
-    assert a.rules_version == "1"
+    assert a.rules_version == "2"  # clinical.risk RULES_VERSION
     codes = {f["code"] for f in a.flags}
     assert "dose_above_50" in codes  # intake facts: 100 mg diazepam equivalent
     assert a.highest_flag_level == "high"
