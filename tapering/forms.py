@@ -50,9 +50,15 @@ class BuilderForm(forms.Form):
 
     stabilisation_days = _number("Stabilisation days (2-7)", "eTG allows 2-7; default 2.", "1")
     reduction_percent = _number(
-        "Daily reduction, % of the stabilisation dose", "Default 10% (eTG). Or give mg/day below."
+        "Daily reduction, % of the stabilisation dose",
+        "Default 10% (eTG). Limit: 10% of the stabilisation dose a day (eTG, tapering.md). "
+        "Or give mg/day below.",
     )
-    reduction_mg_per_day = _number("Or daily reduction, diazepam mg/day", "e.g. 10 (SA Health).")
+    reduction_mg_per_day = _number(
+        "Or daily reduction, diazepam mg/day",
+        "e.g. 10 (SA Health). Limit: 10 mg/day diazepam (SA Health, tapering.md). Faster than "
+        "either limit needs an override reason to sign.",
+    )
     hand_off_mg = _number(
         "Hand-off dose, diazepam mg/day (0-20)", "Default 20 (eTG); 0 tapers to zero."
     )

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from clinical.taper.plan import to_dict
 from clinical.taper.rounding import format_mg
+from clinical.taper.rules import INPATIENT_LIMITS_TEXT
 from cnt_detox.core import audit
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required, physician_required
@@ -101,6 +102,7 @@ def _builder(request: HttpRequest, admission: Any, plan: Any) -> HttpResponse:
         "admission": admission,
         "plan": plan,
         "unconverted": selectors.unconverted_substances(admission) if admission else [],
+        "inpatient_limits": INPATIENT_LIMITS_TEXT,
         "admissions": selectors.open_admissions_with_plans(request.user)
         if admission is None and plan is None
         else [],

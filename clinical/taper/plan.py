@@ -160,6 +160,7 @@ def build_plan(request: PlanRequest) -> PlanResult:
         *rules.dose_warnings(max(equivalent, first_diazepam), cap),
         *rules.above_cap_warning(schedule, cap * ratio),
         *rules.rate_rule_violations(steps),
+        *rules.inpatient_rate_violations(steps, schedule.formulation, ratio),
         *rules.limited_step_warnings(steps),
         *rules.schedule_info(schedule),
         *rules.patient_warnings(

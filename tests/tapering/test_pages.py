@@ -218,3 +218,53 @@ def test_builder_query_count_does_not_grow_with_admissions(client, physician, un
     with CaptureQueriesContext(connection) as three:
         client.get(reverse("tapering:builder"))
     assert len(one) == len(three)
+
+
+@pytest.mark.django_db
+def test_builder_states_inpatient_limits_and_fast_reduction_needs_override(client, physician, unit):
+    # Issue 20 item 2: 60% a day passed with the same warnings as 10%.
+    admission = make_admission(unit, by=physician, substances=(("diazepam", "60"),))
+    client.force_login(physician)
+    page = client.get(reverse("tapering:builder") + f"?admission={admission.public_id}")
+    html = page.content.decode()
+    assert "10% of the stabilisation dose a day (eTG" in html
+    assert "10 mg/day diazepam (SA Health" in html
+    saved = client.post(
+        reverse("tapering:builder"),
+        builder_post(
+            unit,
+            agent_0="diazepam",
+            dose_0="60",
+            agent_1="",
+            dose_1="",
+            action="save",
+            admission=str(admission.public_id),
+            reduction_percent="60",
+        ),
+    )
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    plan = TaperPlan.objects.get()
+    assert {"inpatient_rate_above_etg", "inpatient_rate_above_sa_health"} <= set(plan.violations)
+    page = client.get(reverse("tapering:plan", args=[plan.public_id])).content.decode()
+    assert "Rule broken: override reason needed" in page and "eTG" in page
+    refused = client.post(
+        reverse("tapering:sign", args=[plan.public_id]),
+        {"password": PASSWORD, "lock_version": plan.lock_version},
+    )
+    assert refused.status_code == 400
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DRAFT
+    signed = client.post(
+        reverse("tapering:sign", args=[plan.public_id]),
+        {
+            "password": PASSWORD,
+            "lock_version": plan.lock_version,
+            "override_reason": "Rapid supervised taper agreed with the patient",
+        },
+    )
+    assert signed.status_code == 302
+    plan.refresh_from_db()
+    assert plan.signature.overridden_codes == [
+        "inpatient_rate_above_etg",
+        "inpatient_rate_above_sa_health",
+    ]
