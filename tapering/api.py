@@ -40,6 +40,7 @@ class PreviewRequestSerializer(serializers.Serializer):
     age = serializers.IntegerField(required=False)
     hepatic_impairment = serializers.BooleanField(required=False)
     epilepsy = serializers.BooleanField(required=False)
+    withdrawal_seizures = serializers.BooleanField(required=False)
 
 
 def _if_match(request: Request) -> int:

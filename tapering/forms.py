@@ -47,6 +47,9 @@ class BuilderForm(forms.Form):
     age = _number("Age (years)", step="1")
     hepatic_impairment = forms.BooleanField(label="Hepatic impairment", required=False)
     epilepsy = forms.BooleanField(label="Epilepsy or seizure disorder", required=False)
+    withdrawal_seizures = forms.BooleanField(
+        label="Seizures in a previous withdrawal", required=False
+    )
 
     stabilisation_days = _number("Stabilisation days (2-7)", "eTG allows 2-7; default 2.", "1")
     reduction_percent = _number(
@@ -145,6 +148,7 @@ class BuilderForm(forms.Form):
             "age": d.get("age") or None,
             "hepatic_impairment": d.get("hepatic_impairment", False),
             "epilepsy": d.get("epilepsy", False),
+            "withdrawal_seizures": d.get("withdrawal_seizures", False),
         }
 
     @staticmethod
@@ -213,6 +217,7 @@ def initial_from_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
             "age",
             "hepatic_impairment",
             "epilepsy",
+            "withdrawal_seizures",
         )
         if inputs.get(k) is not None
     }

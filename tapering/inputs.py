@@ -265,6 +265,7 @@ def request_from_data(data: Any, *, cap_mg: Decimal | None = None) -> PlanReques
         age=age,
         hepatic_impairment=_bool(data.get("hepatic_impairment", False)),
         epilepsy=_bool(data.get("epilepsy", False)),
+        withdrawal_seizures=_bool(data.get("withdrawal_seizures", False)),
         stabilisation_cap_mg=cap_mg if cap_mg is not None else stabilisation_cap_mg(),
         custom_steps=tuple(custom),
     )
@@ -315,6 +316,7 @@ def request_to_data(request: PlanRequest) -> dict[str, Any]:
         "age": request.age,
         "hepatic_impairment": request.hepatic_impairment,
         "epilepsy": request.epilepsy,
+        "withdrawal_seizures": request.withdrawal_seizures,
         "stabilisation_cap_mg": format_mg(request.stabilisation_cap_mg),
         "custom_steps": [
             {"days": s.days, "daily_total_mg": format_mg(s.daily_total_mg), "note": s.note}

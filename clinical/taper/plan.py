@@ -66,6 +66,7 @@ class PlanRequest:
     age: int | None = None
     hepatic_impairment: bool = False
     epilepsy: bool = False
+    withdrawal_seizures: bool = False
     stabilisation_cap_mg: Decimal = rules.DEFAULT_STABILISATION_CAP_MG
     custom_steps: Sequence[CustomStep] = ()
 
@@ -167,6 +168,8 @@ def build_plan(request: PlanRequest) -> PlanResult:
             age=request.age,
             hepatic_impairment=request.hepatic_impairment,
             epilepsy=request.epilepsy,
+            withdrawal_seizures=request.withdrawal_seizures,
+            strategy=request.strategy,
             agents=[c.agent for c in conversion.conversions if c.daily_dose_mg > 0],
         ),
         *rules.conversion_warnings(conversion),

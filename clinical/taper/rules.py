@@ -30,7 +30,8 @@ RULES_VERSION = "2"
 """Bump when any rule, threshold or rounding in clinical/taper changes; stored with a plan.
 
 1: first release. 2: inpatient daily-reduction limits (eTG 10% of the stabilisation dose per
-day; SA Health 10 mg/day diazepam): a faster inpatient reduction needs an override reason."""
+day; SA Health 10 mg/day diazepam): a faster inpatient reduction needs an override reason;
+seizure-history warning (risk.md; SA Health), with ``withdrawal_seizures`` in the request."""
 
 # tapering.md section 1.2: facility maximum, default diazepam 80 mg/day (SA Health: "no greater
 # than 40 mg twice daily"). A facility setting may change it.
@@ -267,10 +268,34 @@ def schedule_info(schedule: Schedule) -> list[PlanWarning]:
 
 
 def patient_warnings(
-    *, age: int | None, hepatic_impairment: bool, epilepsy: bool, agents: Sequence[str]
+    *,
+    age: int | None,
+    hepatic_impairment: bool,
+    epilepsy: bool,
+    agents: Sequence[str],
+    withdrawal_seizures: bool = False,
+    strategy: str = "",
 ) -> list[PlanWarning]:
-    """tapering.md section 4: age, hepatic impairment, epilepsy with clonazepam/clobazam."""
+    """tapering.md section 4: age, hepatic impairment, epilepsy with clonazepam/clobazam; and
+    risk.md: history of withdrawal seizures, or epilepsy / seizure disorder, is a high seizure
+    risk (SA Health: history of seizures, not for outpatient), so the plan says it as the
+    intake does on the board; on an outpatient plan it says the history argues against it."""
     out = []
+    if withdrawal_seizures or epilepsy:
+        what = " and ".join(
+            w
+            for w, present in (
+                ("seizures in a previous withdrawal", withdrawal_seizures),
+                ("epilepsy or a seizure disorder", epilepsy),
+            )
+            if present
+        )
+        message = (
+            f"History of {what}: high risk of seizures in withdrawal; taper under supervision."
+        )
+        if strategy == "outpatient":
+            message += " SA Health: a history of seizures is not for outpatient withdrawal."
+        out.append(PlanWarning("seizure_history", message, "risk.md (seizure risk); SA Health"))
     if age is not None and age >= OLDER_ADULT_AGE:
         out.append(
             PlanWarning(

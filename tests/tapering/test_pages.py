@@ -268,3 +268,25 @@ def test_builder_states_inpatient_limits_and_fast_reduction_needs_override(clien
         "inpatient_rate_above_etg",
         "inpatient_rate_above_sa_health",
     ]
+
+
+@pytest.mark.django_db
+def test_builder_prefills_seizure_history_and_warns_with_source(client, physician, unit):
+    # Issue 20 item 3: withdrawal-seizure history from the intake reaches the plan.
+    admission = make_admission(unit, by=physician, withdrawal_seizures=True)
+    client.force_login(physician)
+    page = client.get(reverse("tapering:builder") + f"?admission={admission.public_id}")
+    assert page.context["form"].initial["withdrawal_seizures"] is True
+    assert 'name="withdrawal_seizures"' in page.content.decode()
+    saved = client.post(
+        reverse("tapering:builder"),
+        builder_post(
+            unit, action="save", admission=str(admission.public_id), withdrawal_seizures="on"
+        ),
+    )
+    assert saved.status_code == 302
+    plan = TaperPlan.objects.get()
+    assert plan.inputs["withdrawal_seizures"] is True
+    html = client.get(reverse("tapering:plan", args=[plan.public_id])).content.decode()
+    assert "History of seizures in a previous withdrawal" in html
+    assert "risk.md (seizure risk); SA Health" in html
