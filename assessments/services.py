@@ -121,6 +121,30 @@ def _upsert_schedule(
     )
 
 
+def schedule_first_assessment(*, admission: Admission, actor: Any = None) -> None:
+    """Make a new admission due for its first CIWA-B at the admission time (issue 20 item 4).
+
+    Called through the core "admission created" hook, inside the admission's transaction.
+    ON CONFLICT DO NOTHING: an admission that already has a schedule (an assessment was saved
+    first) keeps it; this never moves a schedule.
+    """
+    due = schedule.admission_due(admitted_at=admission.admitted_at)
+    ReassessmentSchedule.objects.bulk_create(
+        [
+            ReassessmentSchedule(
+                admission=admission,
+                next_due_at=due.due_at,
+                interval_minutes=due.interval_minutes,
+                reason=due.reason[:200],
+                notify_physician=due.notify_physician,
+                based_on=None,
+                active=admission.is_open,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def _build(
     admission: Admission,
     by: Any,

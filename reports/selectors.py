@@ -225,11 +225,14 @@ def _board_row(
     if row.next_due_at is not None:
         left = formatting.minutes_between(now, row.next_due_at)
         when = formatting.clock(row.next_due_at, tz, now)
+        first = "" if last is not None else "First CIWA-B (admission): "
         if row.next_due_at < now:
             row.overdue = True
-            row.due_text = f"Overdue by {formatting.duration(-left)} (was due {when})"
+            row.due_text = f"{first}Overdue by {formatting.duration(-left)} (was due {when})"
+        elif left == 0:
+            row.due_text = f"{first}Due now ({when})"
         else:
-            row.due_text = f"Due {when} (in {formatting.duration(left)})"
+            row.due_text = f"{first}Due {when} (in {formatting.duration(left)})"
     else:
         row.due_text = "No CIWA-B scheduled"
     row.flags = [

@@ -223,3 +223,41 @@ def test_management_command_runs_one_sweep(roster, admission, nurse, capsys):
     call_command("sweep_reminders")
     assert "1 created" in capsys.readouterr().out
     assert kinds_for(nurse) == [K.ASSESSMENT_DUE]
+
+
+def test_a_new_admission_follows_the_reminder_chain(roster, unit, nurse, charge_nurse, physician):
+    # Issue 20 item 4: the first CIWA-B is due at admission and reminds like any due one.
+    from patients import services
+
+    roster.charge_nurse = charge_nurse
+    roster.save()
+    from decimal import Decimal
+
+    services.admission_create(
+        actor=nurse,
+        patient={
+            "mrn": "NEW2",
+            "first_name": "Ola",
+            "last_name": "Berg",
+            "date_of_birth": dt.date(1980, 1, 1),
+            "sex": "female",
+        },
+        unit_id=unit.public_id,
+        bed_id=unit.beds.order_by("label").first().public_id,
+        admitted_at=NOW - dt.timedelta(minutes=5),
+        substances=[
+            {
+                "agent": "diazepam",
+                "daily_dose_mg": Decimal("20"),
+                "days_per_week": 7,
+                "duration_months": Decimal("12"),
+            }
+        ],
+        now=NOW,
+    )
+    sweep(now=NOW)
+    assert kinds_for(charge_nurse) == [K.ASSESSMENT_DUE]
+    sweep(now=NOW + dt.timedelta(minutes=30))
+    assert K.ASSESSMENT_OVERDUE_30 in kinds_for(charge_nurse)
+    sweep(now=NOW + dt.timedelta(minutes=60))
+    assert kinds_for(physician) == [K.ASSESSMENT_OVERDUE_60]

@@ -397,3 +397,23 @@ def test_demo_seeder_is_idempotent(nurse, unit):
     assert Admission.objects.filter(unit=unit).count() == len(DEMO_PATIENTS)
     hale = Admission.objects.get(patient__mrn="DEMO-0001")
     assert hale.diazepam_equivalent_mg == Decimal("100")
+
+
+def test_a_new_admission_is_due_for_a_ciwa_b_at_admission(nurse, bed):
+    # Issue 20 item 4: it showed "No CIWA-B scheduled" and sorted last on the board.
+    from assessments.models import ReassessmentSchedule
+
+    at = NOW - dt.timedelta(minutes=10)
+    admission = admit(nurse, bed, admitted_at=at)
+    schedule = ReassessmentSchedule.objects.get(admission=admission)
+    assert schedule.next_due_at == at and schedule.active
+    assert schedule.reason == "New admission: first CIWA-B due at admission"
+    assert schedule.based_on is None
+
+
+def test_a_refused_admission_leaves_no_schedule(nurse, bed):
+    from assessments.models import ReassessmentSchedule
+
+    with pytest.raises(ValidationError):
+        admit(nurse, bed, rows=substances(("diazepam", "-1")))
+    assert not ReassessmentSchedule.objects.exists()

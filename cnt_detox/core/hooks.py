@@ -1,0 +1,28 @@
+"""Hooks a lower app calls and higher apps fill from ``AppConfig.ready()``.
+
+The layers let an app import only the apps below it, so the patients app cannot call the
+assessments app when a patient is admitted. Instead it runs the "admission created" hooks,
+which the assessments app registers (architecture.md: a registry apps fill from ready()).
+Hooks run inside the caller's transaction: a failing hook rolls the admission back, so nothing
+is half-saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+AdmissionHook = Callable[..., None]
+_admission_created: list[AdmissionHook] = []
+
+
+def on_admission_created(hook: AdmissionHook) -> AdmissionHook:
+    """Register ``hook(*, admission, actor)``; registering the same function twice is a no-op."""
+    if hook not in _admission_created:
+        _admission_created.append(hook)
+    return hook
+
+
+def admission_created(*, admission: Any, actor: Any) -> None:
+    for hook in list(_admission_created):
+        hook(admission=admission, actor=actor)
