@@ -133,5 +133,5 @@ def test_admission_due_needs_an_aware_time() -> None:
 
     from clinical.reassessment import admission_due
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="timezone-aware"):
         admission_due(admitted_at=datetime(2025, 3, 1, 14, 5))
