@@ -277,6 +277,22 @@ class SignForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     lock_version = forms.IntegerField(widget=forms.HiddenInput)
+    start_date = forms.DateField(
+        label="Start date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Default: the day of the next dose time from now.",
+    )
+    first_dose_time = forms.ChoiceField(
+        label="First dose time",
+        required=False,
+        help_text="Earlier dose times of the start date are not scheduled. Default: the next "
+        "dose time from now.",
+    )
+
+    def __init__(self, *args: Any, times: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["first_dose_time"].choices = [(t, t) for t in times]
 
 
 class ReasonForm(forms.Form):

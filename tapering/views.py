@@ -194,7 +194,17 @@ def plan_detail(
 ) -> HttpResponse:
     plan = selectors.plan_for_user(request.user, plan_id)
     context = _plan_context(request, plan)
-    context["sign_form"] = sign_form or SignForm(initial={"lock_version": plan.lock_version})
+    if sign_form is None:
+        day, first = services.default_first_dose(plan)
+        sign_form = SignForm(
+            initial={
+                "lock_version": plan.lock_version,
+                "start_date": day,
+                "first_dose_time": first,
+            },
+            times=services.dose_times(plan),
+        )
+    context["sign_form"] = sign_form
     context["reason_form"] = ReasonForm()
     return render(request, "tapering/plan.html", context, status=status)
 
@@ -209,10 +219,12 @@ def plan_print(request: HttpRequest, plan_id: str) -> HttpResponse:
 @physician_required
 def sign(request: HttpRequest, plan_id: str) -> HttpResponse:
     plan = selectors.plan_for_user(request.user, plan_id)
-    form = SignForm(request.POST)
+    form = SignForm(request.POST, times=services.dose_times(plan))
     if form.is_valid():
         try:
             services.plan_sign(
+                start_date=form.cleaned_data["start_date"],
+                first_dose_time=form.cleaned_data["first_dose_time"] or None,
                 plan=plan,
                 by=request.user,
                 password=form.cleaned_data["password"],
@@ -283,9 +295,16 @@ def _today_context(request: HttpRequest, admission: Any) -> dict[str, Any]:
         patient=admission.patient,
         request=request,
     )
+    plan = selectors.current_plan(versions)
+    # Day 1 of a plan: the SA Health test-dose instruction (tapering.md 2) is shown here, where
+    # the nurse gives the dose, not only in the builder.
+    test_dose = None
+    if plan is not None and plan.start_date == local_now.date():
+        test_dose = (plan.result or {}).get("test_dose")
     return {
         "admission": admission,
-        "plan": selectors.current_plan(versions),
+        "plan": plan,
+        "test_dose": test_dose,
         "rows": rows,
         "overdue": selectors.overdue_doses(admission),
         "sedation": selectors.sedation_advice(admission),

@@ -290,3 +290,39 @@ def test_builder_prefills_seizure_history_and_warns_with_source(client, physicia
     html = client.get(reverse("tapering:plan", args=[plan.public_id])).content.decode()
     assert "History of seizures in a previous withdrawal" in html
     assert "risk.md (seizure risk); SA Health" in html
+
+
+@pytest.mark.django_db
+def test_sign_form_offers_next_dose_time_and_today_shows_the_test_dose(
+    monkeypatch, client, physician, nurse, draft, unit
+):
+    # Issue 20 item 5: choose start date and first dose time at signing; the day-1 test-dose
+    # instruction is on Today's doses.
+    import datetime as dt
+
+    from django.utils import timezone
+
+    local = unit.local_now().replace(hour=13, minute=5, second=0, microsecond=0)
+    fixed = local.astimezone(dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: fixed)
+    client.force_login(physician)
+    page = client.get(reverse("tapering:plan", args=[draft.public_id]))
+    form = page.context["sign_form"]
+    assert form.initial["first_dose_time"] == "17:00"
+    assert form.initial["start_date"] == today(unit)
+    assert 'name="first_dose_time"' in page.content.decode()
+    signed = client.post(
+        reverse("tapering:sign", args=[draft.public_id]),
+        {
+            "password": PASSWORD,
+            "lock_version": draft.lock_version,
+            "start_date": today(unit).isoformat(),
+            "first_dose_time": "17:00",
+        },
+    )
+    assert signed.status_code == 302
+    client.force_login(nurse)
+    html = client.get(reverse("tapering:today", args=[draft.admission.public_id])).content.decode()
+    assert "test tolerance" in html and "repeated after 2 h" in html
+    assert "Test dose first" in html
+    assert "12:00" not in html.split("dose-list", 1)[1]

@@ -285,3 +285,28 @@ def test_enrolled_physician_cannot_sign_without_the_one_time_code(api, physician
     )
     assert signed.status_code == 200, signed.content
     assert signed.json()["status"] == "active"
+
+
+@pytest.mark.django_db
+def test_sign_api_takes_start_date_and_first_dose_time(api, physician, draft, unit):
+    import datetime as dt
+
+    tomorrow = (unit.local_now() + dt.timedelta(days=1)).date()
+    response = api(physician).post(
+        plan_url(draft, "sign"),
+        {"password": PASSWORD, "start_date": tomorrow.isoformat(), "first_dose_time": "12:00"},
+        format="json",
+        HTTP_IF_MATCH=f'"{draft.lock_version}"',
+    )
+    assert response.status_code == 200, response.content
+    draft.refresh_from_db()
+    assert draft.start_date == tomorrow
+    first = ScheduledDose.objects.filter(plan=draft).order_by("due_at").first()
+    assert (first.date, first.time.strftime("%H:%M")) == (tomorrow, "12:00")
+    bad = api(physician).post(
+        plan_url(draft, "sign"),
+        {"password": PASSWORD, "first_dose_time": "13:00"},
+        format="json",
+        HTTP_IF_MATCH=f'"{draft.lock_version}"',
+    )
+    assert bad.status_code in (400, 409)

@@ -254,3 +254,70 @@ def test_verify_signatures_passes_for_a_plan_signed_under_the_old_rules_version(
     out = io.StringIO()
     call_command("verify_signatures", stdout=out)
     assert "All 1 signed plans verified" in out.getvalue()
+
+
+def _clock(monkeypatch, unit, hour: int, minute: int) -> dt.datetime:
+    """Freeze django's clock at ``hour:minute`` today on the unit's clock."""
+    local = unit.local_now().replace(hour=hour, minute=minute, second=0, microsecond=0)
+    fixed = local.astimezone(dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: fixed)
+    return fixed
+
+
+@pytest.mark.django_db
+def test_plan_signed_in_the_afternoon_starts_at_the_next_dose_time(
+    monkeypatch, draft, physician, unit
+):
+    # Issue 20 item 5: signed at 13:05, the 08:00 and 12:00 doses were already late.
+    _clock(monkeypatch, unit, 13, 5)
+    assert services.default_first_dose(draft) == (today(unit), "17:00")
+    plan = services.plan_sign(
+        plan=draft, by=physician, password=PASSWORD, expected_version=draft.lock_version
+    )
+    plan.refresh_from_db()
+    times = sorted(
+        d.time.strftime("%H:%M") for d in ScheduledDose.objects.filter(plan=plan, date=today(unit))
+    )
+    assert times == ["17:00", "21:00"]
+    assert plan.inputs["first_dose_time"] == "17:00"
+    assert plan.result["test_dose"]["time"] == "17:00"
+    assert services.digest_of(plan.canonical_json) == plan.signature.digest
+    call_command("verify_signatures", "--rebuild", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_plan_signed_at_night_starts_tomorrow_morning(monkeypatch, draft, physician, unit):
+    _clock(monkeypatch, unit, 23, 31)
+    plan = services.plan_sign(
+        plan=draft, by=physician, password=PASSWORD, expected_version=draft.lock_version
+    )
+    tomorrow = today(unit) + dt.timedelta(days=1)
+    assert plan.start_date == tomorrow
+    assert not ScheduledDose.objects.filter(plan=plan, date=today(unit)).exists()
+    first = ScheduledDose.objects.filter(plan=plan).order_by("due_at").first()
+    assert (first.date, first.time.strftime("%H:%M")) == (tomorrow, "08:00")
+
+
+@pytest.mark.django_db
+def test_first_dose_time_already_past_is_refused(monkeypatch, draft, physician, unit):
+    _clock(monkeypatch, unit, 12, 50)
+    with pytest.raises(ValidationError) as err:
+        services.plan_sign(
+            plan=draft,
+            by=physician,
+            password=PASSWORD,
+            expected_version=draft.lock_version,
+            first_dose_time="08:00",
+        )
+    assert "first_dose_time" in err.value.message_dict
+    draft.refresh_from_db()
+    assert draft.is_draft and not ScheduledDose.objects.exists()
+    # Within the late threshold the physician may still choose the dose just due.
+    plan = services.plan_sign(
+        plan=draft,
+        by=physician,
+        password=PASSWORD,
+        expected_version=draft.lock_version,
+        first_dose_time="12:00",
+    )
+    assert ScheduledDose.objects.filter(plan=plan, date=today(unit)).count() == 3

@@ -315,3 +315,35 @@ def test_chlordiazepoxide_sa_health_limit_is_scaled() -> None:
     # 10 mg diazepam = 25 mg chlordiazepoxide a day: at the SA Health limit, not above it.
     assert "inpatient_rate_above_sa_health" not in result.violations
     assert result.rules_version == "2"
+
+
+# --- First dose time on the start date (issue 20 item 5) ----------------------------------------
+
+
+def test_first_dose_time_moves_the_day_one_test_dose() -> None:
+    result = build_plan(
+        PlanRequest(
+            agents=[("diazepam", Decimal(40))],
+            start_date=date(2025, 3, 3),
+            first_dose_time="17:00",
+        )
+    )
+    assert result.test_dose is not None and result.test_dose.time == "17:00"
+    assert result.test_dose.mg == Decimal(5)  # half of the 10 mg 17:00 dose
+    assert "Day 1 starts at 17:00: earlier times that day are not given" in result.steps[0].note
+    shown = to_dict(result)
+    assert shown["first_dose_time"] == "17:00"
+    assert shown["test_dose"]["time"] == "17:00"
+    assert "test tolerance" in shown["test_dose"]["instruction"]
+
+
+def test_first_dose_time_must_be_one_of_the_dose_times() -> None:
+    with pytest.raises(ParameterError) as err:
+        build_plan(
+            PlanRequest(
+                agents=[("diazepam", Decimal(40))],
+                start_date=date(2025, 3, 3),
+                first_dose_time="13:00",
+            )
+        )
+    assert err.value.field == "first_dose_time"
