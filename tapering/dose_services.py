@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from clinical.taper.administration import administration_time_errors
 from cnt_detox.core import audit
 from tapering.models import (
     DoseAdministration,
@@ -26,6 +27,9 @@ from tapering.models import (
     TaperPlan,
 )
 from tapering.services import PlanNotEditable, _require_clinician
+
+# A ward device's clock may run a little ahead of the server's: not a clinical number.
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 
 def dose_record(
@@ -52,12 +56,25 @@ def dose_record(
         held_reason = ""
     if held_reason == HeldReason.OTHER and not reason_text.strip():
         errors["reason_text"] = ["Describe the reason when you choose 'Other'."]
-    if occurred_at > now + dt.timedelta(minutes=5):
-        errors["occurred_at"] = ["The time cannot be in the future."]
-    if errors:
-        raise ValidationError(errors)
     with transaction.atomic():
-        plan = TaperPlan.objects.select_for_update().get(pk=scheduled_dose.plan_id)
+        plan = (
+            TaperPlan.objects.select_for_update(of=("self",))
+            .select_related("admission__unit", "signature")
+            .get(pk=scheduled_dose.plan_id)
+        )
+        signature = getattr(plan, "signature", None)
+        when = administration_time_errors(
+            occurred_at,
+            now=now,
+            signed_at=signature.signed_at if signature is not None else plan.status_changed_at,
+            admitted_at=plan.admission.admitted_at,
+            future_tolerance=FUTURE_TOLERANCE,
+            zone=plan.admission.unit.tz,
+        )
+        if when:
+            errors["occurred_at"] = when
+        if errors:
+            raise ValidationError(errors)
         if plan.status != PlanStatus.ACTIVE:
             raise PlanNotEditable(
                 f"This dose belongs to version {plan.version}, which is "

@@ -325,6 +325,8 @@ def _complete_signature(
             previous.save(update_fields=["status", "status_changed_at", "status_reason"])
         signature = PlanSignature.objects.create(
             plan=locked,
+            # The same clock as the first-dose check above: doses are judged against it.
+            signed_at=timezone.now(),
             signed_by=by,
             printed_name=by.display_name,
             role=by.role,

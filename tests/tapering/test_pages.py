@@ -326,3 +326,17 @@ def test_sign_form_offers_next_dose_time_and_today_shows_the_test_dose(
     assert "test tolerance" in html and "repeated after 2 h" in html
     assert "Test dose first" in html
     assert "12:00" not in html.split("dose-list", 1)[1]
+
+
+@pytest.mark.django_db
+def test_today_page_refuses_a_dose_time_before_the_plan_was_signed(client, nurse, active_plan):
+    # Issue 20 item 6, on the nurse's page.
+    dose = ScheduledDose.objects.filter(plan=active_plan).order_by("due_at").first()
+    client.force_login(nurse)
+    admission = active_plan.admission
+    response = client.post(
+        reverse("tapering:record_dose", args=[admission.public_id]),
+        {"dose": str(dose.public_id), "outcome": "given", "occurred_time": "00:00"},
+    )
+    assert "before the plan was signed" in response.content.decode()
+    assert not DoseAdministration.objects.exists()

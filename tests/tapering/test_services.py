@@ -26,7 +26,7 @@ from tapering.models import (
 from tests.conftest import PASSWORD
 from tests.factories import make_admission
 
-from .conftest import today
+from .conftest import sign_before_first_dose, today
 
 
 @pytest.mark.django_db
@@ -169,10 +169,10 @@ def test_dose_time_in_future_is_refused(nurse, active_plan):
 
 
 @pytest.mark.django_db
-def test_board_plan_info_constant_queries(physician, unit, plan_data, nurse):
+def test_board_plan_info_constant_queries(physician, unit, plan_data, nurse, monkeypatch):
     admissions = [make_admission(unit, by=nurse) for _ in range(3)]
     plan = services.plan_create_draft(admission=admissions[0], by=physician, data=plan_data)
-    services.plan_sign(plan=plan, by=physician, password=PASSWORD, expected_version=1)
+    sign_before_first_dose(monkeypatch, plan, physician)
     services.plan_create_draft(admission=admissions[1], by=physician, data=plan_data)
     ids = [a.pk for a in admissions]
     on = {a.pk: today(unit) for a in admissions}
