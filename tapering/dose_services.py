@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from clinical.taper.administration import administration_time_errors
-from cnt_detox.core import audit
+from cnt_detox.core import audit, hooks
 from tapering.models import (
     DoseAdministration,
     HeldReason,
@@ -103,6 +103,8 @@ def dose_record(
                     ]
                 }
             ) from None
+        # Close the dose's reminders now (the notifications app fills this hook).
+        hooks.dose_recorded(admission_id=plan.admission_id, due_at=scheduled_dose.due_at)
         audit.record(
             actor=by,
             action="dose.recorded",
