@@ -241,7 +241,10 @@ def _board_row(
     ]
     row.escalations = [
         {
-            "kind": EscalationKind(e.kind).label if e.kind in EscalationKind.values else e.kind,
+            # The headline words (every reason in one escalation, issue 20 item 8), or for an
+            # escalation raised before them, its kind.
+            "kind": e.summary
+            or (EscalationKind(e.kind).label if e.kind in EscalationKind.values else e.kind),
             "since": formatting.clock(e.created_at, tz, now),
         }
         for e in escalations.get(admission.pk, [])

@@ -22,7 +22,8 @@ from clinical.ciwa_b import ITEM_COUNT, SEDATION_LEVELS, UnableReason
 
 RULES_VERSION = "2"
 """1: first release. 2: an intake agent without a conversion makes the dose unknown (dose band
-"unknown", an intake flag, no setting suggestion from the dose; equivalence.md)."""
+"unknown", an intake flag, no setting suggestion from the dose; equivalence.md); one escalation
+per assessment naming every reason at its highest level (``clinical.risk.escalation``)."""
 
 # Sources, abbreviated as in shared/domain/README.md.
 JOINT_2025 = "2025 Joint Guideline"
