@@ -103,6 +103,7 @@ def intake_plan_data(admission: Any, start_date: dt.date) -> dict[str, Any]:
         "age": admission.patient.age_on(start_date),
         "hepatic_impairment": admission.hepatic_impairment,
         "epilepsy": admission.epilepsy,
+        "withdrawal_seizures": admission.withdrawal_seizures,
     }
 
 
