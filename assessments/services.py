@@ -27,6 +27,7 @@ from assessments.models import (
     AssessmentFlag,
     AssessmentStatus,
     Escalation,
+    EscalationKind,
     ReassessmentSchedule,
 )
 from clinical import ciwa_b, risk
