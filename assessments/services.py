@@ -27,6 +27,7 @@ from assessments.models import (
     AssessmentFlag,
     AssessmentStatus,
     Escalation,
+    EscalationKind,
     ReassessmentSchedule,
 )
 from clinical import ciwa_b, risk
@@ -405,4 +406,16 @@ def assessment_viewed(
     """Audit a read of a patient's assessments (detail, timeline, API list)."""
     audit.record(
         actor=by, action=action, obj=obj or admission, patient=admission.patient, request=request
+    )
+
+
+def escalation_raise(
+    *, admission: Any, reason: str, kind: str = "medication_override"
+) -> Escalation:
+    """An escalation that no assessment raised (e.g. a 24-hour medication maximum overridden):
+    the reminders feature delivers it along the unit's chain like any other. Runs inside the
+    caller's transaction so it exists only if what caused it was saved."""
+    label = EscalationKind(kind).label if kind in EscalationKind.values else kind
+    return Escalation.objects.create(
+        admission=admission, assessment=None, kind=kind, reason=reason[:400], summary=label
     )
