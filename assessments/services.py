@@ -410,12 +410,22 @@ def assessment_viewed(
 
 
 def escalation_raise(
-    *, admission: Any, reason: str, kind: str = "medication_override"
+    *,
+    admission: Any,
+    reason: str,
+    summary: str,
+    kind: str = EscalationKind.MEDICATION_OVERRIDE,
+    level: str = "high",
 ) -> Escalation:
     """An escalation that no assessment raised (e.g. a 24-hour medication maximum overridden):
     the reminders feature delivers it along the unit's chain like any other. Runs inside the
     caller's transaction so it exists only if what caused it was saved."""
-    label = EscalationKind(kind).label if kind in EscalationKind.values else kind
     return Escalation.objects.create(
-        admission=admission, assessment=None, kind=kind, reason=reason[:400], summary=label
+        admission=admission,
+        assessment=None,
+        kind=kind,
+        level=level,
+        reason=reason[:400],
+        summary=summary[:200],
+        reasons=[{"kind": kind, "text": reason[:400], "words": summary[:200]}],
     )

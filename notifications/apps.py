@@ -14,7 +14,6 @@ class NotificationsConfig(AppConfig):
         from notifications import tasks  # noqa: F401
         from notifications.demo import seed_on_call
         from notifications.health import sweep_health
-        from notifications.services import close_dose_reminders
 
         registry.register_nav(
             "Notifications", "notifications:list", (Role.NURSE, Role.PHYSICIAN), order=50
@@ -26,5 +25,7 @@ class NotificationsConfig(AppConfig):
         registry.register_patient_panel(
             "escalations", "notifications/_escalation_steps.html", order=10
         )
+        from notifications.services import close_dose_reminders
+
         # A recorded dose closes its reminders at once (issue 20 item 7), not at the next sweep.
         hooks.on_dose_recorded(close_dose_reminders)

@@ -20,7 +20,6 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from clinical.equivalence import DEFAULT_TABLE_ID
 from cnt_detox.core import audit, hooks
 from patients.intake import compute_intake
 from patients.models import (
@@ -53,7 +52,7 @@ from patients.validation import (
 
 def equivalence_table_id() -> str:
     """The facility's default table (equivalence.md "Default table": ashton-2002)."""
-    return getattr(settings, "EQUIVALENCE_DEFAULT_TABLE", DEFAULT_TABLE_ID) or DEFAULT_TABLE_ID
+    return settings.EQUIVALENCE_DEFAULT_TABLE
 
 
 def _require_clinician(actor: Any) -> None:

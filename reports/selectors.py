@@ -43,14 +43,16 @@ URGENCY_LABELS = {URGENT: "Needs attention now", SOON: "Due soon", ROUTINE: "Rou
 # "Due soon" means the next CIWA-B is due within this many minutes; an ordering aid for the
 # board, not a published threshold.
 DUE_SOON_MINUTES = 30
+# Flags a board row shows before folding the rest behind "+N more" (the patient page lists
+# them all). A layout choice, not a clinical number: the most severe come first.
+BOARD_FLAGS_SHOWN = 3
 PLAN_LABELS = {
     "none": "No plan",
     "draft": "Draft (not signed)",
-    "signed": "Signed",
     "active": "Active",
-    "amended": "Amended",
     "completed": "Completed",
-    "stopped": "Stopped",
+    "superseded": "Superseded",
+    "discontinued": "Discontinued",
 }
 
 
@@ -109,6 +111,14 @@ class BoardRow:
     urgency: int = ROUTINE
     detail_url: str | None = None
     record_url: str | None = None
+
+    @property
+    def flags_shown(self) -> list[dict[str, str]]:
+        return self.flags[:BOARD_FLAGS_SHOWN]
+
+    @property
+    def flags_folded(self) -> list[dict[str, str]]:
+        return self.flags[BOARD_FLAGS_SHOWN:]
 
     @property
     def urgency_label(self) -> str:

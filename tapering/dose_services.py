@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from clinical.taper.administration import administration_time_errors
 from cnt_detox.core import audit, hooks
+from tapering.completion import plan_complete_if_finished
 from tapering.models import (
     DoseAdministration,
     HeldReason,
@@ -75,7 +76,9 @@ def dose_record(
             errors["occurred_at"] = when
         if errors:
             raise ValidationError(errors)
-        if plan.status != PlanStatus.ACTIVE:
+        # A completed plan still takes the record of a dose given late (the nurse records what
+        # happened); superseded and discontinued plans do not.
+        if plan.status not in (PlanStatus.ACTIVE, PlanStatus.COMPLETED):
             raise PlanNotEditable(
                 f"This dose belongs to version {plan.version}, which is "
                 f"{plan.get_status_display().lower()}; record doses against the active plan."
@@ -119,6 +122,8 @@ def dose_record(
                 "occurred_at": occurred_at,
             },
         )
+        # The last dose recorded finishes the plan at once (same transaction).
+        plan_complete_if_finished(plan_id=plan.pk, now=now)
     return record
 
 

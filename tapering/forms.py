@@ -11,6 +11,7 @@ from django import forms
 from clinical.equivalence import AGENTS, TABLE_CHOICES
 from clinical.taper.rounding import format_mg
 from clinical.taper.schedule import QID_TIMES
+from cnt_detox.core.forms import ErrorFocusMixin
 from tapering.models import HeldReason, Outcome
 
 AGENT_ROWS = 4
@@ -26,7 +27,7 @@ def _number(label: str, help_text: str = "", step: str = "any") -> Any:
     return _text(label, help_text=help_text, input_type="number", step=step, inputmode="decimal")
 
 
-class BuilderForm(forms.Form):
+class BuilderForm(ErrorFocusMixin, forms.Form):
     target_agent = forms.ChoiceField(
         label="Taper with",
         choices=[
@@ -261,7 +262,7 @@ def format_mg_text(value: Any) -> str:
     return format_mg(Decimal(str(value)))
 
 
-class SignForm(forms.Form):
+class SignForm(ErrorFocusMixin, forms.Form):
     password = forms.CharField(
         label="Your password",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -295,11 +296,11 @@ class SignForm(forms.Form):
         self.fields["first_dose_time"].choices = [(t, t) for t in times]
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(ErrorFocusMixin, forms.Form):
     reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class DoseForm(forms.Form):
+class DoseForm(ErrorFocusMixin, forms.Form):
     dose = forms.UUIDField(widget=forms.HiddenInput)
     outcome = forms.ChoiceField(label="Outcome", choices=Outcome.choices, widget=forms.RadioSelect)
     held_reason = forms.ChoiceField(
@@ -316,6 +317,6 @@ class DoseForm(forms.Form):
     )
 
 
-class InErrorForm(forms.Form):
+class InErrorForm(ErrorFocusMixin, forms.Form):
     record = forms.UUIDField(widget=forms.HiddenInput)
     reason = forms.CharField(label="Why is this record wrong?")

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.conf import settings
 
-from clinical.taper import rules
 from clinical.taper.plan import TARGET_AGENTS, PlanRequest
 from clinical.taper.rounding import format_mg
 from clinical.taper.schedule import (
@@ -51,9 +50,9 @@ def default_table() -> str:
 
 
 def stabilisation_cap_mg() -> Decimal:
-    """Facility maximum daily diazepam dose (tapering.md 1.2, default 80 mg/day, SA Health)."""
-    value = getattr(settings, "TAPER_STABILISATION_CAP_MG", None)
-    return Decimal(str(value)) if value is not None else rules.DEFAULT_STABILISATION_CAP_MG
+    """Facility maximum daily diazepam dose (tapering.md 1.2, default 80 mg/day, SA Health),
+    setting ``TAPER_STABILISATION_CAP_MG``."""
+    return Decimal(str(settings.TAPER_STABILISATION_CAP_MG))
 
 
 class _Errors:

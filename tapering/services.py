@@ -37,7 +37,7 @@ from tapering.models import (
 from tapering.plan_content import remaining_as_custom, schedule_doses
 
 SIGNATURE_MEANING = "approved taper plan"
-IN_FORCE = (PlanStatus.SIGNED, PlanStatus.ACTIVE)
+IN_FORCE = (PlanStatus.ACTIVE,)
 
 
 class PlanNotEditable(Exception):

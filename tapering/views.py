@@ -35,6 +35,7 @@ from tapering.forms import (
     steps_text,
 )
 from tapering.inputs import default_table
+from tapering.models import PlanStatus
 from tapering.presenters import present
 
 
@@ -212,7 +213,49 @@ def plan_detail(
 @clinician_required
 def plan_print(request: HttpRequest, plan_id: str) -> HttpResponse:
     plan = selectors.plan_for_user(request.user, plan_id)
-    return render(request, "tapering/plan_print.html", _plan_context(request, plan))
+    context = _plan_context(request, plan)
+    # The signed version that replaced this one, for the "SUPERSEDED by version N" banner.
+    context["superseded_by"] = next(
+        (
+            v
+            for v in context["versions"]
+            if v.supersedes_id == plan.pk and v.status != PlanStatus.DRAFT
+        ),
+        None,
+    )
+    return render(request, "tapering/plan_print.html", context)
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal: quotes and backslashes escaped, controls dropped."""
+    safe = "".join(
+        "\\" + ch if ch in '"\\' else (" " if ord(ch) < 32 or ord(ch) == 127 else ch) for ch in text
+    )
+    return f'"{safe}"'
+
+
+@clinician_required
+def plan_print_page_css(request: HttpRequest, plan_id: str) -> HttpResponse:
+    """The printout's page margins: the patient on every printed page and "Page N of M".
+
+    CSS paged media (@page margin boxes, counter(pages)) is the only way a browser numbers
+    printed pages; the content of a margin box must be written in CSS, and the page's CSP
+    allows no inline style, so this small stylesheet is made per plan. The print view that
+    links it has already audited the read.
+    """
+    plan = selectors.plan_for_user(request.user, plan_id)
+    patient = plan.admission.patient
+    identity = f"{patient.full_name} · MRN {patient.mrn} · born {patient.date_of_birth:%d %b %Y}"
+    plan_line = f"Taper plan version {plan.version} ({plan.get_status_display()})"
+    font = "font: 9pt system-ui, sans-serif;"
+    css = (
+        "@page {\n"
+        f"  @top-left {{ content: {_css_string(identity)}; {font} }}\n"
+        f"  @bottom-left {{ content: {_css_string(plan_line)}; {font} }}\n"
+        f'  @bottom-right {{ content: "Page " counter(page) " of " counter(pages); {font} }}\n'
+        "}\n"
+    )
+    return HttpResponse(css, content_type="text/css; charset=utf-8")
 
 
 @require_POST

@@ -112,18 +112,19 @@ def intake_flags(intake: IntakeFacts, *, as_of: datetime) -> tuple[Flag, ...]:
             f"{JOINT_2025} Table 3 note",
         )
     if intake.alcohol_dependence or intake.other_cns_depressants:
-        what = [
+        # Worded as a finding ("Alcohol dependence: ..."), never "Also uses alcohol dependence".
+        what = " and ".join(
             name
             for name, present in (
                 ("alcohol dependence", intake.alcohol_dependence),
-                ("other sedating drugs (CNS depressants)", intake.other_cns_depressants),
+                ("use of other sedating drugs (CNS depressants)", intake.other_cns_depressants),
             )
             if present
-        ]
+        )
         add(
             "co_use_cns_depressants",
             Level.ELEVATED,
-            f"Also uses {' and '.join(what)}: higher risk of seizures in withdrawal.",
+            f"{what[0].upper()}{what[1:]}: higher risk of seizures in withdrawal.",
             f"{SA_HEALTH}; NSW guidance",
         )
     if intake.withdrawal_psychosis:

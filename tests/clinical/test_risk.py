@@ -493,6 +493,30 @@ def test_withhold_by_unable_reason(reason: str, hold: bool) -> None:
     assert withhold_sedating_doses(unable(reason)) is hold
 
 
+@pytest.mark.parametrize(
+    ("history", "reason"),
+    [
+        (
+            {"alcohol_dependence": True},
+            "Alcohol dependence: higher risk of seizures in withdrawal.",
+        ),
+        (
+            {"other_cns_depressants": True},
+            "Use of other sedating drugs (CNS depressants): higher risk of seizures in withdrawal.",
+        ),
+        (
+            {"alcohol_dependence": True, "other_cns_depressants": True},
+            "Alcohol dependence and use of other sedating drugs (CNS depressants): higher risk"
+            " of seizures in withdrawal.",
+        ),
+    ],
+)
+def test_co_use_reason_reads_as_a_finding(history, reason) -> None:
+    """Issue 19 item 6: it said "Also uses alcohol dependence"."""
+    (flag,) = intake_flags(make_intake(**history), as_of=NOW)
+    assert flag.reason == reason
+
+
 # --- Unknown dose: an unconverted agent (issue 20 item 1) -------------------------------------
 
 

@@ -220,6 +220,26 @@ def test_builder_query_count_does_not_grow_with_admissions(client, physician, un
     assert len(one) == len(three)
 
 
+def test_print_page_css_names_the_patient_escaped_and_numbers_pages(client, physician, active_plan):
+    patient = active_plan.admission.patient
+    patient.last_name = 'O"Brien\\'
+    patient.save()
+    client.force_login(physician)
+    response = client.get(reverse("tapering:print-page-css", args=[active_plan.public_id]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/css")
+    css = response.content.decode()
+    assert 'O\\"Brien\\\\' in css
+    assert 'counter(page) " of " counter(pages)' in css
+    assert f"MRN {patient.mrn}" in css
+
+
+def test_print_page_css_of_another_unit_is_404(client, other_nurse, active_plan):
+    client.force_login(other_nurse)
+    url = reverse("tapering:print-page-css", args=[active_plan.public_id])
+    assert client.get(url).status_code == 404
+
+
 @pytest.mark.django_db
 def test_builder_states_inpatient_limits_and_fast_reduction_needs_override(client, physician, unit):
     # Issue 20 item 2: 60% a day passed with the same warnings as 10%.

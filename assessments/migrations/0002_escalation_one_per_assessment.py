@@ -11,7 +11,7 @@ def critical_kind_is_critical(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assessments", "0002_escalation_medication_override"),
+        ("assessments", "0001_initial"),
     ]
 
     operations = [
