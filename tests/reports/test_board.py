@@ -70,12 +70,12 @@ def test_taper_columns_come_from_tapering_selectors(monkeypatch, seeded, unit):
         # Each admission's day is the unit-local date.
         assert all(isinstance(d, dt.date) for d in on_date_by_admission.values())
         return {
-            seeded.critical.pk: {"status": "signed", "today_mg": Decimal("25"), "agent": "diazepam"}
+            seeded.critical.pk: {"status": "active", "today_mg": Decimal("25"), "agent": "diazepam"}
         }
 
     monkeypatch.setattr(tapering_selectors, "board_plan_info", board_plan_info)
     rows = {r.admission.pk: r for r in board_rows([unit], seeded.now)}
-    assert rows[seeded.critical.pk].plan_label == "Signed"
+    assert rows[seeded.critical.pk].plan_label == "Active"
     assert rows[seeded.critical.pk].today_mg == Decimal("25")
     assert rows[seeded.transferred.pk].plan_label == "—"
 
@@ -167,3 +167,41 @@ def test_board_shows_the_most_severe_flags_first_and_folds_the_rest(client, nurs
     page = client.get(reverse("patients:detail", args=[admission.public_id])).content.decode()
     for _, _, reason in SIX_FLAGS:
         assert reason in page
+
+
+def test_new_admission_is_due_at_admission_and_first_on_the_board(client, nurse, unit):
+    # Issue 20 item 4: a new admission showed "No CIWA-B scheduled" and sorted last.
+    from django.utils import timezone
+
+    from patients import services
+
+    now = timezone.now()
+    earlier = make_admission(unit, by=nurse, admitted_at=now - dt.timedelta(days=1))
+    make_assessment(earlier, by=nurse, total=12, assessed_at=now - dt.timedelta(hours=1))
+    new = services.admission_create(
+        actor=nurse,
+        patient={
+            "mrn": "NEW1",
+            "first_name": "Nia",
+            "last_name": "Lewis",
+            "date_of_birth": dt.date(1980, 1, 1),
+            "sex": "female",
+        },
+        unit_id=unit.public_id,
+        bed_id=unit.beds.get(label="B3").public_id,
+        admitted_at=now - dt.timedelta(minutes=5),
+        substances=[
+            {
+                "agent": "diazepam",
+                "daily_dose_mg": Decimal("20"),
+                "days_per_week": 7,
+                "duration_months": Decimal("12"),
+            }
+        ],
+    )
+    rows = board_rows([unit], now)
+    assert rows[0].admission == new
+    assert rows[0].due_text.startswith("First CIWA-B (admission): Overdue by 5 min")
+    html = rows_for(client, nurse).content.decode()
+    assert "No CIWA-B scheduled" not in html
+    assert "First CIWA-B (admission)" in html
