@@ -252,11 +252,18 @@ def plan_print_page_css(request: HttpRequest, plan_id: str) -> HttpResponse:
 
     CSS paged media (@page margin boxes, counter(pages)) is the only way a browser numbers
     printed pages; the content of a margin box must be written in CSS, and the page's CSP
-    allows no inline style, so this small stylesheet is made per plan. The print view that
-    links it has already audited the read.
+    allows no inline style, so this small stylesheet is made per plan. It names the patient,
+    so fetching it is audited like any read of the record.
     """
     plan = selectors.plan_for_user(request.user, plan_id)
     patient = plan.admission.patient
+    audit.record(
+        actor=request.user,
+        action="taper_plan.print_header_viewed",
+        obj=plan,
+        patient=patient,
+        request=request,
+    )
     identity = f"{patient.full_name} · MRN {patient.mrn} · born {patient.date_of_birth:%d %b %Y}"
     plan_line = f"Taper plan version {plan.version} ({plan.get_status_display()})"
     font = "font: 9pt system-ui, sans-serif;"
