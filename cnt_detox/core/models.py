@@ -90,6 +90,9 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+        # Given to no role group (cnt_detox.core.roles): an admin reads their units' events;
+        # a facility-wide auditor is someone granted this on purpose.
+        permissions = [("view_facility_audit_log", "Read the whole facility's audit log")]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"

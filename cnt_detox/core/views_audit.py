@@ -21,7 +21,12 @@ from django.views.decorators.http import require_http_methods
 
 from cnt_detox.core import audit
 from cnt_detox.core.permissions import admin_required
-from cnt_detox.core.selectors import AuditFilter, audit_action_names, audit_events
+from cnt_detox.core.selectors import (
+    AuditFilter,
+    audit_action_names,
+    audit_events,
+    audit_patient_id_by_mrn,
+)
 
 PAGE_SIZE = 50
 CSV_COLUMNS = [
@@ -56,17 +61,14 @@ class AuditFilterForm(forms.Form):
             self.add_error("until", "The end date is before the start date.")
         return data
 
-    def to_filter(self) -> AuditFilter:
-        from patients.models import Patient
-
+    def to_filter(self, user: Any) -> AuditFilter:
         data = self.cleaned_data
         patient_public_id = None
         if data.get("mrn"):
-            patient = Patient.objects.filter(mrn=data["mrn"].strip()).first()
-            if patient is None:
-                self.add_error("mrn", "No patient has that MRN.")
-            else:
-                patient_public_id = patient.public_id
+            patient_public_id = audit_patient_id_by_mrn(user, data["mrn"])
+            if patient_public_id is None:
+                # One message whether the MRN is unknown or another unit's (no oracle).
+                self.add_error("mrn", "No patient of your units has that MRN.")
 
         def start_of(day: dt.date | None) -> dt.datetime | None:
             if day is None:
@@ -148,7 +150,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     page_obj = None
     rows: list[dict[str, Any]] = []
     if form.is_valid():
-        filters = form.to_filter()
+        filters = form.to_filter(request.user)
     if form.is_valid():  # to_filter may add an error (unknown MRN)
         events = audit_events(request.user, filters)
         if request.method == "POST" and "export" in request.POST:

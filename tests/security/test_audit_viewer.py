@@ -61,7 +61,7 @@ def test_filters_by_user_patient_action_and_time(client, admin_user, events, adm
     assert shown(since=today.isoformat(), until=today.isoformat()) == 3
     assert shown(until=(today - dt.timedelta(days=1)).isoformat()) == 1  # "No events" row
     bad = client.post(url, {"mrn": "no-such-mrn"})
-    assert bad.status_code == 400 and b"No patient has that MRN" in bad.content
+    assert bad.status_code == 400 and b"No patient of your units has that MRN" in bad.content
     backwards = client.post(url, {"since": "2026-02-02", "until": "2026-01-01"})
     assert backwards.status_code == 400
 
