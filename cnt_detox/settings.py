@@ -145,8 +145,13 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # cnt_detox.core.passwords (issue 18.6): blank, repeated, keyboard runs, the username,
+    # and Django's common-password list also on the base word ("Password1234!").
+    {"NAME": "cnt_detox.core.passwords.BlankOrRepeatedValidator"},
+    {"NAME": "cnt_detox.core.passwords.KeyboardRunValidator"},
+    {"NAME": "cnt_detox.core.passwords.UsernamePasswordValidator"},
+    {"NAME": "cnt_detox.core.passwords.CommonBaseWordValidator"},
 ]
 SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_SECONDS", 15 * 60, minimum=60)
 SESSION_ABSOLUTE_TIMEOUT_SECONDS = env_int(
