@@ -41,6 +41,8 @@ ANY_ROLE = PUBLIC | {
     "core:otp-setup",
     "core:otp-backup-codes",
     "core:otp-remove",
+    "core:api-tokens-revoke",
+    "api-logout",
     "admin:logout",
     "admin:jsi18n",
     "admin:password_change",
