@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from assessments.models import UnitIntervalRules
+from cnt_detox.core.admin_scope import ScopedAdmin
 
 
 @admin.register(UnitIntervalRules)
-class UnitIntervalRulesAdmin(admin.ModelAdmin):
+class UnitIntervalRulesAdmin(ScopedAdmin):
     """Admins edit each unit's intervals. These are facility defaults (ciwa-b.md), not
     published CIWA-B thresholds; the clinical lead must confirm them."""
 

@@ -42,6 +42,8 @@ _ADMIN_PERMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("core", "auditevent"): ("view",),
     ("patients", "unit"): ("view", "add", "change"),
     ("patients", "bed"): ("view", "add", "change"),
+    # Per-unit reassessment intervals (README: "editable by admins"), scoped to their units.
+    ("assessments", "unitintervalrules"): ("view", "add", "change"),
     # Security: unlock locked-out logins (delete attempts), reset a lost second factor,
     # review emergency access.
     ("axes", "accessattempt"): ("view", "delete"),

@@ -185,6 +185,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "page_obj": page_obj,
             "rows": rows,
             "actions": audit_action_names(),
+            # Granting the admin role is shown on its own so no one is made admin unseen.
+            "role_grants": list(
+                audit_events(request.user, AuditFilter(action="admin.role_granted"))[:20]
+            ),
         },
         status=200 if form.is_valid() else 400,
     )

@@ -145,7 +145,25 @@ def test_anonymous_gets_nothing_outside_the_public_routes(walk, client, secrets)
     assert not problems, "\n".join(problems)
 
 
+ADMIN_NOT_FOUND = {"/admin/"}
+
+
+def seeded_staff_and_units(outsider, other_unit) -> list[str]:
+    """Usernames and unit names of every unit but the outsider's: an admin of another unit
+    must find none of them in the admin site."""
+    from cnt_detox.core.models import User
+    from patients.models import Unit
+
+    names = list(
+        User.objects.exclude(units=other_unit)
+        .exclude(pk=outsider.pk)
+        .values_list("username", flat=True)
+    )
+    return names + list(Unit.objects.exclude(pk=other_unit.pk).values_list("name", flat=True))
+
+
 def outsider_problems(walk, outsider, other_unit, secrets) -> list[str]:
+    admin_secrets = seeded_staff_and_units(outsider, other_unit)
     own = {("user", outsider.pk), ("unit", other_unit.pk)}
     own |= {("bed", pk) for pk in other_unit.beds.values_list("pk", flat=True)}
     pool = objects_with_ids(exclude=own)
@@ -162,7 +180,14 @@ def outsider_problems(walk, outsider, other_unit, secrets) -> list[str]:
         if not route.params or route.name in ANY_ROLE:
             return None  # no id of the other unit in the request; leaks checked above
         if route.namespace == "admin" and outsider.role == Role.ADMIN:
-            return None  # facility-wide by design (users, units, beds); leaks checked above
+            # The admin site is scoped to the admin's units (issue 18.2): no staff or unit
+            # of the seeded unit on any page, and its ids are "not found" (the admin site
+            # answers that with a redirect to its index).
+            staff = _leaks(response, admin_secrets)
+            if staff:
+                return f"shows another unit's staff or unit {staff}"
+            if status in (302, 301) and response["Location"] in ADMIN_NOT_FOUND:
+                return None
         if status in DENIED:
             return None
         if status == 302 and response["Location"].startswith(LOGIN_PREFIXES):
