@@ -299,3 +299,104 @@ def test_the_audit_check_catches_an_unaudited_patient_page(settings, seeded, nur
     settings.ROOT_URLCONF = "tests.security.leaky_urls"
     problems = unaudited_patient_pages(nurse, seeded)
     assert any("leaky-admission" in p for p in problems)
+
+
+# --- Break the glass (issue 18.5) ---------------------------------------------------------------
+
+
+def _grant(user, admission, *, minutes=60):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cnt_detox.core.models import EmergencyAccess
+
+    now = timezone.now()
+    return EmergencyAccess.objects.create(
+        user=user,
+        admission=admission,
+        reason="Walk: patient collapsed on the corridor",
+        granted_at=now,
+        expires_at=now + dt.timedelta(minutes=minutes),
+    )
+
+
+# Rows a grant-holder reaches through another model: (lookup to the admission, in order).
+_TO_ADMISSION = ("admission", "plan__admission", "scheduled_dose__plan__admission")
+# Addressed to one recipient, not to whoever may open the admission.
+_PERSONAL = {"notification", "emergencyaccess"}
+
+
+def _admission_pool(admission):
+    """The walker's ids, limited to one row per model of one admission."""
+    from django.apps import apps
+    from django.core.exceptions import FieldDoesNotExist
+
+    from tests.security.walker import Obj
+
+    chosen = [Obj("admission", admission.public_id, admission.pk)]
+    for model in apps.get_models():
+        name = model._meta.model_name
+        if name in _PERSONAL or name == "admission":
+            continue
+        for path in _TO_ADMISSION:
+            try:
+                model._meta.get_field(path.split("__")[0])
+            except FieldDoesNotExist:
+                continue
+            row = model._default_manager.filter(**{path: admission}).order_by("pk").first()
+            if row is not None:
+                chosen.append(Obj(name, getattr(row, "public_id", None), row.pk))
+            break
+    return chosen
+
+
+def grant_holder_gaps(user, admission) -> list[str]:
+    """GET routes whose every id belongs to the granted admission and where no such URL
+    answers anything but 404 to the grant-holder: a part of the admission the grant does not
+    open. (The walker tries several ids per parameter; the wrong kinds of id are 404s.)"""
+    from tests.security.walker import candidates
+
+    pool = _admission_pool(admission)
+    ids = {str(o.public_id) for o in pool if o.public_id} | {str(o.pk) for o in pool}
+    client = Client()
+    client.force_login(user)
+    gaps = []
+    for route in discover_routes():
+        if not route.params or route.namespace == "admin":
+            continue
+        roles = allowed_roles(route)
+        if roles is not None and user.role not in roles:
+            continue
+        options = [candidates(route, kind, name, pool) for name, kind in route.params]
+        if not all(values and all(str(v) in ids for v in values) for values in options):
+            continue  # a parameter not about this admission: nothing the grant must open
+        statuses = {}
+        for url in urls_for(route, pool):
+            statuses[url] = client.get(url).status_code
+        errors = [url for url, status in statuses.items() if status >= 500]
+        if errors:
+            gaps.append(f"GET {errors[0]} ({route.name}): server error")
+        elif statuses and set(statuses.values()) == {404}:
+            gaps.append(f"GET {next(iter(statuses))} ({route.name}): 404 to a grant-holder")
+    return gaps
+
+
+@pytest.mark.parametrize("who", ["other_nurse", "other_physician"])
+def test_a_grant_opens_the_whole_admission(seeded, request, who):
+    user = request.getfixturevalue(who)
+    # The seeded admission with the most to open (a plan with doses, assessments).
+    admission = max(seeded.admissions, key=lambda a: (a.taper_plans.count(), a.pk))
+    _grant(user, admission)
+    gaps = grant_holder_gaps(user, admission)
+    assert not gaps, "\n".join(gaps)
+
+
+@pytest.mark.parametrize("who", ["other_nurse", "other_physician"])
+def test_after_the_grant_expires_every_path_is_closed(walk, request, other_unit, secrets, who):
+    user = request.getfixturevalue(who)
+    seeded = request.getfixturevalue("seeded")
+    for admission in seeded.admissions:
+        _grant(user, admission, minutes=0)
+    problems = outsider_problems(walk, user, other_unit, secrets)
+    assert not problems, "\n".join(problems)
