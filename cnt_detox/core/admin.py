@@ -4,6 +4,9 @@ grants and two-factor devices, all read or changed only within the admin's units
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin as BaseAccessAttemptAdmin
+from axes.admin import AccessFailureLogAdmin as BaseAccessFailureLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -223,3 +226,29 @@ class TOTPDeviceAdmin(DeviceResetMixin, BaseTOTPDeviceAdmin):
 @admin.register(StaticDevice)
 class StaticDeviceAdmin(DeviceResetMixin, BaseStaticDeviceAdmin):
     inlines: list[Any] = []
+
+
+class LockoutScopeMixin:
+    """Lockouts (django-axes) of the admin's units' users only: another unit's usernames and
+    failed logins are not theirs to read or clear. Clearing one (unlock) is audited."""
+
+    def get_queryset(self, request: Any) -> Any:
+        queryset = super().get_queryset(request)  # type: ignore[misc]
+        if is_server_superuser(request):
+            return queryset
+        return queryset.filter(username__in=users_of_admin(request).values("username"))
+
+
+for _model in (AccessAttempt, AccessFailureLog):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(LockoutScopeMixin, AuditedMixin, BaseAccessAttemptAdmin):
+    pass
+
+
+@admin.register(AccessFailureLog)
+class AccessFailureLogAdmin(LockoutScopeMixin, BaseAccessFailureLogAdmin):
+    pass

@@ -193,3 +193,23 @@ def test_a_new_unit_belongs_to_the_admin_who_made_it(client, admin_user):
     assert client.post(reverse("admin:patients_unit_add"), data).status_code == 302
     assert admin_user.units.filter(name="Ward 9").exists()
     assert Unit.objects.filter(name="Ward 9").count() == 1
+
+
+def test_lockouts_of_other_units_are_not_listed(client, admin_user, nurse, other_nurse):
+    from axes.models import AccessAttempt
+
+    for user in (nurse, other_nurse):
+        AccessAttempt.objects.create(
+            username=user.username, ip_address="10.0.0.9", user_agent="x", failures_since_start=5
+        )
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
+    assert nurse.username in listing and other_nurse.username not in listing
+    theirs = AccessAttempt.objects.get(username=other_nurse.username)
+    url = reverse("admin:axes_accessattempt_delete", args=[theirs.pk])
+    client.post(url, {"post": "yes"})
+    assert AccessAttempt.objects.filter(pk=theirs.pk).exists()
+    mine = AccessAttempt.objects.get(username=nurse.username)
+    client.post(reverse("admin:axes_accessattempt_delete", args=[mine.pk]), {"post": "yes"})
+    assert not AccessAttempt.objects.filter(pk=mine.pk).exists()
+    assert AuditEvent.objects.filter(action="admin.accessattempt.delete").exists()
