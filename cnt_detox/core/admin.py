@@ -94,11 +94,31 @@ class UserAdmin(ScopedMixin, AuditedMixin, BaseUserAdmin):
 
     def get_form(self, request: Any, obj: Any = None, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, **kwargs)
-        if obj is None and "units" in form.base_fields and not is_server_superuser(request):
+        if is_server_superuser(request):
+            return form
+        if obj is None and "units" in form.base_fields:
             # A new user belongs to at least one of the admin's units, or the admin could
             # not find them again (and nobody else would own them).
             form.base_fields["units"].required = True
-        return form
+        if obj is None:
+            return form
+        elsewhere = obj.units.exclude(pk__in=admin_unit_ids(request)).exists()
+
+        class RoleWithinUnits(form):  # type: ignore[misc, valid-type]
+            def clean(self) -> Any:
+                data = super().clean()
+                # A role is global: changing it for someone who also works on units this
+                # admin does not run would change what they may do there (e.g. make them
+                # that unit's admin).
+                if elsewhere and "role" in self.changed_data:
+                    self.add_error(
+                        "role",
+                        "This user also works on units you do not run; an admin of all their "
+                        "units, or the server superuser, must change their role.",
+                    )
+                return data
+
+        return RoleWithinUnits
 
     def save_model(self, request: Any, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

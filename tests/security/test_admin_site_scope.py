@@ -213,3 +213,16 @@ def test_lockouts_of_other_units_are_not_listed(client, admin_user, nurse, other
     client.post(reverse("admin:axes_accessattempt_delete", args=[mine.pk]), {"post": "yes"})
     assert not AccessAttempt.objects.filter(pk=mine.pk).exists()
     assert AuditEvent.objects.filter(action="admin.accessattempt.delete").exists()
+
+
+def test_role_of_a_user_shared_with_another_unit_stays(
+    client, admin_user, make_user, unit, other_unit
+):
+    both = make_user("float2", Role.NURSE, unit, other_unit)
+    client.force_login(admin_user)
+    response = client.post(change_url(both), user_form(both, role=Role.ADMIN, units=[unit.pk]))
+    assert response.status_code == 200
+    assert "units you do not run" in response.content.decode()
+    both.refresh_from_db()
+    assert both.role == Role.NURSE
+    assert not AuditEvent.objects.filter(action="admin.role_granted").exists()
