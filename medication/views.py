@@ -18,7 +18,6 @@ from medication import selectors, services
 from medication.forms import DoseForm, OrderForm, ReasonForm
 from medication.models import MedicationOrder, OrderKind
 from patients.selectors import admission_for_user
-from patients.services import admission_view_audit
 from tapering.selectors import sedation_advice
 
 
@@ -95,9 +94,12 @@ def _order_page(
                 messages.success(request, f"Order signed: {order}.")
                 return redirect("medication:record", admission_id=admission.public_id)
     else:
-        # The order form names the patient: a read of the record (architecture: audit).
-        admission_view_audit(
-            actor=request.user, admission=admission, request=request, via="medication-order"
+        audit.record(
+            actor=request.user,
+            action="medication_order_form.viewed",
+            obj=admission,
+            patient=admission.patient,
+            request=request,
         )
         initial: dict[str, Any] = {}
         if previous is not None:

@@ -42,7 +42,7 @@ _ADMIN_PERMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("core", "auditevent"): ("view",),
     ("patients", "unit"): ("view", "add", "change"),
     ("patients", "bed"): ("view", "add", "change"),
-    # Per-unit reassessment intervals (README: "editable by admins"), scoped to their units.
+    # Each unit's CIWA-B reassessment intervals (Administration > Unit interval rules).
     ("assessments", "unitintervalrules"): ("view", "add", "change"),
     # Security: unlock locked-out logins (delete attempts), reset a lost second factor,
     # review emergency access.

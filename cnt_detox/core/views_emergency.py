@@ -20,10 +20,11 @@ from cnt_detox.core.emergency import (
     grants_for_admin,
     pending_reviews,
 )
+from cnt_detox.core.forms import ErrorFocusMixin
 from cnt_detox.core.permissions import admin_required, clinician_required
 
 
-class EmergencyAccessForm(forms.Form):
+class EmergencyAccessForm(ErrorFocusMixin, forms.Form):
     mrn = forms.CharField(max_length=32, label="Patient MRN")
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
