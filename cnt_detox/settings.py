@@ -64,7 +64,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     # Security (issue 8): second factor, login lockout, Content-Security-Policy.
@@ -152,13 +151,20 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # cnt_detox.core.passwords (issue 18.6): blank, repeated, keyboard runs, the username,
+    # and Django's common-password list also on the base word ("Password1234!").
+    {"NAME": "cnt_detox.core.passwords.BlankOrRepeatedValidator"},
+    {"NAME": "cnt_detox.core.passwords.KeyboardRunValidator"},
+    {"NAME": "cnt_detox.core.passwords.UsernamePasswordValidator"},
+    {"NAME": "cnt_detox.core.passwords.CommonBaseWordValidator"},
 ]
 SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_SECONDS", 15 * 60, minimum=60)
 SESSION_ABSOLUTE_TIMEOUT_SECONDS = env_int(
     "SESSION_ABSOLUTE_TIMEOUT_SECONDS", 12 * 3600, minimum=300
 )
+# API tokens end like a session's absolute limit (issue 18.3): 12 hours by default.
+API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 12 * 3600, minimum=300)
 # The cookie lives for the absolute limit; IdleSessionMiddleware enforces the idle limit so
 # background polling (which does not count as activity) cannot keep a session alive.
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_SECONDS
@@ -265,7 +271,8 @@ EMERGENCY_ACCESS_MINUTES = env_int("EMERGENCY_ACCESS_MINUTES", 60, minimum=5, ma
 REST_FRAMEWORK = {
     # No BasicAuthentication: it would pay the password hash on every request.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Expiring, revocable, hashed tokens (cnt_detox.core.tokens), not DRF's forever tokens.
+        "cnt_detox.core.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
