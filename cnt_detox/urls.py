@@ -8,13 +8,14 @@ from cnt_detox.core import api as core_api
 from cnt_detox.core import views as core_views
 from cnt_detox.core import views_account
 from cnt_detox.core.admin_site import restrict_admin_site
+from patients import api as patients_api
 
 restrict_admin_site()
 
 api_v1 = [
     path("auth/token/", core_api.TokenView.as_view(), name="api-token"),
     path("auth/logout/", core_api.ApiLogoutView.as_view(), name="api-logout"),
-    path("units/", core_api.UnitListView.as_view(), name="api-units"),
+    path("units/", patients_api.UnitListView.as_view(), name="api-units"),
     path("session/", views_account.session_status, name="api-session"),
     path("", include("patients.api_urls")),
     path("", include("assessments.api_urls")),

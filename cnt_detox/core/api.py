@@ -24,7 +24,6 @@ from cnt_detox.core.otp import (
     verify_second_factor,
 )
 from cnt_detox.core.services import api_token_issue, api_tokens_revoke
-from patients.selectors import beds_with_occupancy, units_for_user
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -136,39 +135,3 @@ class ApiLogoutView(APIView):
                 user=request.user, reason="logout", token=token, request=request._request
             )
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class BedOutSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="public_id")
-    label = serializers.CharField()
-    occupied = serializers.BooleanField()
-
-
-class UnitOutSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="public_id")
-    name = serializers.CharField()
-    time_zone = serializers.CharField()
-    beds = BedOutSerializer(many=True)
-
-
-class UnitListView(APIView):
-    """The user's units with their beds and whether each bed is occupied."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(responses=UnitOutSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        units = list(units_for_user(request.user).order_by("name"))
-        beds_by_unit: dict[int, list[Any]] = {u.pk: [] for u in units}
-        for bed in beds_with_occupancy([u.pk for u in units]).order_by("label"):
-            beds_by_unit[bed.unit_id].append(bed)
-        data = [
-            {
-                "public_id": u.public_id,
-                "name": u.name,
-                "time_zone": u.time_zone,
-                "beds": beds_by_unit[u.pk],
-            }
-            for u in units
-        ]
-        return Response(UnitOutSerializer(data, many=True).data)

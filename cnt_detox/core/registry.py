@@ -114,3 +114,15 @@ def register_patient_panel(name: str, template: str, *, order: int) -> None:
 
 def patient_panels() -> list[str]:
     return [template for _, template in sorted(_patient_panels.values())]
+
+
+_patient_mrns: list[Callable[[set[Any]], dict[Any, str]]] = []
+
+
+def register_patient_mrns(lookup: Callable[[set[Any]], dict[Any, str]]) -> None:
+    """``lookup(public_ids) -> {public_id: mrn}``: the audit viewer names patients by MRN."""
+    _patient_mrns[:] = [lookup]
+
+
+def patient_mrns(public_ids: set[Any]) -> dict[Any, str]:
+    return _patient_mrns[0](public_ids) if _patient_mrns and public_ids else {}

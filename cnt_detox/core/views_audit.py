@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from cnt_detox.core import audit
+from cnt_detox.core import audit, registry
 from cnt_detox.core.csv_export import ExportTable, csv_response
 from cnt_detox.core.permissions import admin_required
 from cnt_detox.core.selectors import (
@@ -87,13 +87,9 @@ class AuditFilterForm(forms.Form):
 
 
 def _mrns(events: list[Any]) -> dict[str, str]:
-    from patients.models import Patient
-
+    # The patients app registers how public ids map to MRNs (one query a batch).
     ids = {e.patient_public_id for e in events if e.patient_public_id}
-    return {
-        str(pid): mrn
-        for pid, mrn in Patient.objects.filter(public_id__in=ids).values_list("public_id", "mrn")
-    }
+    return {str(pid): mrn for pid, mrn in registry.patient_mrns(ids).items()}
 
 
 def _csv_rows(events: Any) -> Iterator[list[str]]:

@@ -99,19 +99,19 @@ def test_emergency_reviews_are_scoped_to_the_admins_units(
     other_admin = make_user("admin2", Role.ADMIN, other_unit)
     client.force_login(other_physician)
     client.post(
-        reverse("core:emergency"), {"mrn": mine.patient.mrn, "reason": "collapsed, need doses"}
+        reverse("patients:emergency"), {"mrn": mine.patient.mrn, "reason": "collapsed, need doses"}
     )
     grant = EmergencyAccess.objects.get()
     # Unit 1's admin reviews (the grant is into their unit); a third unit's admin cannot.
     third = make_user("admin3", Role.ADMIN)
     client.force_login(third)
-    assert mine.patient.mrn.encode() not in client.get(reverse("core:emergency-review")).content
-    url = reverse("core:emergency-mark-reviewed", args=[grant.public_id])
+    assert mine.patient.mrn.encode() not in client.get(reverse("patients:emergency-review")).content
+    url = reverse("patients:emergency-mark-reviewed", args=[grant.public_id])
     assert client.post(url, {"note": "x"}).status_code == 404
     client.force_login(admin_user)
-    assert mine.patient.mrn.encode() in client.get(reverse("core:emergency-review")).content
+    assert mine.patient.mrn.encode() in client.get(reverse("patients:emergency-review")).content
     assert client.post(url, {"note": "ok"}).status_code == 302
     # And unit 2's admin sees it too: the grant was made by their physician.
     client.force_login(other_admin)
-    assert mine.patient.mrn.encode() in client.get(reverse("core:emergency-review")).content
+    assert mine.patient.mrn.encode() in client.get(reverse("patients:emergency-review")).content
     assert AuditEvent.objects.filter(action="emergency_access.reviewed").count() == 1

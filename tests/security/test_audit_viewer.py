@@ -19,7 +19,7 @@ from django.utils import timezone
 from cnt_detox.core import audit
 from cnt_detox.core.csv_export import REDISCLOSURE_NOTICE, verify_csv
 from cnt_detox.core.models import AuditEvent, EmergencyAccess
-from cnt_detox.core.selectors import viewers_of_patient
+from patients.viewers import viewers_of_patient
 from tests.factories import make_admission
 
 pytestmark = pytest.mark.django_db

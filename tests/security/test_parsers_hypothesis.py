@@ -13,7 +13,7 @@ from cnt_detox.core.csv_export import escape_cell
 from cnt_detox.core.env import env_bool, env_choice, env_int, env_list
 from cnt_detox.core.otp import MAX_CODE_LENGTH, normalise_code
 from cnt_detox.core.views_audit import AuditFilterForm
-from cnt_detox.core.views_emergency import EmergencyAccessForm
+from patients.views_emergency import EmergencyAccessForm
 
 text = st.text(max_size=80)
 db_settings = settings(

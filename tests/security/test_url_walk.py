@@ -55,8 +55,8 @@ N, P, A = Role.NURSE, Role.PHYSICIAN, Role.ADMIN
 ROLE_RULES: list[tuple[str, set[str]]] = [
     ("admin:*", {A}),
     ("core:audit*", {A}),
-    ("core:emergency-*", {A}),
-    ("core:emergency", {N, P}),
+    ("patients:emergency-*", {A}),
+    ("patients:emergency", {N, P}),
     ("tapering:*sign*", {P}),
     ("api-tapering-*sign*", {P}),
 ]
@@ -258,7 +258,7 @@ def test_wrong_role_is_refused_and_nothing_errors(walk, request, who):
 
 def test_walker_sees_every_feature_namespace():
     names = {r.name for r in discover_routes()}
-    assert {"login", "api-units", "core:audit", "core:emergency"} <= names
+    assert {"login", "api-units", "core:audit", "patients:emergency"} <= names
     # The allowlists name only routes that exist, so they cannot silently grow stale.
     assert names >= PUBLIC and names >= ANY_ROLE
 

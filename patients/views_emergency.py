@@ -15,13 +15,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cnt_detox.core.emergency import (
     MIN_REASON_LENGTH,
     active_grants_for_user,
-    emergency_access_grant,
     emergency_access_review,
     grants_for_admin,
     pending_reviews,
 )
 from cnt_detox.core.forms import ErrorFocusMixin
 from cnt_detox.core.permissions import admin_required, clinician_required
+from patients.emergency import emergency_access_grant
 
 
 class EmergencyAccessForm(ErrorFocusMixin, forms.Form):
@@ -67,7 +67,7 @@ def request_access(request: HttpRequest) -> HttpResponse:
                 f"Emergency access to {grant.admission.patient.full_name} granted until "
                 f"{grant.expires_at:%H:%M} UTC. It is recorded and will be reviewed.",
             )
-            return redirect("core:emergency")
+            return redirect("patients:emergency")
     grants = [
         {"grant": g, "link": admission_link(g.admission)}
         for g in active_grants_for_user(request.user)
@@ -103,4 +103,4 @@ def mark_reviewed(request: HttpRequest, public_id: Any) -> HttpResponse:
         admin=request.user, grant=grant, note=request.POST.get("note", "")[:2000], request=request
     )
     messages.success(request, "Marked as reviewed.")
-    return redirect("core:emergency-review")
+    return redirect("patients:emergency-review")
