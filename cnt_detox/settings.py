@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "tapering",
     "reports",
     "notifications",
+    "aftercare",
 ]
 
 MIDDLEWARE = [
@@ -381,6 +382,22 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cnt-detox@localhost")
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
 FACILITY_NAME = env_str("FACILITY_NAME", "CNT Detox demo facility")
 EQUIVALENCE_DEFAULT_TABLE = env_str("EQUIVALENCE_DEFAULT_TABLE", "ashton-2002")
+
+# --- Discharge and aftercare (aftercare app) ----------------------------------------------------
+# None of these is a published threshold: facility choices, README "Discharge and aftercare".
+# How long the patient's phone link to their plain-language copy works.
+AFTERCARE_PATIENT_LINK_HOURS = env_int(
+    "AFTERCARE_PATIENT_LINK_HOURS", 72, minimum=1, maximum=24 * 90
+)
+# How long before a follow-up appointment the clinic is reminded, and after how long
+# unrecorded it counts as overdue.
+AFTERCARE_FOLLOWUP_REMINDER_LEAD_MINUTES = env_int(
+    "AFTERCARE_FOLLOWUP_REMINDER_LEAD_MINUTES", 24 * 60, minimum=0
+)
+AFTERCARE_FOLLOWUP_OVERDUE_MINUTES = env_int("AFTERCARE_FOLLOWUP_OVERDUE_MINUTES", 120, minimum=1)
+# Printed on the patient copy under "whom to call"; empty prints generic words instead.
+FACILITY_PHONE = env_str("FACILITY_PHONE", "")
+EMERGENCY_PHONE = env_str("EMERGENCY_PHONE", "")
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))

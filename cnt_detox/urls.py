@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from aftercare.urls import public_urlpatterns
 from cnt_detox.core import api as core_api
 from cnt_detox.core import views as core_views
 from cnt_detox.core import views_account
@@ -19,6 +20,7 @@ api_v1 = [
     path("", include("tapering.api_urls")),
     path("", include("reports.api_urls")),
     path("", include("notifications.api_urls")),
+    path("", include("aftercare.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "docs/",
@@ -42,6 +44,9 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
     path("core/", include("cnt_detox.core.urls")),
+    path("aftercare/", include("aftercare.urls")),
+    # The patient's expiring link to their plain-language copy (no login).
+    path("my-plan/", include((public_urlpatterns, "aftercare"), namespace="aftercare-public")),
 ]
 
 urlpatterns += [path("bench/", include("bench.urls"))] if settings.BENCH_VIEWS else []  # bench/

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from clinical.equivalence import TABLES, EquivalenceError, convert
 from cnt_detox.core.permissions import clinician_required
+from cnt_detox.core.registry import render_patient_panels
 from cnt_detox.core.selectors import viewers_of_patient
 from patients import services
 from patients.forms import (
@@ -170,6 +171,8 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
                 if request.user.is_physician
                 else None
             ),
+            # Cards of features above this app (discharge readiness, aftercare), by registry.
+            "feature_panels": render_patient_panels(request, admission),
         },
     )
 

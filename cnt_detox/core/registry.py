@@ -1,0 +1,52 @@
+"""Hooks that upper feature apps fill from ``AppConfig.ready()`` so lower apps never import them.
+
+The layers (architecture.md) forbid ``patients`` importing a feature above it; a feature that
+must show something on a lower app's page, or take part in a lower app's write, registers a
+callable here instead. Kept deliberately small: a list per hook, filled once at start-up.
+
+- ``patient_panels``: ``(request, admission) -> str | None``: HTML of a card for the patient
+  page (already escaped/rendered by its provider's template), or None to show nothing.
+- ``discharge_guards``: ``(admission, actor, override) -> None``: called inside the discharge
+  transaction; raises ``ValidationError`` to refuse. ``override`` is what the caller passed to
+  ``admission_discharge`` (a dict, or None from the plain discharge form and API).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.utils.safestring import SafeString, mark_safe
+
+PanelProvider = Callable[[Any, Any], "str | None"]
+DischargeGuard = Callable[[Any, Any, "Mapping[str, Any] | None"], None]
+
+patient_panels: list[PanelProvider] = []
+discharge_guards: list[DischargeGuard] = []
+
+
+def register_patient_panel(provider: PanelProvider) -> None:
+    # ready() may run twice (tests, autoreload); a provider is listed once.
+    if provider not in patient_panels:
+        patient_panels.append(provider)
+
+
+def register_discharge_guard(guard: DischargeGuard) -> None:
+    if guard not in discharge_guards:
+        discharge_guards.append(guard)
+
+
+def render_patient_panels(request: Any, admission: Any) -> list[SafeString]:
+    """The registered panels' HTML, in registration order; providers render templates, which
+    escape their data, so the result is marked safe here."""
+    panels = []
+    for provider in patient_panels:
+        html = provider(request, admission)
+        if html:
+            panels.append(mark_safe(html))  # noqa: S308 - rendered by the provider's template
+    return panels
+
+
+def check_discharge(admission: Any, actor: Any, override: Mapping[str, Any] | None) -> None:
+    for guard in discharge_guards:
+        guard(admission, actor, override)
