@@ -12,6 +12,7 @@ from django.utils import timezone
 from aftercare import selectors, services
 from aftercare.models import DischargeRecord
 from assessments.models import Escalation
+from cnt_detox.core.models import AuditEvent
 from tests.aftercare.conftest import active
 from tests.factories import make_admission, make_assessment
 
@@ -65,8 +66,9 @@ def test_escalation_ciwa_and_unrecorded_doses(unit, nurse, physician):
     # At the last dose time of today every earlier dose of today is due and unrecorded.
     later = last.due_at + dt.timedelta(minutes=1)
     assert _codes(admission, later)["doses_unrecorded"] == "warn"
-    assert "doses_unrecorded" not in _codes(admission, plan.doses.order_by("due_at")[0].due_at
-                                             - dt.timedelta(minutes=1))
+    assert "doses_unrecorded" not in _codes(
+        admission, plan.doses.order_by("due_at")[0].due_at - dt.timedelta(minutes=1)
+    )
 
 
 def test_nurse_cannot_discharge_over_a_blocker(unit, nurse, physician):
@@ -93,14 +95,21 @@ def test_physician_discharges_with_reason_recorded(unit, nurse, physician):
     active(admission, physician)
     with pytest.raises(ValidationError) as err:
         services.discharge(
-            actor=physician, admission=admission, discharged_at=timezone.now(), reason="Home",
+            actor=physician,
+            admission=admission,
+            discharged_at=timezone.now(),
+            reason="Home",
             acknowledge_warnings=True,
         )
     assert "override_category" in err.value.message_dict
     with pytest.raises(ValidationError) as err:
         services.discharge(
-            actor=physician, admission=admission, discharged_at=timezone.now(), reason="Home",
-            override_category="transfer_to_hospital", acknowledge_warnings=True,
+            actor=physician,
+            admission=admission,
+            discharged_at=timezone.now(),
+            reason="Home",
+            override_category="transfer_to_hospital",
+            acknowledge_warnings=True,
         )
     assert "override_reason" in err.value.message_dict
     record = services.discharge(
@@ -116,16 +125,16 @@ def test_physician_discharges_with_reason_recorded(unit, nurse, physician):
     assert not admission.is_open
     assert record.override_category == "transfer_to_hospital"
     assert record.override_reason == "Chest pain, needs cardiology"
-    assert [i["code"] for i in record.readiness][0] == "dose_above_discharge"
-    from cnt_detox.core.models import AuditEvent
-
+    assert record.readiness[0]["code"] == "dose_above_discharge"
     assert AuditEvent.objects.filter(action="discharge.readiness_recorded").exists()
 
 
 def test_warnings_need_acknowledgement(unit, nurse):
     admission = make_admission(unit, by=nurse)
     make_assessment(
-        admission, by=nurse, assessed_at=timezone.now() - dt.timedelta(hours=5),
+        admission,
+        by=nurse,
+        assessed_at=timezone.now() - dt.timedelta(hours=5),
         next_due_minutes=60,
     )
     with pytest.raises(ValidationError) as err:
@@ -134,7 +143,10 @@ def test_warnings_need_acknowledgement(unit, nurse):
         )
     assert "acknowledge_warnings" in err.value.message_dict
     record = services.discharge(
-        actor=nurse, admission=admission, discharged_at=timezone.now(), reason="Home",
+        actor=nurse,
+        admission=admission,
+        discharged_at=timezone.now(),
+        reason="Home",
         acknowledge_warnings=True,
     )
     assert record.warnings_acknowledged and record.override_category == ""
