@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 
 PARTS = ("morning", "midday", "afternoon", "evening")
+
 PART_WORDS = {
     "morning": "Morning",
     "midday": "Midday",
@@ -66,24 +67,27 @@ def build(content: dict[str, Any]) -> dict[str, Any]:
     taper = content.get("continuing_taper") or {}
     form = taper.get("form", "tablet")
     agent = (taper.get("agent") or "").capitalize()
+    # One card per run of identical days (the summary's dated steps): a patient reads "every
+    # day from ... to ..." more safely than months of repeated rows.
     calendar = []
-    for day in taper.get("days", []):
+    for step in taper.get("steps", []):
         by_part: dict[str, list[str]] = {p: [] for p in PARTS}
-        for dose in day["doses"]:
+        for dose in step["doses"]:
             time = dt.time.fromisoformat(dose["time"])
             clock = f"{time:%-I:%M} {'am' if time.hour < 12 else 'pm'}"
             words = tablets_in_words(dose["units"], form)
-            by_part[dose["part_of_day"]].append(f"{words} ({dose['mg']} mg) at {clock}")
+            single = len(dose["units"]) == 1 and Decimal(dose["units"][0]["count"]) == 1
+            amount = "" if single else f" ({dose['mg']} mg in all)"
+            by_part[dose["part_of_day"]].append(f"{words}{amount} at {clock}")
         calendar.append(
             {
-                "date": dt.date.fromisoformat(day["date"]),
+                "date": dt.date.fromisoformat(step["from"]),
+                "to": dt.date.fromisoformat(step["to"]),
+                "days": step["days"],
                 "parts": [(PART_WORDS[p], by_part[p]) for p in PARTS],
-                "total_mg": day["total_mg"],
+                "total_mg": step["daily_total_mg"],
             }
         )
-    used_parts = [
-        PART_WORDS[p] for p in PARTS if any(dict(d["parts"])[PART_WORDS[p]] for d in calendar)
-    ]
     aftercare = content.get("aftercare") or {}
     follow_ups = [
         {**f, "when": _when(f["scheduled_at"])}
@@ -95,8 +99,7 @@ def build(content: dict[str, Any]) -> dict[str, Any]:
         "agent": agent,
         "form": form,
         "calendar": calendar,
-        "used_parts": used_parts or [PART_WORDS["morning"], PART_WORDS["evening"]],
-        "last_day": calendar[-1]["date"] if calendar else None,
+        "last_day": calendar[-1]["to"] if calendar else None,
         "warning_signs": WARNING_SIGNS,
         "facility_name": settings.FACILITY_NAME,
         "facility_phone": settings.FACILITY_PHONE,
