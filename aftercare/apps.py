@@ -13,8 +13,9 @@ class AftercareConfig(AppConfig):
     verbose_name = "Discharge and aftercare"
 
     def ready(self) -> None:
-        from aftercare import hooks
+        from aftercare import hooks, reminders
         from cnt_detox.core import registry
 
         registry.register_patient_panel(hooks.patient_panel)
         registry.register_discharge_guard(hooks.discharge_guard)
+        registry.register_reminder_source(reminders.follow_up_reminders)

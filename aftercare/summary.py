@@ -363,6 +363,7 @@ def build_content(
             "discharge_override": (
                 {
                     "category": record.override_category,
+                    "category_label": record.get_override_category_display(),
                     "reason": record.override_reason,
                     "open_items": record.readiness,
                 }
