@@ -15,6 +15,7 @@ DEMO_SEEDERS: list[str] = [
     "notifications.demo:seed_on_call",
     "assessments.demo:seed",
     "tapering.demo:seed_demo_taper_plan",
+    "aftercare.demo:seed_support_groups",
 ]
 
 

@@ -17,6 +17,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("Admit", "patients:admit", (N, P)),
     ("Taper builder", "tapering:builder", (P,)),
     ("Notifications", "notifications:list", (N, P)),
+    ("Follow-ups", "aftercare:follow_ups", (N, P)),
     ("Reports", "reports:index", (A,)),
     ("Audit log", "core:audit", (A,)),
     ("Emergency access", "core:emergency", (N, P)),
