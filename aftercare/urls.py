@@ -36,6 +36,3 @@ urlpatterns = [
         name="patient_copy",
     ),
 ]
-
-# The patient's phone link: outside the staff pages, no login.
-public_urlpatterns = [path("<str:token>/", views.public_copy, name="public_copy")]

@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from aftercare.urls import public_urlpatterns
 from cnt_detox.core import api as core_api
 from cnt_detox.core import views as core_views
 from cnt_detox.core import views_account
@@ -15,9 +14,11 @@ restrict_admin_site()
 api_v1 = [
     path("auth/token/", core_api.TokenView.as_view(), name="api-token"),
     path("units/", core_api.UnitListView.as_view(), name="api-units"),
+    path("session/", views_account.session_status, name="api-session"),
     path("", include("patients.api_urls")),
     path("", include("assessments.api_urls")),
     path("", include("tapering.api_urls")),
+    path("", include("medication.api_urls")),
     path("", include("reports.api_urls")),
     path("", include("notifications.api_urls")),
     path("", include("aftercare.api_urls")),
@@ -36,17 +37,19 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/login/", views_account.LoginView.as_view(), name="login"),
     path("accounts/logout/", views_account.LogoutView.as_view(), name="logout"),
+    path("accounts/keepalive/", views_account.session_keepalive, name="session-keepalive"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("patients/", include("patients.urls")),
     path("assessments/", include("assessments.urls")),
     path("tapering/", include("tapering.urls")),
+    path("medication/", include("medication.urls")),
     path("reports/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
     path("core/", include("cnt_detox.core.urls")),
     path("aftercare/", include("aftercare.urls")),
     # The patient's expiring link to their plain-language copy (no login).
-    path("my-plan/", include((public_urlpatterns, "aftercare"), namespace="aftercare-public")),
+    path("my-plan/", include("aftercare.public_urls")),
 ]
 
 urlpatterns += [path("bench/", include("bench.urls"))] if settings.BENCH_VIEWS else []  # bench/

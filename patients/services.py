@@ -20,8 +20,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from clinical.equivalence import DEFAULT_TABLE_ID
-from cnt_detox.core import audit, registry
+from cnt_detox.core import audit, hooks
 from patients.intake import compute_intake
 from patients.models import (
     Admission,
@@ -53,7 +52,7 @@ from patients.validation import (
 
 def equivalence_table_id() -> str:
     """The facility's default table (equivalence.md "Default table": ashton-2002)."""
-    return getattr(settings, "EQUIVALENCE_DEFAULT_TABLE", DEFAULT_TABLE_ID) or DEFAULT_TABLE_ID
+    return settings.EQUIVALENCE_DEFAULT_TABLE
 
 
 def _require_clinician(actor: Any) -> None:
@@ -186,6 +185,8 @@ def admission_create(
                 moved_by=actor,
                 reason="Admission",
             )
+            # The first CIWA-B is due at admission; the assessments app registers it.
+            hooks.admission_created(admission=admission, actor=actor)
             if created:
                 audit.record(
                     actor=actor,
@@ -405,8 +406,8 @@ def admission_discharge(
 ) -> Admission:
     """Close an open admission: frees the bed; the record stays.
 
-    Features above this app may refuse a discharge through ``registry.discharge_guards``
-    (discharge readiness); ``override`` is handed to them unchanged.
+    Features above this app may refuse a discharge through ``hooks.on_discharge`` (discharge
+    readiness); ``override`` is handed to them unchanged.
     """
     _require_clinician(actor)
     now = now or timezone.now()
@@ -426,7 +427,7 @@ def admission_discharge(
         )
         if not admission.is_open:
             raise ValidationError({"non_field_errors": ["This patient is already discharged."]})
-        registry.check_discharge(admission, actor, override)
+        hooks.discharge_check(admission=admission, actor=actor, override=override)
         last_move = admission.movements.order_by("-moved_at").values_list("moved_at", flat=True)
         earliest = max([admission.admitted_at, *last_move[:1]])
         # Forms give whole minutes: a discharge typed in the same minute as the last move is

@@ -1,35 +1,125 @@
-"""Hooks that upper feature apps fill from ``AppConfig.ready()`` so lower apps never import them.
+"""What feature apps contribute to shared pages, filled from each app's ``AppConfig.ready()``.
 
-The layers (architecture.md) forbid ``patients`` importing a feature above it; a feature that
-must show something on a lower app's page, or take part in a lower app's write, registers a
-callable here instead. Kept deliberately small: a list per hook, filled once at start-up.
-
-- ``patient_panels``: ``(request, admission) -> str | None``: HTML of a card for the patient
-  page (already escaped/rendered by its provider's template), or None to show nothing.
-- ``discharge_guards``: ``(admission, actor, override) -> None``: called inside the discharge
-  transaction; raises ``ValidationError`` to refuse. ``override`` is what the caller passed to
-  ``admission_discharge`` (a dict, or None from the plain discharge form and API).
-- ``reminder_sources``: objects the notifications sweep asks for more reminders (follow-up
-  appointments): ``kinds`` (notification kinds they own), ``due(now) -> list[Reminder]`` and
-  ``still_open(subject_keys) -> set[str]`` (the keys still worth a reminder).
+Core and the lower apps must not import the apps above them (architecture.md layers), yet the
+menu, the demo seed, the health check, the home page and the patient page show what upper apps
+provide. Each upper app registers its part here; the page reads the registry. Registration is
+idempotent (keyed by name) because ``ready()`` may run more than once in tests.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from django.utils.safestring import SafeString, mark_safe
 
-PanelProvider = Callable[[Any, Any], "str | None"]
-DischargeGuard = Callable[[Any, Any, "Mapping[str, Any] | None"], None]
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    roles: tuple[str, ...]
+    order: int
+
+
+@dataclass(frozen=True)
+class PatientLink:
+    """A button on the patient page; ``url_name`` takes the admission's public id."""
+
+    label: str
+    url_name: str
+    slot: str
+    order: int
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    name: str
+    check: Callable[[], tuple[bool, dict[str, Any]]]
+
+
+PatientContext = Callable[[Any, Any, Any], dict[str, Any]]
+DemoSeeder = Callable[..., None]
+
+_nav: dict[str, NavEntry] = {}
+_patient_links: dict[str, PatientLink] = {}
+_patient_context: dict[str, PatientContext] = {}
+_demo_seeders: dict[str, tuple[int, DemoSeeder]] = {}
+_health_checks: dict[str, HealthCheck] = {}
+_role_home: dict[str, str] = {}
+
+
+def register_nav(label: str, url_name: str, roles: tuple[str, ...], *, order: int) -> None:
+    _nav[url_name] = NavEntry(label, url_name, tuple(roles), order)
+
+
+def nav_entries() -> list[NavEntry]:
+    return sorted(_nav.values(), key=lambda e: e.order)
+
+
+def register_patient_link(
+    label: str, url_name: str, *, slot: str, order: int, primary: bool = False
+) -> None:
+    _patient_links[f"{slot}:{url_name}"] = PatientLink(label, url_name, slot, order, primary)
+
+
+def patient_links(slot: str) -> list[PatientLink]:
+    return sorted((x for x in _patient_links.values() if x.slot == slot), key=lambda x: x.order)
+
+
+def register_patient_context(name: str, provider: PatientContext) -> None:
+    """``provider(user, admission, now)`` returns extra context for the patient page."""
+    _patient_context[name] = provider
+
+
+def patient_context(user: Any, admission: Any, now: Any) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    for name in sorted(_patient_context):
+        context.update(_patient_context[name](user, admission, now))
+    return context
+
+
+def register_demo_seeder(name: str, seeder: DemoSeeder, *, order: int) -> None:
+    """``seeder(unit=..., stdout=...)``; must be idempotent. Lower ``order`` runs first."""
+    _demo_seeders[name] = (order, seeder)
+
+
+def demo_seeders() -> list[DemoSeeder]:
+    return [seeder for _, seeder in sorted(_demo_seeders.values(), key=lambda x: x[0])]
+
+
+def register_health_check(name: str, check: Callable[[], tuple[bool, dict[str, Any]]]) -> None:
+    _health_checks[name] = HealthCheck(name, check)
+
+
+def health_checks() -> list[HealthCheck]:
+    return [_health_checks[name] for name in sorted(_health_checks)]
+
+
+def register_role_home(role: str, url_name: str) -> None:
+    _role_home[role] = url_name
+
+
+def role_home(role: str) -> str | None:
+    return _role_home.get(role)
+
+
+_patient_panels: dict[str, tuple[int, str]] = {}
+
+
+def register_patient_panel(name: str, template: str, *, order: int) -> None:
+    """A template included at the foot of the patient page, with ``admission`` in its context."""
+    _patient_panels[name] = (order, template)
+
+
+def patient_panels() -> list[str]:
+    return [template for _, template in sorted(_patient_panels.values())]
 
 
 @dataclass(frozen=True)
 class Reminder:
-    """One reminder a source wants the sweep to create (once, by its unique key)."""
+    """One reminder a feature wants the notifications sweep to create (once, by its key)."""
 
     admission_id: int
     unit_id: int
@@ -41,6 +131,9 @@ class Reminder:
 
 
 class ReminderSource(Protocol):
+    """What the sweep asks a feature (follow-up appointments) for: the kinds it owns, what is
+    due now, and which of its open reminders are still worth sending."""
+
     kinds: tuple[str, ...]
 
     def due(self, now: dt.datetime) -> list[Reminder]: ...
@@ -48,42 +141,16 @@ class ReminderSource(Protocol):
     def still_open(self, subject_keys: Iterable[str]) -> set[str]: ...
 
 
-patient_panels: list[PanelProvider] = []
-discharge_guards: list[DischargeGuard] = []
-reminder_sources: list[ReminderSource] = []
+_reminder_sources: dict[str, ReminderSource] = {}
 
 
-def register_patient_panel(provider: PanelProvider) -> None:
-    # ready() may run twice (tests, autoreload); a provider is listed once.
-    if provider not in patient_panels:
-        patient_panels.append(provider)
+def register_reminder_source(name: str, source: ReminderSource) -> None:
+    _reminder_sources[name] = source
 
 
-def register_discharge_guard(guard: DischargeGuard) -> None:
-    if guard not in discharge_guards:
-        discharge_guards.append(guard)
-
-
-def register_reminder_source(source: ReminderSource) -> None:
-    if source not in reminder_sources:
-        reminder_sources.append(source)
+def reminder_sources() -> list[ReminderSource]:
+    return [_reminder_sources[name] for name in sorted(_reminder_sources)]
 
 
 def source_for_kind(kind: str) -> ReminderSource | None:
-    return next((s for s in reminder_sources if kind in s.kinds), None)
-
-
-def render_patient_panels(request: Any, admission: Any) -> list[SafeString]:
-    """The registered panels' HTML, in registration order; providers render templates, which
-    escape their data, so the result is marked safe here."""
-    panels = []
-    for provider in patient_panels:
-        html = provider(request, admission)
-        if html:
-            panels.append(mark_safe(html))  # noqa: S308 - rendered by the provider's template
-    return panels
-
-
-def check_discharge(admission: Any, actor: Any, override: Mapping[str, Any] | None) -> None:
-    for guard in discharge_guards:
-        guard(admission, actor, override)
+    return next((s for s in reminder_sources() if kind in s.kinds), None)
