@@ -82,6 +82,13 @@ def discharge(request: HttpRequest, admission_id: str) -> HttpResponse:
         status = 400
     else:
         form = ReadinessDischargeForm(initial={"discharged_at": local_input(timezone.now(), tz)})
+        audit.record(
+            actor=request.user,
+            action="discharge.readiness_viewed",
+            obj=admission,
+            patient=admission.patient,
+            request=request,
+        )
     items = presenters.with_links(selectors.readiness_for(admission), admission)
     return render(
         request,
@@ -152,6 +159,14 @@ def aftercare_edit(request: HttpRequest, admission_id: str) -> HttpResponse:
         status = 400
     else:
         form = AftercareForm(initial=AftercareForm.initial_for(current), groups=groups)
+        audit.record(
+            actor=request.user,
+            action="aftercare_plan.viewed",
+            obj=admission,
+            patient=admission.patient,
+            request=request,
+            details={"via": "edit page"},
+        )
     return render(
         request,
         "aftercare/aftercare_edit.html",
