@@ -28,10 +28,27 @@ from patients.selectors import admission_for_user
 def _when(value: Any, field: str) -> Any:
     if value in (None, ""):
         return None
-    parsed = parse_datetime(str(value))
+    try:
+        parsed = parse_datetime(str(value))
+    except ValueError:
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise ValidationError({field: ["Give an ISO 8601 date-time with its offset."]})
     return parsed
+
+
+def _body(request: Request) -> dict[str, Any]:
+    """The JSON object sent; anything else is a 400, never a 500."""
+    if not isinstance(request.data, dict):
+        raise ValidationError({"non_field_errors": ["Send a JSON object."]})
+    return request.data
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    if value is not None and not isinstance(value, str | int | float):
+        raise ValidationError({name: ["Give text."]})
+    return "" if value is None else str(value)
 
 
 def aftercare_data(plan: AftercarePlan) -> dict[str, Any]:
@@ -132,15 +149,15 @@ class ReadinessView(APIView):
     @extend_schema(request=DischargeRequest, responses={201: dict})
     def post(self, request: Request, admission_id: str) -> Response:
         admission = admission_for_user(request.user, admission_id)
-        data = request.data
+        data = _body(request)
         record = services.discharge(
             actor=request.user,
             admission=admission,
             discharged_at=_when(data.get("discharged_at"), "discharged_at"),
-            reason=str(data.get("reason") or ""),
-            override_category=str(data.get("override_category") or ""),
-            override_reason=str(data.get("override_reason") or ""),
-            acknowledge_warnings=bool(data.get("acknowledge_warnings")),
+            reason=_text(data, "reason"),
+            override_category=_text(data, "override_category"),
+            override_reason=_text(data, "override_reason"),
+            acknowledge_warnings=data.get("acknowledge_warnings") is True,
             request=request,
         )
         return Response(
@@ -176,7 +193,7 @@ class AftercarePlansView(APIView):
     @extend_schema(request=dict, responses={201: dict})
     def post(self, request: Request, admission_id: str) -> Response:
         admission = admission_for_user(request.user, admission_id)
-        data = request.data if isinstance(request.data, dict) else {}
+        data = _body(request)
         expected = data.get("expected_version")
         if expected is not None and not str(expected).isdigit():
             raise ValidationError({"expected_version": ["Give the version number you edited."]})
@@ -184,7 +201,7 @@ class AftercarePlansView(APIView):
             actor=request.user,
             admission=admission,
             data=data,
-            change_reason=str(data.get("change_reason") or ""),
+            change_reason=_text(data, "change_reason"),
             expected_version=int(expected) if expected is not None else None,
             request=request,
         )
@@ -211,15 +228,15 @@ class FollowUpsView(APIView):
     @extend_schema(request=dict, responses={201: dict})
     def post(self, request: Request, admission_id: str) -> Response:
         admission = admission_for_user(request.user, admission_id)
-        data = request.data
+        data = _body(request)
         follow_up = services.follow_up_create(
             actor=request.user,
             admission=admission,
             scheduled_at=_when(data.get("scheduled_at"), "scheduled_at"),
-            with_whom=str(data.get("with_whom") or ""),
-            mode=str(data.get("mode") or ""),
-            location=str(data.get("location") or ""),
-            notes=str(data.get("notes") or ""),
+            with_whom=_text(data, "with_whom"),
+            mode=_text(data, "mode"),
+            location=_text(data, "location"),
+            notes=_text(data, "notes"),
             request=request,
         )
         return Response(follow_up_data(follow_up), status=status.HTTP_201_CREATED)
@@ -231,16 +248,16 @@ class FollowUpOutcomeView(APIView):
     @extend_schema(request=dict, responses={200: dict})
     def post(self, request: Request, follow_up_id: str) -> Response:
         follow_up = selectors.follow_up_for_user(request.user, follow_up_id)
-        data = request.data
+        data = _body(request)
         total = data.get("ciwa_b_total")
         if total not in (None, "") and not str(total).isdigit():
             raise ValidationError({"ciwa_b_total": ["A CIWA-B total is a whole number 0-80."]})
         follow_up = services.follow_up_record(
             actor=request.user,
             follow_up=follow_up,
-            status=str(data.get("status") or ""),
-            note=str(data.get("note") or ""),
-            adherence=str(data.get("adherence") or ""),
+            status=_text(data, "status"),
+            note=_text(data, "note"),
+            adherence=_text(data, "adherence"),
             ciwa_b_total=int(total) if total not in (None, "") else None,
             request=request,
         )
@@ -266,15 +283,15 @@ class SummariesView(APIView):
     @extend_schema(request=dict, responses={201: dict})
     def post(self, request: Request, admission_id: str) -> Response:
         admission = admission_for_user(request.user, admission_id)
-        data = request.data
+        data = _body(request)
         row = services.summary_sign(
             actor=request.user,
             admission=admission,
-            password=str(data.get("password") or ""),
-            otp_code=str(data.get("otp_code") or "") or None,
-            other_medicines=str(data.get("other_medicines") or ""),
-            notes=str(data.get("notes") or ""),
-            amendment_reason=str(data.get("amendment_reason") or ""),
+            password=_text(data, "password"),
+            otp_code=_text(data, "otp_code") or None,
+            other_medicines=_text(data, "other_medicines"),
+            notes=_text(data, "notes"),
+            amendment_reason=_text(data, "amendment_reason"),
             request=request,
         )
         return Response(summary_data(row), status=status.HTTP_201_CREATED)

@@ -205,8 +205,13 @@ def _clean_referrals(raw: Any, errors: dict[str, list[str]]) -> list[dict[str, s
 
 
 def _groups(ids: Any, errors: dict[str, list[str]]) -> list[dict[str, Any]]:
-    wanted = [int(i) for i in (ids or []) if str(i).isdigit()]
-    if len(wanted) != len(ids or []):
+    if ids in (None, ""):
+        return []
+    if not isinstance(ids, list | tuple):
+        errors["support_groups"] = ["Give a list of support group ids."]
+        return []
+    wanted = [int(i) for i in ids if str(i).isdigit() and len(str(i)) < 10]
+    if len(wanted) != len(ids):
         errors["support_groups"] = ["Choose support groups from the facility list."]
         return []
     found = {g.pk: g for g in SupportGroup.objects.filter(pk__in=wanted, active=True)}

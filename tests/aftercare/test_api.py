@@ -60,3 +60,28 @@ def test_follow_up_api(unit, nurse, api, other_nurse):
     assert done.status_code == 200 and done.json()["status"] == "missed"
     assert FollowUpAppointment.objects.get().status == "missed"
     assert [f["id"] for f in api(nurse).get(url).json()] == [fid]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        "text",
+        {"level_of_care": ["x"], "support_groups": 5},
+        {"level_of_care": "outpatient", "level_reason": "x", "support_groups": ["1" * 30]},
+        {"referrals": "nope", "level_of_care": {"a": 1}},
+    ],
+)
+def test_odd_bodies_are_400_not_500(unit, nurse, api, body):
+    admission = make_admission(unit, by=nurse)
+    for path in ("aftercare-plans", "follow-ups", "discharge-readiness"):
+        response = api(nurse).post(
+            f"/api/v1/admissions/{admission.public_id}/{path}/", body, format="json"
+        )
+        assert response.status_code == 400, (path, response.content)
+    odd_time = api(nurse).post(
+        f"/api/v1/admissions/{admission.public_id}/follow-ups/",
+        {"scheduled_at": "2026-13-45T99:00+00:00", "with_whom": "x", "mode": "in_person"},
+        format="json",
+    )
+    assert odd_time.status_code == 400
