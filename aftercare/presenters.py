@@ -14,6 +14,7 @@ LINK_TEXT = {
     "open_escalation": "Open notifications",
     "ciwa_overdue": "Record CIWA-B",
     "doses_unrecorded": "Record today's doses",
+    "plan_awaiting_second_signature": "Open the taper plan",
 }
 
 

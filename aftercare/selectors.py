@@ -79,7 +79,13 @@ def readiness_facts(admission: Admission, now: dt.datetime | None = None) -> rul
             .exclude(administrations__status=RecordStatus.VALID)
             .count()
         )
+    awaiting = (
+        TaperPlan.objects.filter(admission=admission, status=PlanStatus.AWAITING_SECOND_SIGNATURE)
+        .values_list("version", flat=True)
+        .first()
+    )
     return rules.Facts(
+        awaiting_second_version=awaiting,
         discharge_daily_diazepam_mg=diazepam_mg,
         plan_version=plan.version if plan else None,
         open_escalations=Escalation.objects.filter(
@@ -97,6 +103,7 @@ ITEM_LINKS = {
     "open_escalation": "notifications:list",
     "ciwa_overdue": "assessments:new",
     "doses_unrecorded": "tapering:today",
+    "plan_awaiting_second_signature": "tapering:plan_for_admission",
 }
 
 

@@ -10,7 +10,8 @@ Levels (a design decision of this app, not a published rule):
   transfer to hospital, other): a daily dose above the eTG discharge dose, an unacknowledged
   escalation.
 - ``warn``: the discharging clinician confirms they have seen it: a CIWA-B past its due time,
-  doses due today that are not recorded.
+  doses due today that are not recorded, a taper plan still waiting for its second signature
+  (so not in force: the summary would carry no continuing taper).
 
 Pure: no Django, no clock; milligrams are Decimal; the caller passes the facts.
 """
@@ -41,6 +42,8 @@ class Facts:
     ciwa_due_at: dt.datetime | None  # next CIWA-B due (None: no active schedule)
     now: dt.datetime
     unrecorded_doses_today: int  # due up to now, today (unit-local), nothing recorded
+    # A signed plan still waiting for the specialist's second signature (not in force).
+    awaiting_second_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,16 @@ def readiness(facts: Facts) -> tuple[Item, ...]:
                 f"{n} dose{'s' if n != 1 else ''} due today not recorded as given, held or "
                 "refused.",
                 "tapering.md 6: each dose is recorded",
+            )
+        )
+    if facts.awaiting_second_version is not None:
+        items.append(
+            Item(
+                "plan_awaiting_second_signature",
+                WARN,
+                f"Taper plan version {facts.awaiting_second_version} waits for the specialist's "
+                "second signature and is not in force.",
+                "tapering.md 5: a plan is given once signed",
             )
         )
     return tuple(sorted(items, key=lambda i: i.level != BLOCK))

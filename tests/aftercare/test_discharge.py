@@ -193,3 +193,14 @@ def test_double_submit_is_refused(unit, nurse):
         )
     assert "already discharged" in str(err.value)
     assert DischargeRecord.objects.count() == 1
+
+
+def test_plan_waiting_for_a_second_signature_is_listed(unit, nurse, physician, settings):
+    settings.TAPER_SECOND_SIGNATURE = True
+    admission = make_admission(unit, by=nurse)
+    plan = active(admission, physician)  # 80 mg/day: above 40 needs a specialist
+    plan.refresh_from_db()
+    assert plan.status == "awaiting_second"
+    codes = _codes(admission)
+    assert codes["plan_awaiting_second_signature"] == "warn"
+    assert "dose_above_discharge" not in codes

@@ -57,6 +57,12 @@ def test_unrecorded_doses_warn():
     assert codes(readiness(facts(unrecorded_doses_today=1))) == [("doses_unrecorded", WARN)]
 
 
+def test_plan_waiting_for_second_signature_warns():
+    items = readiness(facts(awaiting_second_version=3))
+    assert codes(items) == [("plan_awaiting_second_signature", WARN)]
+    assert "version 3" in items[0].message
+
+
 def test_blockers_come_first():
     items = readiness(
         facts(
