@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "medication",
     "reports",
     "notifications",
+    "aftercare",
 ]
 
 MIDDLEWARE = [
@@ -430,6 +431,22 @@ TAPER_STABILISATION_CAP_MG = env_decimal(
 # A CIWA-B entry recorded this long after the assessment is marked late: app default (15 min),
 # not a clinical threshold (README "CIWA-B assessments", input limits).
 CIWA_LATE_ENTRY_MINUTES = env_int("CIWA_LATE_ENTRY_MINUTES", 15, minimum=1, maximum=24 * 60)
+
+# --- Discharge and aftercare (aftercare app) ----------------------------------------------------
+# None of these is a published threshold: facility choices, README "Discharge and aftercare".
+# How long the patient's phone link to their plain-language copy works.
+AFTERCARE_PATIENT_LINK_HOURS = env_int(
+    "AFTERCARE_PATIENT_LINK_HOURS", 72, minimum=1, maximum=24 * 90
+)
+# How long before a follow-up appointment the clinic is reminded, and after how long
+# unrecorded it counts as overdue.
+AFTERCARE_FOLLOWUP_REMINDER_LEAD_MINUTES = env_int(
+    "AFTERCARE_FOLLOWUP_REMINDER_LEAD_MINUTES", 24 * 60, minimum=0
+)
+AFTERCARE_FOLLOWUP_OVERDUE_MINUTES = env_int("AFTERCARE_FOLLOWUP_OVERDUE_MINUTES", 120, minimum=1)
+# Printed on the patient copy under "whom to call"; empty prints generic words instead.
+FACILITY_PHONE = env_str("FACILITY_PHONE", "")
+EMERGENCY_PHONE = env_str("EMERGENCY_PHONE", "")
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))

@@ -23,6 +23,7 @@ api_v1 = [
     path("", include("medication.api_urls")),
     path("", include("reports.api_urls")),
     path("", include("notifications.api_urls")),
+    path("", include("aftercare.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "docs/",
@@ -48,6 +49,9 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
     path("core/", include("cnt_detox.core.urls")),
+    path("aftercare/", include("aftercare.urls")),
+    # The patient's expiring link to their plain-language copy (no login).
+    path("my-plan/", include("aftercare.public_urls")),
 ]
 
 urlpatterns += [path("bench/", include("bench.urls"))] if settings.BENCH_VIEWS else []  # bench/

@@ -444,8 +444,13 @@ def admission_discharge(
     reason: str,
     request: HttpRequest | None = None,
     now: dt.datetime | None = None,
+    override: Mapping[str, Any] | None = None,
 ) -> Admission:
-    """Close an open admission: frees the bed; the record stays."""
+    """Close an open admission: frees the bed; the record stays.
+
+    Features above this app may refuse a discharge through ``hooks.on_discharge`` (discharge
+    readiness); ``override`` is handed to them unchanged.
+    """
     _require_clinician(actor)
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
@@ -464,6 +469,7 @@ def admission_discharge(
         )
         if not admission.is_open:
             raise ValidationError({"non_field_errors": ["This patient is already discharged."]})
+        hooks.discharge_check(admission=admission, actor=actor, override=override)
         last_move = admission.movements.order_by("-moved_at").values_list("moved_at", flat=True)
         earliest = max([admission.admitted_at, *last_move[:1]])
         # Forms give whole minutes: a discharge typed in the same minute as the last move is

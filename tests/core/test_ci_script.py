@@ -36,6 +36,7 @@ def test_layers_contract_is_the_architecture_order() -> None:
     # architecture.md's order, with the apps added since placed by what they read.
     assert layers == [
         "reports",
+        "aftercare",
         "notifications",
         "medication",
         "tapering",
