@@ -382,6 +382,15 @@ AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
 FACILITY_NAME = env_str("FACILITY_NAME", "CNT Detox demo facility")
 EQUIVALENCE_DEFAULT_TABLE = env_str("EQUIVALENCE_DEFAULT_TABLE", "ashton-2002")
 
+# --- Offline bedside entry (issue 14) ----------------------------------------------------------
+# Operational limits, not published clinical thresholds. A page saved on the device for
+# offline use is not shown after OFFLINE_PAGE_MAX_AGE_HOURS; an entry saved on the device
+# (queued while offline) is refused when it reaches the server more than
+# OFFLINE_ENTRY_MAX_AGE_HOURS after Save was pressed (the nurse is asked to record it again
+# as a late entry with the time of the assessment).
+OFFLINE_PAGE_MAX_AGE_HOURS = env_int("OFFLINE_PAGE_MAX_AGE_HOURS", 12, minimum=1, maximum=24)
+OFFLINE_ENTRY_MAX_AGE_HOURS = env_int("OFFLINE_ENTRY_MAX_AGE_HOURS", 12, minimum=1, maximum=72)
+
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 LOGGING = {
