@@ -304,9 +304,10 @@ def _dose_received(record: Any, dose: Any, admission: Any) -> HttpResponse:
     tz = admission.unit.tz
     received = timezone.localtime(record.recorded_at, tz)
     happened = timezone.localtime(record.occurred_at, tz)
+    # The queue shows this after the entry's own label ("Dose 5 mg due 08:00 for ...").
     message = (
-        f"Dose {format_mg(dose.mg)} mg due {dose.time:%H:%M}: {record.get_outcome_display()} "
-        f"at {happened:%H:%M}, received by the server {received:%a %d %b %H:%M %Z}."
+        f"{record.get_outcome_display()} at {happened:%H:%M}, received by the server "
+        f"{received:%a %d %b %H:%M %Z}."
     )
     return offline.received_reply(
         message=message,

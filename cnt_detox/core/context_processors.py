@@ -6,6 +6,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from cnt_detox.core.offline import offline_user_key
+
 
 def session_info(request: HttpRequest) -> dict[str, Any]:
     """Idle expiry for the page footer ("Session ends at ... if idle")."""
@@ -27,4 +29,6 @@ def session_info(request: HttpRequest) -> dict[str, Any]:
         # client's clock does not matter.
         "session_remaining_seconds": max(0, int(expires - now)),
         "facility_name": settings.FACILITY_NAME,
+        "offline_user_key": offline_user_key(user),
+        "offline_page_max_age_seconds": settings.OFFLINE_PAGE_MAX_AGE_HOURS * 3600,
     }

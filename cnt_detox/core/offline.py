@@ -9,7 +9,10 @@ the entry. These limits are operational settings, not published clinical thresho
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
@@ -78,3 +81,11 @@ def refused_reply(errors: dict[str, list[str]], *, status: int = 400) -> JsonRes
         {"status": "refused", "reason": reason or "The entry was not accepted.", "fields": errors},
         status=status,
     )
+
+
+def offline_user_key(user: Any) -> str:
+    """Names this user's stores on the device without showing who it is (not the user id)."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"offline-user:{user.pk}".encode(), hashlib.sha256
+    )
+    return digest.hexdigest()[:24]
