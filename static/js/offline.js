@@ -79,7 +79,7 @@
     ind.classList.toggle("has-refused", c.refused > 0);
     ind.querySelector(".js-queue-count").textContent = String(n);
     ind.querySelector(".queue-label").textContent = c.refused ? "not sent" : "waiting";
-    ind.setAttribute("aria-label", waitingTextShort(c));
+    ind.setAttribute("title", waitingTextShort(c));
   }
 
   function waitingTextShort(c) {

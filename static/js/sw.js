@@ -46,7 +46,11 @@
     return response.text().then(function (html) {
       var now = new Date().toISOString();
       var marked = html.replace("<body", '<body data-offline-copy="' + now + '"');
-      var headers = new Headers({ "Content-Type": response.headers.get("Content-Type") || "text/html" });
+      // The page keeps its own headers (Content-Security-Policy, frame and referrer rules).
+      var headers = new Headers();
+      response.headers.forEach(function (value, name) {
+        if (name !== "content-length" && name !== "content-encoding") headers.set(name, value);
+      });
       headers.set(SAVED_AT, now);
       return caches.open(CNTOffline.pagesCacheName(user)).then(function (cache) {
         return cache.put(request.url, new Response(marked, { status: 200, headers: headers }));
@@ -127,7 +131,12 @@
         '<h2>Entries saved on this device</h2><div id="offline-queue" class="offline-queue" aria-live="polite"></div>' +
         "</main>" + js.map(function (s) { return '<script src="' + s + '" defer></script>'; }).join("") +
         "</body></html>";
-      return new Response(html, { status: 200, headers: { "Content-Type": "text/html; charset=utf-8" } });
+      return new Response(html, { status: 200, headers: {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin"
+      } });
     });
   }
 

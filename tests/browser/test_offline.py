@@ -15,13 +15,14 @@ from assessments.models import Assessment
 from patients.services import admission_discharge
 from tapering import services as taper_services
 from tapering.models import DoseAdministration
+from tests.browser.axe import axe_violations
 from tests.browser.conftest import ARTIFACTS, PHONE, screenshot
 from tests.conftest import PASSWORD
 from tests.factories import items_for_total, make_admission
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WAIT_CONTROLLED = "navigator.serviceWorker && navigator.serviceWorker.controller !== null"
+WAIT_CONTROLLED = "() => !!navigator.serviceWorker && navigator.serviceWorker.controller !== null"
 ENTRIES = "() => CNTOffline.allEntries()"
 STORAGE = """async () => {
   const names = (await caches.keys()).filter(n => n.startsWith('cnt-pages-'));
@@ -118,7 +119,8 @@ def test_offline_ciwa_and_dose_are_kept_then_sent_once(
     page.wait_for_selector(".queue-entry.queue-waiting >> nth=1")
     assert page.locator(".queue-entry").count() == 2
     screenshot(page, "offline-queue-waiting-phone")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert axe_violations(page) == []
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     page.goto(f"{live_server.url}{form}")
     expect(banner).to_contain_text("Offline: last updated")
     expect(banner).to_contain_text("(2 waiting)")
@@ -139,7 +141,7 @@ def test_offline_ciwa_and_dose_are_kept_then_sent_once(
     page.goto(f"{live_server.url}/offline/")
     context.set_offline(False)
     page.wait_for_function(
-        "document.querySelectorAll('.queue-entry.queue-sent').length === 2", timeout=20_000
+        "() => document.querySelectorAll('.queue-entry.queue-sent').length === 2", timeout=20_000
     )
     expect(page.locator("#offline-queue")).to_contain_text("Received by the server")
     expect(page.locator("#offline-banner")).to_contain_text("CIWA-B received by the server")
@@ -195,6 +197,7 @@ def test_discharged_meanwhile_is_refused_with_the_reason_and_logout_clears_the_d
     expect(queue).to_contain_text("This patient has been discharged")
     expect(page.locator("#offline-banner")).to_contain_text("not accepted by the server")
     screenshot(page, "offline-queue-refused-phone")
+    assert axe_violations(page) == []
     assert not Assessment.objects.exists()
 
     before = page.evaluate(STORAGE)
@@ -203,7 +206,9 @@ def test_discharged_meanwhile_is_refused_with_the_reason_and_logout_clears_the_d
     page.wait_for_url("**/accounts/login/**")
     after = page.evaluate(STORAGE)
     assert after == {"caches": [], "pages": 0, "entries": 0}
-    assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
+    assert (
+        page.evaluate("() => navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
+    )
 
 
 def test_expired_session_waits_for_login_and_another_user_sees_nothing(
