@@ -174,7 +174,13 @@ def test_offline_ciwa_and_dose_are_kept_then_sent_once(
 def _queue_ciwa_offline(page, live_server, form):
     page.context.set_offline(True)
     page.goto(f"{live_server.url}{form}")
-    _tap_items(page, items_for_total(8))
+    try:
+        _tap_items(page, items_for_total(8))
+    except Exception:
+        # What the device showed instead of the form, for whoever reads the failure.
+        screenshot(page, "offline-form-missing")
+        print("Shown instead of the form:", page.url, page.evaluate(STORAGE))
+        raise
     page.click("#ciwa-save")
     page.wait_for_selector(".queue-entry.queue-waiting")
 
@@ -231,6 +237,9 @@ def test_expired_session_waits_for_login_and_another_user_sees_nothing(
     page.wait_for_url("**/accounts/login/**")
     expect(page.locator("#offline-banner")).to_contain_text("Log in as the same person")
     assert not Assessment.objects.exists()
+    # Nobody is logged in: the saved pages are gone, the entry waits for the same person.
+    page.wait_for_function(f"async () => ({STORAGE})().then(s => s.pages === 0)")
+    assert page.evaluate(STORAGE)["entries"] == 1
     assert "CIWA-B for" not in page.content()  # logged out: no patient names
     login(page, nurse.username)
     page.goto(f"{live_server.url}/offline/")
