@@ -105,8 +105,13 @@ def new_assessment(request: HttpRequest, admission_id: uuid.UUID) -> HttpRespons
             status = 400
     else:
         # The form shows the patient's name and MRN: opening it is a read of the record.
+        action = (
+            "assessment.form_saved_offline"
+            if offline.is_offline_precache(request)
+            else "assessment.form_view"
+        )
         services.assessment_viewed(
-            by=request.user, admission=admission, action="assessment.form_view", request=request
+            by=request.user, admission=admission, action=action, request=request
         )
         unable = request.GET.get("unable") == "1"
         form = AssessmentForm(

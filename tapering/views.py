@@ -276,7 +276,7 @@ def _today_context(request: HttpRequest, admission: Any) -> dict[str, Any]:
     rows = selectors.doses_for_day(admission, local_now.date())
     audit.record(
         actor=request.user,
-        action="doses.viewed",
+        action="doses.saved_offline" if offline.is_offline_precache(request) else "doses.viewed",
         obj=admission,
         patient=admission.patient,
         request=request,

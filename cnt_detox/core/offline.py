@@ -60,6 +60,15 @@ def is_offline_replay(request: HttpRequest) -> bool:
     return request.META.get(REPLAY_HEADER) == "1"
 
 
+# The service worker saves the pages of the patients on the unit board for offline use with
+# this header: the audit log says "saved for offline use", not "opened".
+PRECACHE_HEADER = "HTTP_X_OFFLINE_PRECACHE"
+
+
+def is_offline_precache(request: HttpRequest) -> bool:
+    return request.META.get(PRECACHE_HEADER) == "1"
+
+
 def received_reply(*, message: str, url: str, received_at: str, replayed: bool) -> JsonResponse:
     """The server stored the entry (or already had it: ``replayed``)."""
     return JsonResponse(

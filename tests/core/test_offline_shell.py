@@ -96,3 +96,25 @@ def test_dose_forms_carry_a_key_each(client, nurse, unit, physician):
     page = client.get(reverse("tapering:today", args=[admission.public_id])).content.decode()
     keys = [line for line in page.splitlines() if 'name="idempotency_key"' in line]
     assert len(keys) >= 2 and len(set(keys)) == len(keys)
+
+
+def test_pages_saved_for_offline_use_are_audited_as_such(client, nurse, unit):
+    from cnt_detox.core.models import AuditEvent
+    from tests.factories import make_admission
+
+    admission = make_admission(unit, by=nurse)
+    client.force_login(nurse)
+    headers = {"HTTP_X_OFFLINE_PRECACHE": "1", "HTTP_X_BACKGROUND_POLL": "1"}
+    client.get(reverse("assessments:new", args=[admission.public_id]), **headers)
+    client.get(reverse("tapering:today", args=[admission.public_id]), **headers)
+    client.get(reverse("assessments:new", args=[admission.public_id]))
+    actions = list(
+        AuditEvent.objects.filter(patient_public_id=admission.patient.public_id)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions[-3:] == [
+        "assessment.form_saved_offline",
+        "doses.saved_offline",
+        "assessment.form_view",
+    ]
