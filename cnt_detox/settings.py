@@ -394,6 +394,12 @@ EQUIVALENCE_DEFAULT_TABLE = env_str("EQUIVALENCE_DEFAULT_TABLE", "ashton-2002")
 # as a late entry with the time of the assessment).
 OFFLINE_PAGE_MAX_AGE_HOURS = env_int("OFFLINE_PAGE_MAX_AGE_HOURS", 12, minimum=1, maximum=24)
 OFFLINE_ENTRY_MAX_AGE_HOURS = env_int("OFFLINE_ENTRY_MAX_AGE_HOURS", 12, minimum=1, maximum=72)
+# Seconds the unit board must stay open before the patients' pages are saved on the device in
+# the background (a board left at once costs the server nothing); 0 turns that saving off
+# (pages are still saved as they are opened). The browser tests turn it off except their own.
+OFFLINE_PRECACHE_DELAY_SECONDS = env_int(
+    "OFFLINE_PRECACHE_DELAY_SECONDS", 3, minimum=0, maximum=600
+)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))

@@ -31,4 +31,5 @@ def session_info(request: HttpRequest) -> dict[str, Any]:
         "facility_name": settings.FACILITY_NAME,
         "offline_user_key": offline_user_key(user),
         "offline_page_max_age_seconds": settings.OFFLINE_PAGE_MAX_AGE_HOURS * 3600,
+        "offline_precache_delay_seconds": settings.OFFLINE_PRECACHE_DELAY_SECONDS,
     }

@@ -121,6 +121,23 @@
     });
   }
 
+  // Entries that ended (received, or not accepted) are not kept past the pages' limit.
+  function deleteEndedOlderThan(maxMs) {
+    return tx("entries", "readwrite", function (store, done) {
+      return request(store.getAll()).then(function (rows) {
+        var removed = 0;
+        rows.forEach(function (r) {
+          var at = Date.parse(r.savedAt || "");
+          if (r.status !== "waiting" && (isNaN(at) || Date.now() - at > maxMs)) {
+            store.delete(r.key);
+            removed += 1;
+          }
+        });
+        done(removed);
+      });
+    });
+  }
+
   function pagesCacheName(user) { return PAGES_PREFIX + user; }
 
   // Deletes the saved pages of every user but ``keepUser`` (of all users when empty).
@@ -264,6 +281,7 @@
     putEntry: putEntry,
     deleteEntry: deleteEntry,
     deleteOtherUsers: deleteOtherUsers,
+    deleteEndedOlderThan: deleteEndedOlderThan,
     clearPages: clearPages,
     pagesCacheName: pagesCacheName,
     switchUser: switchUser,

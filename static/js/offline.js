@@ -226,7 +226,7 @@
   }
 
   function boardPages() {
-    var urls = [queueUrl];
+    var urls = [];
     var rows = document.querySelectorAll("[data-offline-pages]");
     Array.prototype.forEach.call(rows, function (row) {
       row.getAttribute("data-offline-pages").split(/\s+/).forEach(function (u) { if (u) urls.push(u); });
@@ -274,6 +274,8 @@
   };
 
   function start() {
+    var maxAge = parseInt(body.getAttribute("data-offline-max-age"), 10);
+    if (maxAge > 0) store.deleteEndedOlderThan(maxAge * 1000).catch(function () { return 0; });
     if (fromCopy) freshKeys();
     if (!user) {
       // Nobody is logged in: no saved page may be shown to whoever uses the device next.
@@ -287,7 +289,13 @@
       if (navigator.serviceWorker && swUrl && !fromCopy) {
         navigator.serviceWorker.register(swUrl, { scope: "/" }).then(function () {
           ask({ type: "cache-assets", urls: assets() });
-          ask({ type: "precache", urls: boardPages() });
+          ask({ type: "precache", urls: [queueUrl] });
+          // The patients' pages, once the board has stayed open a moment (0: never).
+          var delay = parseInt(body.getAttribute("data-offline-precache-delay"), 10) || 0;
+          var pages = boardPages();
+          if (delay > 0 && pages.length) {
+            setTimeout(function () { ask({ type: "precache", urls: pages }); }, delay * 1000);
+          }
           flush();
         }).catch(function () { /* no service worker (not a secure context): forms post as before */ });
       }

@@ -75,7 +75,10 @@
   }
 
   function purgeExpired() {
-    return caches.keys().then(function (names) {
+    var maxMs = C.pageMaxAgeSeconds * 1000;
+    return CNTOffline.deleteEndedOlderThan(maxMs).catch(function () { return 0; }).then(function () {
+      return caches.keys();
+    }).then(function (names) {
       return Promise.all(names.filter(function (n) { return n.indexOf("cnt-pages-") === 0; }).map(function (n) {
         return caches.open(n).then(function (cache) {
           return cache.keys().then(function (reqs) {

@@ -5,6 +5,7 @@ refusals show the server's reason; logout and a change of user leave nothing beh
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.test import Client
@@ -21,6 +22,12 @@ from tests.conftest import PASSWORD
 from tests.factories import items_for_total, make_admission
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _save_board_pages_at_once(settings):
+    settings.OFFLINE_PRECACHE_DELAY_SECONDS = 1
+
 
 WAIT_CONTROLLED = "() => !!navigator.serviceWorker && navigator.serviceWorker.controller !== null"
 ENTRIES = "() => CNTOffline.allEntries()"
@@ -51,6 +58,19 @@ def _saved(page, path: str) -> str:
     }}"""
 
 
+def _until(page, predicate: str, timeout: float = 20.0) -> None:
+    """Poll from here: wait_for_function does not wait for an async predicate's answer."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate):
+        assert time.monotonic() < deadline, f"not true after {timeout} s: {predicate}"
+        time.sleep(0.2)
+
+
+def _wait_saved(page, path: str, saved: bool = True) -> None:
+    check = _saved(page, path)
+    _until(page, check if saved else f"async () => !(await ({check})())")
+
+
 def _tap_items(page, scores):
     for number, score in enumerate(scores, start=1):
         page.click(f"label[for='i{number}-{score}']")
@@ -76,7 +96,7 @@ def _open_board_and_wait_for_saved_pages(page, live_server, admission):
     form = f"/assessments/admissions/{admission.public_id}/new/"
     doses = f"/tapering/admissions/{admission.public_id}/today/"
     for path in (form, doses, "/offline/", "/reports/board/"):
-        page.wait_for_function(_saved(page, path))
+        _wait_saved(page, path)
     return form, doses
 
 
@@ -163,10 +183,8 @@ def test_offline_ciwa_and_dose_are_kept_then_sent_once(
            }""",
         entries,
     )
-    page.wait_for_function(
-        """async () => (await CNTOffline.allEntries()).every(e => e.status === 'sent')""",
-        timeout=20_000,
-    )
+    assert all(e["status"] == "waiting" for e in page.evaluate(ENTRIES))
+    _until(page, """async () => (await CNTOffline.allEntries()).every(e => e.status === 'sent')""")
     assert Assessment.objects.count() == 1
     assert DoseAdministration.objects.count() == 1
 
@@ -238,7 +256,7 @@ def test_expired_session_waits_for_login_and_another_user_sees_nothing(
     expect(page.locator("#offline-banner")).to_contain_text("Log in as the same person")
     assert not Assessment.objects.exists()
     # Nobody is logged in: the saved pages are gone, the entry waits for the same person.
-    page.wait_for_function(f"async () => ({STORAGE})().then(s => s.pages === 0)")
+    _until(page, f"async () => ({STORAGE})().then(s => s.pages === 0)")
     assert page.evaluate(STORAGE)["entries"] == 1
     assert "CIWA-B for" not in page.content()  # logged out: no patient names
     login(page, nurse.username)
@@ -248,7 +266,7 @@ def test_expired_session_waits_for_login_and_another_user_sees_nothing(
 
     # Another entry waits when the session ends; someone else logs in on this device.
     page.goto(f"{live_server.url}/reports/board/")
-    page.wait_for_function(_saved(page, form))
+    _wait_saved(page, form)
     _queue_ciwa_offline(page, live_server, form)
     context.clear_cookies()
     context.set_offline(False)
@@ -264,3 +282,35 @@ def test_expired_session_waits_for_login_and_another_user_sees_nothing(
     # Only pages loaded by the new user are on the device.
     page.goto(f"{live_server.url}{form}")
     assert Assessment.objects.count() == 1
+
+
+def test_saved_pages_are_not_shown_after_the_limit(page_factory, login, live_server, nurse, unit):
+    admission = make_admission(unit, by=nurse)
+    page = page_factory(viewport=PHONE)
+    login(page, nurse.username)
+    form, _ = _open_board_and_wait_for_saved_pages(page, live_server, admission)
+    # Age the saved form by 13 hours (the limit is OFFLINE_PAGE_MAX_AGE_HOURS, 12).
+    page.evaluate(
+        """async (path) => {
+          const url = location.origin + path;
+          for (const n of await caches.keys()) {
+            if (!n.startsWith('cnt-pages-')) continue;
+            const cache = await caches.open(n);
+            const hit = await cache.match(url);
+            if (!hit) continue;
+            const headers = new Headers(hit.headers);
+            headers.set('X-Cnt-Saved-At', new Date(Date.now() - 13 * 3600 * 1000).toISOString());
+            await cache.put(url, new Response(await hit.text(), {headers}));
+          }
+        }""",
+        form,
+    )
+    page.context.set_offline(True)
+    page.goto(f"{live_server.url}{form}")
+    expect(page.locator("h1")).to_have_text("You are offline")
+    assert admission.patient.full_name not in page.locator("main").inner_text().split("Pages")[0]
+    assert page.locator("#ciwa-form").count() == 0
+    _wait_saved(page, form, saved=False)
+    # The board, saved just now, still opens.
+    page.goto(f"{live_server.url}/reports/board/")
+    expect(page.locator("#offline-banner")).to_contain_text("Offline: last updated")
