@@ -27,8 +27,10 @@
   }
 
   self.addEventListener("install", function (event) {
+    // An asset that fails to load now is kept the next time a page loads it; it must not
+    // stop the worker from installing.
     event.waitUntil(caches.open(STATIC_CACHE).then(function (cache) {
-      return cache.addAll(C.assets);
+      return Promise.all(C.assets.map(function (u) { return cache.add(u).catch(function () { return null; }); }));
     }).then(function () { return self.skipWaiting(); }));
   });
 

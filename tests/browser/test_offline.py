@@ -90,7 +90,7 @@ def _active_plan(admission, physician):
 
 def _open_board_and_wait_for_saved_pages(page, live_server, admission):
     page.goto(f"{live_server.url}/reports/board/")
-    page.wait_for_function(WAIT_CONTROLLED)
+    page.wait_for_function(WAIT_CONTROLLED, timeout=30_000)
     # The worker was not in control for the first load: load once more so it saves the board.
     page.reload()
     form = f"/assessments/admissions/{admission.public_id}/new/"
