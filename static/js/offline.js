@@ -17,6 +17,7 @@
   var swUrl = body.getAttribute("data-offline-sw");
   var RETRY_MS = 30000;
   var removedNotice = 0;
+  var lastWaiting = 0;
 
   function hhmm(d) {
     return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
@@ -182,6 +183,7 @@
           renderAnonymous(rows.length);
           return;
         }
+        lastWaiting = store.counts(rows).waiting;
         renderIndicator(store.counts(rows));
         renderBanner(rows, !!m[1]);
         renderQueue(rows);
@@ -251,18 +253,14 @@
   }
 
   // Logging out deletes the queue with everything else (Clear-Site-Data): say so first.
+  // The count is the one last drawn, so the check is synchronous and a plain logout is
+  // not delayed.
   function guardLogout() {
     Array.prototype.forEach.call(document.querySelectorAll("form[action$='/accounts/logout/']"), function (form) {
       form.addEventListener("submit", function (event) {
-        if (form.dataset.confirmed) return;
-        event.preventDefault();
-        store.entriesFor(user).then(function (rows) {
-          var n = store.counts(rows).waiting;
-          if (n && !window.confirm(plural(n, "entry is", "entries are") + " saved on this device and not yet sent. " +
-            "Logging out deletes " + (n === 1 ? "it" : "them") + ". Log out anyway?")) return;
-          form.dataset.confirmed = "1";
-          form.submit();
-        }, function () { form.dataset.confirmed = "1"; form.submit(); });
+        var n = lastWaiting;
+        if (n && !window.confirm(plural(n, "entry is", "entries are") + " saved on this device and not yet sent. " +
+          "Logging out deletes " + (n === 1 ? "it" : "them") + ". Log out anyway?")) event.preventDefault();
       });
     });
   }

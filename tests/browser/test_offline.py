@@ -147,6 +147,13 @@ def test_offline_ciwa_and_dose_are_kept_then_sent_once(
     assert page.locator("#ciwa-form").is_visible()
     page.screenshot(path=str(screenshot_path("offline-banner-form-phone")))
 
+    # Logging out would delete the waiting entries: the nurse is asked first.
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.click("text=Log out")
+    assert asked and "2 entries are saved on this device and not yet sent" in asked[0]
+    assert len(page.evaluate(ENTRIES)) == 2 and form in page.url
+
     # The first send of the CIWA-B reached the server but its answer was lost.
     entries = page.evaluate(ENTRIES)
     ciwa = next(e for e in entries if e["kind"] == "ciwa")
