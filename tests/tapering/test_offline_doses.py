@@ -112,3 +112,38 @@ def test_api_idempotency_key_returns_the_original(api, nurse, active_plan):
     other = client.post(url, {"outcome": "refused"}, format="json", **headers)
     assert other.status_code == 422
     assert DoseAdministration.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_resends_of_one_dose_key_make_one_record(nurse, active_plan):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, connections
+    from rest_framework.test import APIClient
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
+    dose = _first_dose(active_plan)
+    url = f"/api/v1/scheduled-doses/{dose.public_id}/administrations/"
+    key = str(uuid.uuid4())
+    barrier = threading.Barrier(6)
+
+    def send(_: int):
+        client = APIClient()
+        client.force_authenticate(nurse)
+        try:
+            barrier.wait()
+            response = client.post(
+                url, {"outcome": "given"}, format="json", HTTP_IDEMPOTENCY_KEY=key
+            )
+            return response.status_code, response.json()["id"]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(send, range(6)))
+    assert [status for status, _ in results] == [201] * 6, results
+    assert len({record_id for _, record_id in results}) == 1
+    assert DoseAdministration.objects.count() == 1
