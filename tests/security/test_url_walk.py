@@ -38,6 +38,8 @@ ANY_ROLE = PUBLIC | {
     "offline-queue",
     "offline-state",
     "api-units",
+    "api-session",
+    "session-keepalive",
     "core:account",
     "core:password-change",
     "core:otp-verify",

@@ -5,12 +5,17 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assessments", "0002_escalation_medication_override"),
+        ("tapering", "0003_plan_status_without_signed"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="assessment",
+            model_name="doseadministration",
+            name="idempotency_key",
+            field=models.UUIDField(blank=True, null=True, unique=True),
+        ),
+        migrations.AddField(
+            model_name="doseadministration",
             name="recorded_offline_at",
             field=models.DateTimeField(blank=True, null=True),
         ),

@@ -5,17 +5,12 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tapering", "0002_signed_plan_triggers"),
+        ("assessments", "0003_escalation_medication_override"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="doseadministration",
-            name="idempotency_key",
-            field=models.UUIDField(blank=True, null=True, unique=True),
-        ),
-        migrations.AddField(
-            model_name="doseadministration",
+            model_name="assessment",
             name="recorded_offline_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
