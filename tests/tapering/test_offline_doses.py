@@ -32,7 +32,8 @@ def test_queued_dose_is_recorded_once_at_the_bedside_time(client, nurse, admissi
     client.force_login(nurse)
     dose = _first_dose(active_plan)
     url = reverse("tapering:record_dose", args=[admission.public_id])
-    pressed = timezone.now() - dt.timedelta(minutes=30)
+    # Save pressed on the device after the plan was signed (a dose cannot predate that).
+    pressed = timezone.now()
     data = _data(dose, recorded_offline_at=pressed.isoformat())
     first = client.post(url, data, **REPLAY)
     assert first.status_code == 201, first.content
@@ -40,6 +41,7 @@ def test_queued_dose_is_recorded_once_at_the_bedside_time(client, nurse, admissi
     assert "received by the server" in first.json()["message"]
     record = DoseAdministration.objects.get()
     assert record.occurred_at == pressed and record.recorded_offline_at == pressed
+    assert record.recorded_at > pressed  # received later; the dose time is the bedside time
     for _ in range(2):
         again = client.post(url, data, **REPLAY)
         assert again.status_code == 201 and again.json()["replayed"] is True
@@ -101,7 +103,7 @@ def test_api_idempotency_key_returns_the_original(api, nurse, active_plan):
     client = api(nurse)
     url = f"/api/v1/scheduled-doses/{dose.public_id}/administrations/"
     headers = {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4())}
-    pressed = (timezone.now() - dt.timedelta(minutes=10)).isoformat()
+    pressed = timezone.now().isoformat()
     body = {"outcome": "given", "recorded_offline_at": pressed}
     first = client.post(url, body, format="json", **headers)
     assert first.status_code == 201, first.json()
