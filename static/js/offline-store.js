@@ -172,6 +172,19 @@
 
   // --- Sending (runs in the service worker) -------------------------------------------------
   var flushing = null;
+  var SEND_TIMEOUT_MS = 15000;
+
+  // A request that hangs (a captive portal, a half-open connection) must not hold the queue:
+  // after SEND_TIMEOUT_MS it counts as "no answer" and the entry is sent again later (its key
+  // makes that harmless).
+  function timedFetch(url, options) {
+    if (typeof AbortController === "undefined") return fetch(url, options);
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, SEND_TIMEOUT_MS);
+    options.signal = controller.signal;
+    return fetch(url, options).then(function (r) { clearTimeout(timer); return r; },
+      function (e) { clearTimeout(timer); throw e; });
+  }
 
   function refusalFor(status) {
     if (status === 404) return "The server did not find this patient or dose for you (moved to another unit, or no longer open to you). Record it again from the patient's page if it is still needed.";
@@ -196,7 +209,7 @@
         var waiting = rows.filter(function (r) { return r.status === "waiting"; });
         out.left = waiting.length;
         if (!waiting.length) return out;
-        return fetch(config.stateUrl, {
+        return timedFetch(config.stateUrl, {
           credentials: "same-origin", cache: "no-store", redirect: "manual",
           headers: { "X-Background-Poll": "1", "Accept": "application/json" }
         }).then(function (r) {
@@ -228,7 +241,7 @@
       var entry = waiting[i];
       var body = new URLSearchParams(entry.body);
       body.set("csrfmiddlewaretoken", state.csrf);
-      return fetch(entry.url, {
+      return timedFetch(entry.url, {
         method: "POST", body: body, credentials: "same-origin", redirect: "manual", cache: "no-store",
         headers: { "X-Offline-Replay": "1", "X-CSRFToken": state.csrf, "Accept": "application/json" }
       }).then(function (r) {

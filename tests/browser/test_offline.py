@@ -58,7 +58,7 @@ def _saved(page, path: str) -> str:
     }}"""
 
 
-def _until(page, predicate: str, timeout: float = 20.0) -> None:
+def _until(page, predicate: str, timeout: float = 45.0) -> None:
     """Poll from here: wait_for_function does not wait for an async predicate's answer."""
     deadline = time.monotonic() + timeout
     while not page.evaluate(predicate):
@@ -168,7 +168,7 @@ def test_offline_ciwa_and_dose_are_kept_then_sent_once(
     page.goto(f"{live_server.url}/offline/")
     context.set_offline(False)
     page.wait_for_function(
-        "() => document.querySelectorAll('.queue-entry.queue-sent').length === 2", timeout=20_000
+        "() => document.querySelectorAll('.queue-entry.queue-sent').length === 2", timeout=45_000
     )
     expect(page.locator("#offline-queue")).to_contain_text("Received by the server")
     expect(page.locator("#offline-banner")).to_contain_text("CIWA-B received by the server")
@@ -222,7 +222,11 @@ def test_discharged_meanwhile_is_refused_with_the_reason_and_logout_clears_the_d
         actor=nurse, admission=admission, discharged_at=timezone.now(), reason="Completed"
     )
     page.context.set_offline(False)
-    page.wait_for_selector(".queue-entry.queue-refused", timeout=20_000)
+    try:
+        page.wait_for_selector(".queue-entry.queue-refused", timeout=45_000)
+    except Exception:
+        print("Shown instead of the refusal:", page.url, page.locator("main").inner_text())
+        raise
     queue = page.locator("#offline-queue")
     expect(queue).to_contain_text("Not accepted by the server")
     expect(queue).to_contain_text("This patient has been discharged")
@@ -268,7 +272,7 @@ def test_expired_session_waits_for_login_and_another_user_sees_nothing(
     assert "CIWA-B for" not in page.content()  # logged out: no patient names
     login(page, nurse.username)
     page.goto(f"{live_server.url}/offline/")
-    page.wait_for_selector(".queue-entry.queue-sent", timeout=20_000)
+    page.wait_for_selector(".queue-entry.queue-sent", timeout=45_000)
     assert Assessment.objects.count() == 1
 
     # Another entry waits when the session ends; someone else logs in on this device.
