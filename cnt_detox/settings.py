@@ -357,6 +357,10 @@ NOTIFICATIONS_CHAIN_DELAY_MINUTES = env_int("NOTIFICATIONS_CHAIN_DELAY_MINUTES",
 DOSE_LATE_MINUTES = env_int("DOSE_LATE_MINUTES", 60, minimum=1)
 # Facility default for an as-needed benzodiazepine order: a valid CIWA-B within this many
 # minutes before the dose (issue 15). Not a published threshold; the order may set its own.
+# Issue 15: a taper plan above 40 mg/day diazepam equivalent (tapering.md 1.3, eTG specialist
+# review) or signed with a rule override needs an addiction specialist's second signature
+# before it is in force. On by default; a facility without a specialist may turn it off.
+TAPER_SECOND_SIGNATURE = env_bool("TAPER_SECOND_SIGNATURE", True)
 PRN_CIWA_WITHIN_MINUTES = env_int("PRN_CIWA_WITHIN_MINUTES", 60, minimum=5)
 DOSE_MISSED_MINUTES = env_int("DOSE_MISSED_MINUTES", 240, minimum=2)
 # Operations (not clinical): how often the sweep runs and when delivery counts as stuck.

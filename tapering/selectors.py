@@ -20,6 +20,7 @@ from django.utils import timezone
 from assessments.models import Assessment, AssessmentStatus
 from clinical.risk.sedation import hold_sedating_doses
 from clinical.taper.rounding import format_mg
+from cnt_detox.core.models import User
 from patients.selectors import admissions_for_user, units_for_user
 from tapering.models import (
     DoseAdministration,
@@ -310,3 +311,12 @@ def patient_page_context(user: Any, admission: Any, now: dt.datetime) -> dict[st
     local_today = admission.unit.local_now(now).date()
     info = board_plan_info([admission.pk], {admission.pk: local_today})
     return {"plan_info": info.get(admission.pk, {})}
+
+
+def specialists_for(admission: Any) -> list[Any]:
+    """Physicians of the admission's unit who may give a second signature."""
+    return list(
+        User.objects.filter(
+            is_active=True, role="physician", is_addiction_specialist=True, units=admission.unit
+        ).order_by("last_name", "first_name")
+    )

@@ -9,11 +9,18 @@ from cnt_detox.core.roles import user_set_role
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "first_name", "last_name", "role", "is_active")
+    list_display = (
+        "username",
+        "first_name",
+        "last_name",
+        "role",
+        "is_addiction_specialist",
+        "is_active",
+    )
     list_filter = ("role", "is_active", "units")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        ("Clinical access", {"fields": ("role", "units")}),
+        ("Clinical access", {"fields": ("role", "units", "is_addiction_specialist")}),
     )
     filter_horizontal = ("units", "groups", "user_permissions")
 

@@ -25,6 +25,15 @@ class User(AbstractUser):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     role = models.CharField(max_length=16, choices=Role.choices, blank=True, db_index=True)
     units = models.ManyToManyField("patients.Unit", related_name="members", blank=True)
+    # A physician who may give the specialist's second signature on a taper plan that needs
+    # one (tapering.md 1.3: above 40 mg/day, specialist review; and plans signed with an
+    # override). Set by an admin in the admin site.
+    is_addiction_specialist = models.BooleanField(
+        "addiction specialist",
+        default=False,
+        help_text="May give the second signature on taper plans above 40 mg/day diazepam "
+        "equivalent or signed with a rule override.",
+    )
 
     @property
     def is_nurse(self) -> bool:

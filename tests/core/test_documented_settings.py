@@ -66,6 +66,8 @@ OTHER_VALUE: dict[str, tuple[str, dict[str, str]]] = {
     "NOTIFICATIONS_CHAIN_DELAY_MINUTES": ("10", {}),
     "DOSE_LATE_MINUTES": ("30", {}),
     "DOSE_MISSED_MINUTES": ("300", {}),
+    "PRN_CIWA_WITHIN_MINUTES": ("30", {}),
+    "TAPER_SECOND_SIGNATURE": ("false", {}),
     "NOTIFICATIONS_SWEEP_INTERVAL_SECONDS": ("30", {}),
     "NOTIFICATIONS_RETRY_BASE_SECONDS": ("10", {}),
     "NOTIFICATIONS_RETRY_MAX_SECONDS": ("600", {}),
