@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tapering", "0003_plan_status_without_signed"),
+        ("tapering", "0004_plan_second_signature"),
     ]
 
     operations = [
