@@ -447,6 +447,20 @@ AFTERCARE_FOLLOWUP_OVERDUE_MINUTES = env_int("AFTERCARE_FOLLOWUP_OVERDUE_MINUTES
 # Printed on the patient copy under "whom to call"; empty prints generic words instead.
 FACILITY_PHONE = env_str("FACILITY_PHONE", "")
 EMERGENCY_PHONE = env_str("EMERGENCY_PHONE", "")
+# --- Offline bedside entry (issue 14) ----------------------------------------------------------
+# Operational limits, not published clinical thresholds. A page saved on the device for
+# offline use is not shown after OFFLINE_PAGE_MAX_AGE_HOURS; an entry saved on the device
+# (queued while offline) is refused when it reaches the server more than
+# OFFLINE_ENTRY_MAX_AGE_HOURS after Save was pressed (the nurse is asked to record it again
+# as a late entry with the time of the assessment).
+OFFLINE_PAGE_MAX_AGE_HOURS = env_int("OFFLINE_PAGE_MAX_AGE_HOURS", 12, minimum=1, maximum=24)
+OFFLINE_ENTRY_MAX_AGE_HOURS = env_int("OFFLINE_ENTRY_MAX_AGE_HOURS", 12, minimum=1, maximum=72)
+# Seconds the unit board must stay open before the patients' pages are saved on the device in
+# the background (a board left at once costs the server nothing); 0 turns that saving off
+# (pages are still saved as they are opened). The browser tests turn it off except their own.
+OFFLINE_PRECACHE_DELAY_SECONDS = env_int(
+    "OFFLINE_PRECACHE_DELAY_SECONDS", 3, minimum=0, maximum=600
+)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))

@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from cnt_detox.core import api as core_api
 from cnt_detox.core import views as core_views
-from cnt_detox.core import views_account
+from cnt_detox.core import views_account, views_offline
 from cnt_detox.core.admin_site import restrict_admin_site
 from patients import api as patients_api
 
@@ -37,6 +37,10 @@ api_v1 = [
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("sw.js", views_offline.service_worker, name="service-worker"),
+    path("manifest.webmanifest", views_offline.manifest, name="web-manifest"),
+    path("offline/", views_offline.queue, name="offline-queue"),
+    path("offline/state/", views_offline.state, name="offline-state"),
     path("accounts/login/", views_account.LoginView.as_view(), name="login"),
     path("accounts/logout/", views_account.LogoutView.as_view(), name="logout"),
     path("accounts/keepalive/", views_account.session_keepalive, name="session-keepalive"),

@@ -27,13 +27,16 @@ from tests.security.walker import Route, discover_routes, objects_with_ids, urls
 
 pytestmark = pytest.mark.django_db
 
-# Open to anonymous users: logging in, health, API schema/docs, token exchange.
-# Logging out when not logged in is harmless.
+# Open to anonymous users: logging in, health, API schema/docs, token exchange, the app shell's
+# service worker and manifest (code and names only). Logging out when not logged in is harmless.
 PUBLIC = {"login", "healthz", "api-schema", "api-docs", "api-token", "admin:login", "admin:logout"}
+PUBLIC |= {"service-worker", "web-manifest"}
 # Fine for any logged-in user whatever their unit (they show only the user's own things).
 ANY_ROLE = PUBLIC | {
     "home",
     "logout",
+    "offline-queue",
+    "offline-state",
     "api-units",
     "api-session",
     "session-keepalive",
