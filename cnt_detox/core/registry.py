@@ -127,6 +127,8 @@ def register_patient_mrns(lookup: Callable[[set[Any]], dict[Any, str]]) -> None:
 
 def patient_mrns(public_ids: set[Any]) -> dict[Any, str]:
     return _patient_mrns[0](public_ids) if _patient_mrns and public_ids else {}
+
+
 @dataclass(frozen=True)
 class Reminder:
     """One reminder a feature wants the notifications sweep to create (once, by its key)."""
