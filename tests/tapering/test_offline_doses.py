@@ -71,11 +71,21 @@ def test_second_key_for_a_recorded_dose_is_refused_with_the_reason(
     assert second.status_code == 400 and "already recorded" in second.json()["reason"]
 
 
-def test_discharged_patient_dose_is_refused(client, nurse, admission, active_plan):
+def test_discharged_patient_dose_is_refused(client, nurse, physician, admission, active_plan):
     client.force_login(nurse)
     dose = _first_dose(active_plan)
+    # The plan is above 20 mg/day, so only a physician's discharge with a reason goes through
+    # (discharge readiness, aftercare).
     admission_discharge(
-        actor=nurse, admission=admission, discharged_at=timezone.now(), reason="Completed"
+        actor=physician,
+        admission=admission,
+        discharged_at=timezone.now(),
+        reason="Left the unit",
+        override={
+            "override_category": "against_medical_advice",
+            "override_reason": "Left against advice",
+            "acknowledge_warnings": True,
+        },
     )
     url = reverse("tapering:record_dose", args=[admission.public_id])
     response = client.post(url, _data(dose), **REPLAY)
