@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 
+from cnt_detox.core.audit import seal_health
 from cnt_detox.core.roles import Role
 from patients.selectors import beds_with_occupancy, units_for_user
 
@@ -38,7 +39,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: the database answers, and reminders are on time."""
+    """Liveness for load balancers: the database answers, reminders are on time, and the audit
+    sealer keeps up."""
     checks: dict[str, str] = {}
     healthy = True
     try:
@@ -61,5 +63,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
             sweep_ok, body["sweep"] = False, {"status": "error"}
         checks["sweep"] = "ok" if sweep_ok else "error"
         healthy = sweep_ok
+        # Audit sealer: rows still unsealed after AUDIT_UNSEALED_LIMIT_SECONDS mean the beat
+        # or the worker has stopped, and the newest audit rows are not yet tamper-evident.
+        try:
+            seal_ok, body["audit"] = seal_health()
+        except Exception:  # a broken check must read as unhealthy, not as a 500
+            seal_ok, body["audit"] = False, {"status": "error"}
+        checks["audit_sealer"] = "ok" if seal_ok else "error"
+        healthy = healthy and seal_ok
     body["status"] = "ok" if healthy else "error"
     return JsonResponse(body, status=200 if healthy else 503)

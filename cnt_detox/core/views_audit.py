@@ -127,7 +127,7 @@ def _csv_rows(events: Any) -> Iterator[str]:
                         e.ip_address,
                         e.changes,
                         e.details,
-                        e.row_hash,
+                        e.row_hash or e.row_mac,
                     )
                 ]
             )
