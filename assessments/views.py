@@ -37,7 +37,11 @@ def _add_service_errors(form: AssessmentForm, exc: ValidationError) -> None:
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def new_assessment(request: HttpRequest, admission_id: uuid.UUID) -> HttpResponse:
-    admission = selectors.admission_for_assessment(request.user, admission_id)
+    # A POST saves: the save's reads come with the admission (one SELECT).
+    if request.method == "POST":
+        admission = selectors.admission_for_save(request.user, admission_id)
+    else:
+        admission = selectors.admission_for_assessment(request.user, admission_id)
     tz = admission.unit.tz
     status = 200
     if request.method == "POST":
