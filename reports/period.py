@@ -356,9 +356,11 @@ def _admission_row(
 def assessment_rows(period: Period) -> Iterator[list[Any]]:
     """One row per assessment in the period (including entries marked in error), streaming."""
     tz = period.unit.tz
+    start = period.start
+    status_labels = {s.value: s.label for s in AssessmentStatus}
     ids = report_admissions(period).values("pk")
     for values, due, on_time in _walk(period, ids):
-        if values[1] < period.start:
+        if values[1] < start:
             continue
         if values[10] != AssessmentStatus.VALID:
             timely = "Not counted (entered in error)"
@@ -386,7 +388,7 @@ def assessment_rows(period: Period) -> Iterator[list[Any]]:
             formatting.stamp(due, tz),
             timely,
             entered_by,
-            AssessmentStatus(values[10]).label,
+            status_labels.get(values[10], values[10]),
             values[11],
         ]
 
