@@ -31,7 +31,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0004_audit_hash_chain_emergency_access"),
+        ("core", "0007_user_addiction_specialist"),
     ]
 
     operations = [
