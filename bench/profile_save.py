@@ -39,12 +39,12 @@ SAVES = int(os.environ.get("BENCH_SAVES", "300"))
 
 
 def main() -> int:
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     from cnt_detox.core import queue
     from cnt_detox.core.models import User
     from cnt_detox.core.roles import Role, user_set_role
+    from cnt_detox.core.services import api_token_issue
     from patients.models import Bed, Unit
     from tests.factories import items_for_total, make_admission
 
@@ -61,7 +61,8 @@ def main() -> int:
         nurse.units.add(unit)
         admission = make_admission(unit, by=nurse)
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=nurse).key}")
+        _token, key = api_token_issue(user=nurse)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         from django.utils import timezone
 
         def body(n: int) -> dict[str, object]:

@@ -193,9 +193,8 @@ FULL_REQUEST_BUDGET = {
 def test_whole_save_request_with_token_and_transaction(
     nurse, payload, unit, admission, total, monkeypatch
 ):
-    from rest_framework.authtoken.models import Token
-
     from cnt_detox.core import queue
+    from cnt_detox.core.services import api_token_issue
 
     # Tasks run in a worker, not in the request: keep the eager test runner out of the count.
     handed_off: list[str] = []
@@ -207,7 +206,8 @@ def test_whole_save_request_with_token_and_transaction(
         admission, by=nurse, total=5, assessed_at=timezone.now() - dt.timedelta(hours=1)
     )
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=nurse).key}")
+    _token, key = api_token_issue(user=nurse)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     # Warm-up (first-request costs), older than the measured save so that one is the latest.
     warm_up = (timezone.now() - dt.timedelta(minutes=30)).isoformat()
     assert post(client, payload(5, assessed_at=warm_up), uuid.uuid4()).status_code == 201
