@@ -278,11 +278,17 @@ def assessment_create(
     assessment.idempotency_key = idempotency_key
     assessment.request_fingerprint = fingerprint
 
-    latest = (
-        Assessment.objects.filter(admission=admission, status=AssessmentStatus.VALID)
-        .order_by("-assessed_at", "-id")
-        .first()
-    )
+    # selectors.admission_for_save brings the latest valid assessment and the substance rows
+    # with the admission (one SELECT instead of three); other callers read them here.
+    if hasattr(admission, "latest_valid"):
+        latest = admission.latest_valid
+    else:
+        latest = (
+            Assessment.objects.filter(admission=admission, status=AssessmentStatus.VALID)
+            .order_by("-assessed_at", "-id")
+            .first()
+        )
+    substances = getattr(admission, "current_substances", None)
     becomes_latest = latest is None or latest.assessed_at <= assessment.assessed_at
     if becomes_latest:
         previous = latest
@@ -300,7 +306,7 @@ def assessment_create(
         )
 
     flags = risk.assessment_flags(
-        intake_facts(admission),
+        intake_facts(admission, substances=substances),
         facts_of(assessment),
         facts_of(previous) if previous else None,
         as_of=assessment.assessed_at,

@@ -67,7 +67,11 @@ def _form_errors(form: AssessmentForm) -> dict[str, list[str]]:
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def new_assessment(request: HttpRequest, admission_id: uuid.UUID) -> HttpResponse:
-    admission = selectors.admission_for_assessment(request.user, admission_id)
+    # A POST saves: the save's reads come with the admission (one SELECT).
+    if request.method == "POST":
+        admission = selectors.admission_for_save(request.user, admission_id)
+    else:
+        admission = selectors.admission_for_assessment(request.user, admission_id)
     tz = admission.unit.tz
     status = 200
     replay = request.method == "POST" and offline.is_offline_replay(request)

@@ -266,6 +266,14 @@ CONTENT_SECURITY_POLICY = {
 # Key of the audit hash chain (HMAC-SHA256). Keep it out of the database so whoever can write
 # the audit table cannot recompute the chain; never rotate it without re-anchoring (README).
 AUDIT_HASH_KEY = env_str("AUDIT_HASH_KEY", None) or SECRET_KEY
+# The audit sealer (cnt_detox.core.audit.seal_pending); operations, not clinical numbers.
+# Requests append unchained rows; beat links them into the chain every few seconds.
+AUDIT_SEAL_INTERVAL_SECONDS = env_int("AUDIT_SEAL_INTERVAL_SECONDS", 5, minimum=1, maximum=300)
+AUDIT_SEAL_BATCH_SIZE = env_int("AUDIT_SEAL_BATCH_SIZE", 500, minimum=1, maximum=10_000)
+# How far below the highest sealed event id the frequent pass looks for late commits.
+AUDIT_SEAL_LOOKBACK_ROWS = env_int("AUDIT_SEAL_LOOKBACK_ROWS", 10_000, minimum=0)
+# An unsealed row older than this fails verify_audit and /healthz (the sealer has stopped).
+AUDIT_UNSEALED_LIMIT_SECONDS = env_int("AUDIT_UNSEALED_LIMIT_SECONDS", 60, minimum=10)
 EMERGENCY_ACCESS_MINUTES = env_int("EMERGENCY_ACCESS_MINUTES", 60, minimum=5, maximum=24 * 60)
 
 # --- REST API -------------------------------------------------------------------------------
@@ -398,6 +406,21 @@ CELERY_BEAT_SCHEDULE["tapering-complete-finished-plans"] = {
     "task": "tapering.complete_finished_plans",
     "schedule": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS),
     "options": {"expires": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS)},
+}
+
+# The sealer runs often (rows are unsealed only for seconds) and expires like the sweep, so a
+# stopped worker does not pile up seal tasks; the hourly full pass finds rows that committed
+# very late (see AUDIT_SEAL_LOOKBACK_ROWS).
+CELERY_BEAT_SCHEDULE["audit-seal"] = {
+    "task": "core.seal_audit",
+    "schedule": float(AUDIT_SEAL_INTERVAL_SECONDS),
+    "options": {"expires": float(AUDIT_SEAL_INTERVAL_SECONDS)},
+}
+CELERY_BEAT_SCHEDULE["audit-seal-full"] = {
+    "task": "core.seal_audit",
+    "schedule": 3600.0,
+    "kwargs": {"full": True},
+    "options": {"expires": 600.0},
 }
 
 # --- Email ----------------------------------------------------------------------------------

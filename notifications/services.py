@@ -80,9 +80,32 @@ def _open_admission_q(prefix: str = "admission__") -> Q:
 def _reminder_rows(now: dt.datetime) -> list[Notification]:
     """Assessments due within the lead time, and overdue by 30 and 60 minutes (risk.md)."""
     lead, o30, o60 = conf.lead_time(), conf.overdue_charge_nurse(), conf.overdue_physician()
+
+    # Only schedules still missing the reminder of their current stage for their current due
+    # time: once a stage's rows exist, an idle sweep skips the schedule in SQL (NOT EXISTS on
+    # the notification's unique key) instead of rebuilding thousands of rows for ON CONFLICT
+    # to discard. A stage's rows are inserted together, so one existing row means the stage is
+    # done (a later stage still starts its own rows). A unit with nobody to notify for a stage
+    # keeps its schedules selected, at no more cost than before.
+    def stage_sent(kind: str) -> Exists:
+        return Exists(
+            Notification.objects.filter(
+                admission_id=OuterRef("admission_id"),
+                due_at=OuterRef("next_due_at"),
+                kind=kind,
+            )
+        )
+
+    missing = (
+        Q(next_due_at__gt=now - o30) & ~stage_sent(NotificationKind.ASSESSMENT_DUE)
+        | Q(next_due_at__lte=now - o30, next_due_at__gt=now - o60)
+        & ~stage_sent(NotificationKind.ASSESSMENT_OVERDUE_30)
+        | Q(next_due_at__lte=now - o60) & ~stage_sent(NotificationKind.ASSESSMENT_OVERDUE_60)
+    )
     schedules = list(
         ReassessmentSchedule.objects.filter(_open_admission_q(), active=True)
         .filter(next_due_at__lte=now + lead)
+        .filter(missing)
         .select_related("admission", "based_on")
     )
     directory = Directory(s.admission.unit_id for s in schedules)

@@ -1,8 +1,8 @@
 """Streaming CSV and XLSX exports with the 42 CFR Part 2 notice and a SHA-256 digest.
 
 Memory stays flat whatever the row count: rows come from ``QuerySet.iterator(chunk_size=...)``,
-CSV goes out through ``StreamingHttpResponse`` in ~64 KB chunks, and XLSX is written with
-openpyxl's write-only mode to an anonymous temporary file sent with ``FileResponse``.
+CSV goes out through ``StreamingHttpResponse`` in ~64 KB chunks, and XLSX is written row by
+row (reports/xlsx_writer.py) to an anonymous temporary file sent with ``FileResponse``.
 
 Integrity. A file cannot hold its own digest, so the digest covers everything *above* it:
 - CSV: the last line reads ``SHA-256 of the lines above: <hex>``; it is the SHA-256 of every
@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from django.http import FileResponse, HttpResponse
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 # The CSV writer is shared with the audit-log export, so it lives in core (layers); the
 # names stay importable from here for the report views and verify_export.
@@ -50,20 +50,22 @@ from cnt_detox.core.csv_export import (  # noqa: F401
     escape_cell,
     verify_csv,
 )
+from reports.xlsx_writer import ILLEGAL_XML, StreamingWorkbook
 
 
 def write_xlsx(table: ExportTable, out: IO[bytes]) -> tuple[int, str]:
     """Write the workbook to ``out``; returns (row count, digest of the rows as CSV)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(table.sheet[:31])
+    workbook = StreamingWorkbook(out)
+    title = table.sheet[:31]
+    workbook.create_sheet(title)
     lines = _Lines()
     hasher = hashlib.sha256(BOM.encode("utf-8"))
     rows = 0
 
     def put(values: Sequence[Any]) -> None:
-        escaped = _canonical([escape_cell(v) for v in values])
+        escaped = _canonical([_xml_safe(escape_cell(v)) for v in values])
         hasher.update(_raw_line(lines, escaped))
-        sheet.append([None if v == "" else v for v in escaped])
+        workbook.append(escaped)
 
     put(table.header)
     for values in table.rows:
@@ -72,12 +74,17 @@ def write_xlsx(table: ExportTable, out: IO[bytes]) -> tuple[int, str]:
     for values in table.footer():
         put(values)
     digest = hasher.hexdigest()
-    check = workbook.create_sheet(DIGEST_SHEET)
-    check.append([f"SHA-256 of the rows of sheet '{sheet.title}' as CSV lines (UTF-8, BOM):"])
-    check.append([digest])
-    check.append(["Verify with: python manage.py verify_export <file.xlsx>"])
-    workbook.save(out)
+    workbook.create_sheet(DIGEST_SHEET)
+    workbook.append([f"SHA-256 of the rows of sheet '{title}' as CSV lines (UTF-8, BOM):"])
+    workbook.append([digest])
+    workbook.append(["Verify with: python manage.py verify_export <file.xlsx>"])
+    workbook.close()
     return rows, digest
+
+
+def _xml_safe(value: Any) -> Any:
+    # A control character cannot be stored in XLSX; drop it so the digest matches the file.
+    return ILLEGAL_XML.sub("", value) if isinstance(value, str) else value
 
 
 def xlsx_response(table: ExportTable, filename: str, on_done: AuditHook) -> FileResponse:

@@ -19,12 +19,14 @@ Definitions (shown on the page and in the README):
 from __future__ import annotations
 
 import datetime as dt
+import json
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -217,6 +219,53 @@ def _walk(period: Period, admission_ids: Any) -> Iterator[tuple[tuple[Any, ...],
         due = values[9]
 
 
+# Per stay, in one statement: valid assessments in the period, their peak total, and how many
+# came by the due time set by the valid assessment before them (LAG over the stay's valid
+# rows, the same rule as _walk, which the assessment rows export still uses). Replaces a walk
+# over every assessment of every stay in Python (issue 12: 500 stays took 44 s). Static SQL
+# with the ids as one JSON/array parameter; window functions need SQLite >= 3.25.
+_STAY_STATS_SQL = """
+SELECT admission_id,
+       SUM(CASE WHEN assessed_at >= %(start)s THEN 1 ELSE 0 END),
+       MAX(CASE WHEN assessed_at >= %(start)s THEN total END),
+       SUM(CASE WHEN assessed_at >= %(start)s AND due IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN assessed_at >= %(start)s AND due IS NOT NULL AND assessed_at <= due
+           THEN 1 ELSE 0 END)
+FROM (
+    SELECT admission_id, assessed_at, total,
+           LAG(next_due_at) OVER (PARTITION BY admission_id ORDER BY assessed_at, id) AS due
+    FROM assessments_assessment
+    WHERE status = %(valid)s AND assessed_at < %(end)s AND admission_id IN {ids}
+) AS stay
+GROUP BY admission_id
+"""
+_IDS = {
+    "postgresql": "(SELECT unnest(%(ids)s::bigint[]))",
+    "sqlite": "(SELECT value FROM json_each(%(ids)s))",
+}
+
+
+def _stay_stats(period: Period, ids: list[int]) -> dict[int, AdmissionStats]:
+    stats: dict[int, AdmissionStats] = {pk: AdmissionStats() for pk in ids}
+    if not ids:
+        return stats
+    vendor = connection.vendor
+    sql = _STAY_STATS_SQL.replace("{ids}", _IDS[vendor])
+    params = {
+        "start": period.start,
+        "end": period.end,
+        "valid": AssessmentStatus.VALID.value,
+        "ids": ids if vendor == "postgresql" else json.dumps(ids),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for admission_id, count, peak, checked, on_time in cursor.fetchall():
+            stats[admission_id] = AdmissionStats(
+                peak=peak, assessments=count, due_checked=checked, on_time=on_time
+            )
+    return stats
+
+
 def period_summary(period: Period, *, now: dt.datetime) -> PeriodSummary:
     unit, tz = period.unit, period.unit.tz
     start, end = period.start, period.end
@@ -224,17 +273,7 @@ def period_summary(period: Period, *, now: dt.datetime) -> PeriodSummary:
     ids = [a.pk for a in admissions]
     summary = PeriodSummary(admission_public_ids=[str(a.public_id) for a in admissions])
 
-    stats: dict[int, AdmissionStats] = {pk: AdmissionStats() for pk in ids}
-    for values, _due, on_time in _walk(period, ids):
-        if values[1] < start or values[10] != AssessmentStatus.VALID:
-            continue
-        s = stats[values[0]]
-        s.assessments += 1
-        if values[4] is not None:
-            s.peak = values[4] if s.peak is None else max(s.peak, values[4])
-        if on_time is not None:
-            s.due_checked += 1
-            s.on_time += int(on_time)
+    stats = _stay_stats(period, ids)
 
     escalations: dict[int, list[tuple[str, str, Any, Any]]] = {}
     for esc in Escalation.objects.filter(
@@ -368,9 +407,11 @@ def _admission_row(
 def assessment_rows(period: Period) -> Iterator[list[Any]]:
     """One row per assessment in the period (including entries marked in error), streaming."""
     tz = period.unit.tz
+    start = period.start
+    status_labels = {s.value: s.label for s in AssessmentStatus}
     ids = report_admissions(period).values("pk")
     for values, due, on_time in _walk(period, ids):
-        if values[1] < period.start:
+        if values[1] < start:
             continue
         if values[10] != AssessmentStatus.VALID:
             timely = "Not counted (entered in error)"
@@ -398,7 +439,7 @@ def assessment_rows(period: Period) -> Iterator[list[Any]]:
             formatting.stamp(due, tz),
             timely,
             entered_by,
-            AssessmentStatus(values[10]).label,
+            status_labels.get(values[10], values[10]),
             values[11],
         ]
 

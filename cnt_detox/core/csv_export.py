@@ -76,35 +76,48 @@ class _Lines:
         return self.buffer.getvalue().encode("utf-8")
 
 
+def _escaped(values: Sequence[Any]) -> list[Any]:
+    # escape_cell inlined: this runs for every cell of a 100,000-row export.
+    return [
+        ("'" + v if v.startswith(_FORMULA_START) else v)
+        if type(v) is str
+        else ("" if v is None else v)
+        for v in values
+    ]
+
+
 def csv_chunks(table: ExportTable, on_done: AuditHook) -> Iterator[bytes]:
-    """Bytes of the CSV file; calls ``on_done(rows, sha256, completed)`` exactly once."""
-    lines = _Lines()
+    """Bytes of the CSV file; calls ``on_done(rows, sha256, completed)`` exactly once.
+
+    Rows are written into one text buffer and encoded and hashed a chunk at a time (the same
+    bytes as row by row, with far fewer calls per row)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
     hasher = hashlib.sha256()
     rows = 0
     completed = False
-    pending: list[bytes] = []
-    size = 0
 
-    def take(data: bytes) -> None:
-        nonlocal size
+    def take() -> bytes:
+        data = buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
         hasher.update(data)
-        pending.append(data)
-        size += len(data)
+        return data
 
     try:
-        take(BOM.encode("utf-8") + lines.encode(table.header))
+        buffer.write(BOM)
+        writer.writerow(_escaped(table.header))
         for values in table.rows:
-            take(lines.encode(values))
+            writer.writerow(_escaped(values))
             rows += 1
-            if size >= CHUNK_BYTES:
-                yield b"".join(pending)
-                pending.clear()
-                size = 0
+            if buffer.tell() >= CHUNK_BYTES:
+                yield take()
         for values in table.footer():
-            take(lines.encode(values))
+            writer.writerow(_escaped(values))
+        last = take()
         digest = hasher.hexdigest()
-        pending.append(lines.encode([DIGEST_PREFIX + digest]))
-        yield b"".join(pending)
+        writer.writerow(_escaped([DIGEST_PREFIX + digest]))
+        yield last + buffer.getvalue().encode("utf-8")
         completed = True
     finally:
         on_done(rows, hasher.hexdigest() if completed else "", completed)

@@ -60,12 +60,15 @@ class AppendOnlyError(Exception):
     """Raised when code tries to change or remove an audit row."""
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+class AppendOnlyQuerySet(models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError("Audit events are append-only.")
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit events are append-only.")
+
+
+AuditEventQuerySet = AppendOnlyQuerySet
 
 
 class AuditEvent(models.Model):
@@ -91,8 +94,13 @@ class AuditEvent(models.Model):
     details = models.JSONField(default=dict, blank=True)
     # Tamper evidence (cnt_detox.core.audit): HMAC of this row's content and the previous
     # row's hash, so an edited, removed or inserted row breaks the chain (verify_audit).
+    # Rows written before the sealer (issue 12) carry their chain link inline here; newer rows
+    # leave both empty and are linked by an AuditSeal row instead.
     prev_hash = models.CharField(max_length=64, blank=True, editable=False)
     row_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    # HMAC of this row alone, computed by the request that writes it (no lock, no read), so a
+    # row edited or forged before the sealer links it is still detected (verify_audit).
+    row_mac = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -113,6 +121,35 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit events are append-only.")
+
+
+class AuditSeal(models.Model):
+    """One link of the audit hash chain: the sealer's HMAC over an event and the link before.
+
+    Written only by the sealer (cnt_detox.core.audit.seal_pending) under its lock; its own id
+    is the chain position, so the chain follows the order in which rows were sealed. Append-only
+    like the events (model guard here, triggers on PostgreSQL, INSERT/SELECT-only grants).
+    """
+
+    event = models.OneToOneField(
+        AuditEvent, on_delete=models.PROTECT, related_name="seal", editable=False
+    )
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(max_length=64, editable=False)
+    sealed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"seal {self.pk} of event {self.event_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("Audit seals are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit seals are append-only.")
 
 
 class EmergencyAccessQuerySet(models.QuerySet["EmergencyAccess"]):

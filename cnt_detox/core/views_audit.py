@@ -111,7 +111,7 @@ def _csv_rows(events: Any) -> Iterator[list[str]]:
                 e.ip_address or "",
                 json.dumps(e.changes, sort_keys=True),
                 json.dumps(e.details, sort_keys=True),
-                e.row_hash,
+                e.row_hash or e.row_mac,
             ]
 
     for event in events.iterator(chunk_size=1000):

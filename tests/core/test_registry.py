@@ -34,7 +34,7 @@ def test_every_app_registered_its_parts():
         "medication.demo",
         "aftercare.demo",
     ]
-    assert [c.name for c in registry.health_checks()] == ["sweep"]
+    assert [c.name for c in registry.health_checks()] == ["audit_sealer", "sweep"]
     assert [x.url_name for x in registry.patient_links("actions")] == [
         "assessments:new",
         "tapering:plan_for_admission",
