@@ -21,6 +21,7 @@ from cnt_detox.core.env import (
     env_bool,
     env_choice,
     env_int,
+    env_json_object,
     env_list,
     env_required,
     env_str,
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     "tapering",
     "reports",
     "notifications",
+    "fhir_r4",
 ]
 
 MIDDLEWARE = [
@@ -364,6 +366,24 @@ CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
     "task": "notifications.sweep",
     "schedule": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS),
     "options": {"expires": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS)},
+}
+
+# --- FHIR R4 interoperability (fhir_r4 app; README "FHIR R4") ------------------------------------
+# Identifiers and code systems of this facility (fhir.md: MRN system and local code systems are
+# the facility's own URIs; no LOINC code exists for CIWA-B and none is guessed). Not clinical.
+FHIR_BASE_URI = env_str("FHIR_BASE_URI", "https://cnt-detox.example.org/fhir").rstrip("/")
+FHIR_MRN_SYSTEM = env_str("FHIR_MRN_SYSTEM", f"{FHIR_BASE_URI}/sid/mrn")
+# Optional coding of the medicines (fhir.md: never invented; a facility may fill it), as JSON:
+# {"diazepam": {"system": "...", "code": "...", "display": "..."}}. Empty: medication as text.
+FHIR_MEDICATION_CODES = env_json_object("FHIR_MEDICATION_CODES", {})
+# Bulk export files: a private folder (never served as static or media files), removed after
+# the retention time. Operations settings, not clinical.
+FHIR_EXPORT_DIR = Path(env_str("FHIR_EXPORT_DIR", str(RUN_DIR / "fhir-exports")))
+FHIR_EXPORT_RETENTION_HOURS = env_int("FHIR_EXPORT_RETENTION_HOURS", 24, minimum=1, maximum=720)
+CELERY_BEAT_SCHEDULE["fhir-purge-exports"] = {
+    "task": "fhir.purge_exports",
+    "schedule": 3600.0,
+    "options": {"expires": 3600.0},
 }
 
 # --- Email ----------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("notifications/", include("notifications.urls")),
     path("core/", include("cnt_detox.core.urls")),
+    path("fhir/R4/", include("fhir_r4.urls")),
 ]
 
 urlpatterns += [path("bench/", include("bench.urls"))] if settings.BENCH_VIEWS else []  # bench/
