@@ -70,7 +70,8 @@ def staff_ref(user: Any) -> dict[str, Any] | None:
 def instant(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    # Full precision (FHIR allows fractions): a round trip must give back the same moment.
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def number(value: Decimal | int | float) -> int | float:
