@@ -119,9 +119,17 @@ def owning_admission(
     return visible.get(pk=admission_pk)
 
 
+def as_uuid(value: uuid.UUID | str) -> uuid.UUID:
+    """A public id from a URL; anything that is not one is simply not found."""
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise Http404("No such resource.") from None
+
+
 def export_job_for_user(user: Any, public_id: uuid.UUID | str) -> ExportJob:
     """An export job is visible to the admin who asked for it only."""
     try:
-        return ExportJob.objects.get(public_id=public_id, requested_by=user)
+        return ExportJob.objects.get(public_id=as_uuid(public_id), requested_by=user)
     except (ExportJob.DoesNotExist, ValueError, TypeError):
         raise Http404("No such export.") from None

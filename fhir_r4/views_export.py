@@ -93,7 +93,7 @@ class GroupExportView(FhirView):
     permission_classes = [IsAdminRole]
 
     def get(self, request: Request, unit_id: str) -> Response:
-        return _kickoff(request, unit_for_user(request.user, unit_id))
+        return _kickoff(request, unit_for_user(request.user, selectors.as_uuid(unit_id)))
 
 
 def _live_job(request: Request, job_id: str) -> ExportJob:

@@ -139,6 +139,9 @@ def test_forbidden_paths(
     assert api(another_admin).get(file_url).status_code == 404
     assert api(another_admin).get(status_path(response)).status_code == 404
     assert client.get(file_url.replace(".ndjson", "x.ndjson")).status_code == 404
+    for bad in ("/fhir/R4/$export-status/1", "/fhir/R4/$export-file/1/Patient.ndjson"):
+        assert client.get(bad).status_code == 404
+    assert client.get("/fhir/R4/Group/1/$export", **ASYNC).status_code == 404
 
 
 def test_status_while_running_and_cancel(api, admin_user, stay):
