@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -64,7 +64,7 @@ class FhirError(exceptions.APIException):
         self.body = body
 
 
-def fail(status: int, message: str, code: str = "processing", expressions: Any = None) -> None:
+def fail(status: int, message: str, code: str = "processing", expressions: Any = None) -> NoReturn:
     raise FhirError(status, outcome(message, code, expressions))
 
 

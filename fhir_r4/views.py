@@ -7,7 +7,7 @@ Admins get 403 on clinical reads (they export instead; architecture.md roles).
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -161,7 +161,7 @@ class QuestionnaireResponseCreateView(FhirView):
         return response
 
 
-def raise_unprocessable(issues: list[dict[str, Any]]) -> Any:
+def raise_unprocessable(issues: list[dict[str, Any]]) -> NoReturn:
     raise FhirError(422, outcome_of_issues(issues))
 
 
