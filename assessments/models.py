@@ -203,6 +203,7 @@ class EscalationKind(models.TextChoices):
     SEVERE_BAND = "severe_band", "Severe withdrawal"
     CIWA_RISE = "ciwa_rise", "CIWA-B rising"
     UNABLE_TO_ASSESS = "unable_to_assess", "Unable to assess"
+    MEDICATION_OVERRIDE = "medication_override", "24-hour maximum overridden"
 
 
 class EscalationStatus(models.TextChoices):

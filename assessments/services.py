@@ -382,3 +382,14 @@ def assessment_viewed(
     audit.record(
         actor=by, action=action, obj=obj or admission, patient=admission.patient, request=request
     )
+
+
+def escalation_raise(
+    *, admission: Any, reason: str, kind: str = "medication_override"
+) -> Escalation:
+    """An escalation that no assessment raised (e.g. a 24-hour medication maximum overridden):
+    the reminders feature delivers it along the unit's chain like any other. Runs inside the
+    caller's transaction so it exists only if what caused it was saved."""
+    return Escalation.objects.create(
+        admission=admission, assessment=None, kind=kind, reason=reason[:400]
+    )

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "patients",
     "assessments",
     "tapering",
+    "medication",
     "reports",
     "notifications",
     "fhir_r4",
@@ -344,6 +345,9 @@ NOTIFICATIONS_CHAIN_DELAY_MINUTES = env_int("NOTIFICATIONS_CHAIN_DELAY_MINUTES",
 # When an unrecorded dose counts as late, then missed: ward routine, not a published
 # threshold. The dose page, the unit board and the reminders all use these two.
 DOSE_LATE_MINUTES = env_int("DOSE_LATE_MINUTES", 60, minimum=1)
+# Facility default for an as-needed benzodiazepine order: a valid CIWA-B within this many
+# minutes before the dose (issue 15). Not a published threshold; the order may set its own.
+PRN_CIWA_WITHIN_MINUTES = env_int("PRN_CIWA_WITHIN_MINUTES", 60, minimum=5)
 DOSE_MISSED_MINUTES = env_int("DOSE_MISSED_MINUTES", 240, minimum=2)
 # Operations (not clinical): how often the sweep runs and when delivery counts as stuck.
 NOTIFICATIONS_SWEEP_INTERVAL_SECONDS = env_int(

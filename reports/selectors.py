@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import BigIntegerField, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import (
@@ -72,16 +72,9 @@ def agent_label(agent: str) -> str:
     return agent.replace("_", " ").capitalize() if agent else ""
 
 
-def reverse_for_admission(name: str, public_id: Any) -> str | None:
-    """A link to another feature's page for this admission, or None while it is not built.
-
-    The convention agreed with the patients and assessments features: the admission's public
-    id is the only URL argument.
-    """
-    try:
-        return reverse(name, args=[public_id])
-    except NoReverseMatch:
-        return None
+def reverse_for_admission(name: str, public_id: Any) -> str:
+    """A link to a page of this admission: the admission's public id is the only URL argument."""
+    return reverse(name, args=[public_id])
 
 
 def board_units(user: Any) -> list[Unit]:

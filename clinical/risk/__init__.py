@@ -20,7 +20,7 @@ from clinical.risk.base import (
     highest_level,
 )
 from clinical.risk.intake import intake_flags
-from clinical.risk.sedation import withhold_sedating_doses
+from clinical.risk.sedation import hold_sedating_doses, withhold_sedating_doses
 from clinical.risk.setting import SettingRecommendation, setting_recommendation
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "SubstanceFacts",
     "assessment_flags",
     "highest_level",
+    "hold_sedating_doses",
     "intake_flags",
     "setting_recommendation",
     "withhold_sedating_doses",

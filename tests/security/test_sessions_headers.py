@@ -139,8 +139,8 @@ def test_500_page_is_csp_safe(client, nurse, monkeypatch):
     def boom(request):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views, "ROLE_HOME", {})
-    monkeypatch.setattr(views, "units_for_user", boom)
+    monkeypatch.setattr(views.registry, "role_home", lambda role: None)
+    monkeypatch.setattr(views, "member_units", boom)
     client.raise_request_exception = False
     client.force_login(nurse)
     response = client.get(reverse("home"))
