@@ -100,13 +100,32 @@ def local_concept(system_name: str, code: str, text: str) -> dict[str, Any]:
 
 
 def prune(value: Any) -> Any:
-    """Drop None, empty lists and empty dicts: FHIR forbids empty elements."""
+    """Drop None, "", empty lists and empty dicts: FHIR forbids empty elements.
+
+    One pass, no copies of leaves: it runs over every resource of a bulk export.
+    """
     if isinstance(value, dict):
-        cleaned = {k: prune(v) for k, v in value.items()}
-        return {k: v for k, v in cleaned.items() if v not in (None, [], {}, "")}
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if isinstance(item, dict | list):
+                item = prune(item)
+                if not item:
+                    continue
+            elif item is None or item == "":
+                continue
+            out[key] = item
+        return out
     if isinstance(value, list):
-        cleaned_list = [prune(v) for v in value]
-        return [v for v in cleaned_list if v not in (None, [], {}, "")]
+        kept: list[Any] = []
+        for item in value:
+            if isinstance(item, dict | list):
+                item = prune(item)
+                if not item:
+                    continue
+            elif item is None or item == "":
+                continue
+            kept.append(item)
+        return kept
     return value
 
 
