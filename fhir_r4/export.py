@@ -22,8 +22,7 @@ from django.utils import timezone
 from fhir_r4 import services
 from fhir_r4.bundle import stay_resources
 from fhir_r4.models import ExportJob, ExportStatus
-from fhir_r4.selectors import load_stays
-from patients.models import Admission
+from fhir_r4.selectors import admissions_by_pks, export_admission_pks, load_stays
 
 logger = logging.getLogger("fhir.export")
 # Admissions per load: a stay holds a few hundred assessments at most, so 20 stays keep a
@@ -65,15 +64,10 @@ def _still_running(job: ExportJob, progress: str) -> bool:
 def _write_all(job: ExportJob, files: NdjsonFiles) -> list[str] | None:
     """Write every stay in scope; the exported patients' ids, or None when cancelled."""
     types = frozenset(job.types) if job.types else None
-    admissions = Admission.objects.filter(unit_id__in=job.unit_ids).order_by("id")
-    pks = list(admissions.values_list("pk", flat=True))
+    pks = export_admission_pks(job.unit_ids)
     seen: dict[int, str] = {}
     for start in range(0, len(pks), CHUNK_ADMISSIONS):
-        chunk = list(
-            Admission.objects.filter(pk__in=pks[start : start + CHUNK_ADMISSIONS])
-            .select_related("patient", "unit", "bed")
-            .order_by("id")
-        )
+        chunk = admissions_by_pks(pks[start : start + CHUNK_ADMISSIONS])
         for stay in load_stays(chunk):
             patient = stay.admission.patient
             first = patient.pk not in seen

@@ -77,6 +77,19 @@ def load_stays(admissions: Iterable[Admission]) -> list[Stay]:
     return list(stays.values())
 
 
+def export_admission_pks(unit_ids: list[int]) -> list[int]:
+    """Admissions of a bulk export (by their current unit), in a stable order."""
+    return list(
+        Admission.objects.filter(unit_id__in=unit_ids).order_by("id").values_list("pk", flat=True)
+    )
+
+
+def admissions_by_pks(pks: list[int]) -> list[Admission]:
+    return list(
+        Admission.objects.filter(pk__in=pks).select_related("patient", "unit", "bed").order_by("id")
+    )
+
+
 def stay_for_user(user: Any, public_id: uuid.UUID | str) -> Stay:
     return load_stays([admission_for_user(user, public_id)])[0]
 
