@@ -44,4 +44,4 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 def late_entry_after() -> timedelta:
     """Entries recorded this long after ``assessed_at`` are marked late (app setting
     ``CIWA_LATE_ENTRY_MINUTES``, default 15; not a clinical threshold)."""
-    return timedelta(minutes=getattr(settings, "CIWA_LATE_ENTRY_MINUTES", 15))
+    return timedelta(minutes=settings.CIWA_LATE_ENTRY_MINUTES)

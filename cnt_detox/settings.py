@@ -13,13 +13,17 @@ Two profiles, chosen by ``DJANGO_ENV``:
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
 
+from clinical.equivalence import DEFAULT_TABLE_ID, TABLES
+from clinical.taper.rules import DEFAULT_STABILISATION_CAP_MG
 from cnt_detox.core.env import (
     env_bool,
     env_choice,
+    env_decimal,
     env_int,
     env_json_object,
     env_list,
@@ -88,8 +92,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "cnt_detox.core.middleware.IdleSessionMiddleware",
+    # Messages before the idle check: the check logs out and leaves a message for the login
+    # page (in the other order it raised MessageFailure, a 500).
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cnt_detox.core.middleware.IdleSessionMiddleware",
     "cnt_detox.core.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -211,6 +217,12 @@ AUTHENTICATION_BACKENDS = [
 OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", ["physician", "admin"] if PRODUCTION else [])
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "CNT Detox")
 OTP_BACKUP_CODE_COUNT = 10
+# django-otp's own throttle is off: it refused the right code typed just after a wrong one.
+# cnt_detox.core.otp throttles instead (free retries, then doubling waits) and django-axes
+# locks out after AXES_FAILURE_LIMIT failures. One 30 s step of clock drift either way.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_TOLERANCE = 1
 # Admins may reset a lost authenticator (delete it) but never read its secret or QR code.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # django-axes: N failures lock that username, and N failures lock that client address, for
@@ -371,6 +383,12 @@ CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
     "schedule": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS),
     "options": {"expires": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS)},
 }
+# Finished taper plans become "completed" (tapering.md 5); the same interval as the sweep.
+CELERY_BEAT_SCHEDULE["tapering-complete-finished-plans"] = {
+    "task": "tapering.complete_finished_plans",
+    "schedule": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS),
+    "options": {"expires": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS)},
+}
 
 # --- FHIR R4 interoperability (fhir_r4 app; README "FHIR R4") ------------------------------------
 # Identifiers and code systems of this facility (fhir.md: MRN system and local code systems are
@@ -404,7 +422,23 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cnt-detox@localhost")
 # Facility-wide choices; published facts live in */domain/ with their sources.
 AUDIT_TRUST_X_FORWARDED_FOR = env_bool("AUDIT_TRUST_X_FORWARDED_FOR", False)
 FACILITY_NAME = env_str("FACILITY_NAME", "CNT Detox demo facility")
-EQUIVALENCE_DEFAULT_TABLE = env_str("EQUIVALENCE_DEFAULT_TABLE", "ashton-2002")
+# Validated here, at start-up: a typo must stop the app with the variable named, not answer
+# 500 on the first admission (issue 19). equivalence.md "Default table": ashton-2002.
+EQUIVALENCE_DEFAULT_TABLE = env_choice(
+    "EQUIVALENCE_DEFAULT_TABLE", DEFAULT_TABLE_ID, tuple(sorted(TABLES))
+)
+# Facility maximum daily diazepam dose a taper starts at (tapering.md 1.2, SA Health "no
+# greater than 40 mg twice daily" = 80 mg/day). The upper bound is the intake form's own input
+# limit (1000 mg/day), not a clinical threshold.
+TAPER_STABILISATION_CAP_MG = env_decimal(
+    "TAPER_STABILISATION_CAP_MG",
+    DEFAULT_STABILISATION_CAP_MG,
+    minimum=Decimal(1),
+    maximum=Decimal(1000),
+)
+# A CIWA-B entry recorded this long after the assessment is marked late: app default (15 min),
+# not a clinical threshold (README "CIWA-B assessments", input limits).
+CIWA_LATE_ENTRY_MINUTES = env_int("CIWA_LATE_ENTRY_MINUTES", 15, minimum=1, maximum=24 * 60)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))

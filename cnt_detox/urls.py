@@ -14,6 +14,7 @@ restrict_admin_site()
 api_v1 = [
     path("auth/token/", core_api.TokenView.as_view(), name="api-token"),
     path("units/", core_api.UnitListView.as_view(), name="api-units"),
+    path("session/", views_account.session_status, name="api-session"),
     path("", include("patients.api_urls")),
     path("", include("assessments.api_urls")),
     path("", include("tapering.api_urls")),
@@ -35,6 +36,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/login/", views_account.LoginView.as_view(), name="login"),
     path("accounts/logout/", views_account.LogoutView.as_view(), name="logout"),
+    path("accounts/keepalive/", views_account.session_keepalive, name="session-keepalive"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("patients/", include("patients.urls")),

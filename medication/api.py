@@ -97,7 +97,7 @@ class DoseOutSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class ReasonSerializer(serializers.Serializer):
+class MedicationReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
@@ -184,10 +184,10 @@ class OrderVersionView(APIView):
 class OrderDiscontinueView(APIView):
     permission_classes = [IsPhysician]
 
-    @extend_schema(request=ReasonSerializer, responses=OrderOutSerializer)
+    @extend_schema(request=MedicationReasonSerializer, responses=OrderOutSerializer)
     def post(self, request: Request, order_id: str) -> Response:
         order = selectors.order_for_user(request.user, order_id)
-        body = ReasonSerializer(data=request.data)
+        body = MedicationReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         order = services.order_discontinue(
             actor=request.user, order=order, reason=body.validated_data["reason"], request=request
@@ -220,10 +220,10 @@ class OrderDosesView(APIView):
 class DoseInErrorView(APIView):
     permission_classes = [IsClinician]
 
-    @extend_schema(request=ReasonSerializer, responses=DoseOutSerializer)
+    @extend_schema(request=MedicationReasonSerializer, responses=DoseOutSerializer)
     def post(self, request: Request, dose_id: str) -> Response:
         dose = selectors.dose_for_user(request.user, dose_id)
-        body = ReasonSerializer(data=request.data)
+        body = MedicationReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         dose = services.dose_mark_in_error(
             actor=request.user, dose=dose, reason=body.validated_data["reason"], request=request

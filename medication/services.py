@@ -484,6 +484,7 @@ def _record_locked(
         if overridden:
             escalation_raise(
                 admission=admission,
+                summary=f"{locked.item.name} 24-hour maximum overridden",
                 reason=(
                     f"24-hour benzodiazepine maximum overridden by {actor.display_name}: "
                     f"{total_after.normalize():f} mg diazepam equivalent "

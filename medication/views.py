@@ -94,6 +94,13 @@ def _order_page(
                 messages.success(request, f"Order signed: {order}.")
                 return redirect("medication:record", admission_id=admission.public_id)
     else:
+        audit.record(
+            actor=request.user,
+            action="medication_order_form.viewed",
+            obj=admission,
+            patient=admission.patient,
+            request=request,
+        )
         initial: dict[str, Any] = {}
         if previous is not None:
             initial = {

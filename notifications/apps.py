@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from cnt_detox.core import hooks
+
 
 class NotificationsConfig(AppConfig):
     name = "notifications"
@@ -23,3 +25,7 @@ class NotificationsConfig(AppConfig):
         registry.register_patient_panel(
             "escalations", "notifications/_escalation_steps.html", order=10
         )
+        from notifications.services import close_dose_reminders
+
+        # A recorded dose closes its reminders at once (issue 20 item 7), not at the next sweep.
+        hooks.on_dose_recorded(close_dose_reminders)

@@ -20,8 +20,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from clinical.equivalence import DEFAULT_TABLE_ID
-from cnt_detox.core import audit
+from cnt_detox.core import audit, hooks
 from patients.intake import compute_intake
 from patients.models import (
     Admission,
@@ -53,7 +52,7 @@ from patients.validation import (
 
 def equivalence_table_id() -> str:
     """The facility's default table (equivalence.md "Default table": ashton-2002)."""
-    return getattr(settings, "EQUIVALENCE_DEFAULT_TABLE", DEFAULT_TABLE_ID) or DEFAULT_TABLE_ID
+    return settings.EQUIVALENCE_DEFAULT_TABLE
 
 
 def _require_clinician(actor: Any) -> None:
@@ -186,6 +185,8 @@ def admission_create(
                 moved_by=actor,
                 reason="Admission",
             )
+            # The first CIWA-B is due at admission; the assessments app registers it.
+            hooks.admission_created(admission=admission, actor=actor)
             if created:
                 audit.record(
                     actor=actor,

@@ -27,7 +27,8 @@ from assessments.models import Assessment, AssessmentStatus, Escalation, Escalat
 from clinical.ciwa_b import band_for_total
 from patients.models import Admission, AdmissionMovement, Unit
 from reports import formatting
-from reports.selectors import LEVEL_LABELS, band_label, unable_label
+from reports.selectors import LEVEL_LABELS, PLAN_LABELS, band_label, unable_label
+from tapering.selectors import plan_status_by_admission
 
 NOT_AVAILABLE = "not available"
 ADMISSION_HEADER = [
@@ -42,6 +43,7 @@ ADMISSION_HEADER = [
     "Assessments in period",
     "Assessed on time",
     "Admission to signed taper plan (hours)",
+    "Taper plan",
     "Escalations in period",
     "Escalations not acknowledged",
 ]
@@ -224,6 +226,7 @@ def period_summary(period: Period, *, now: dt.datetime) -> PeriodSummary:
     ).values_list("admission_id", "kind", "status", "created_at", "acknowledged_at"):
         escalations.setdefault(esc[0], []).append(esc[1:])
     signed = _signed_plan_times(ids)
+    plan_statuses = plan_status_by_admission(ids)
 
     days = (period.end_date - period.start_date).days + 1
     daily = {period.start_date + dt.timedelta(days=n): [0, 0] for n in range(days)}
@@ -237,7 +240,15 @@ def period_summary(period: Period, *, now: dt.datetime) -> PeriodSummary:
             daily[a.discharged_at.astimezone(tz).date()][1] += 1
             stays.append(_days(a.discharged_at - a.admitted_at))
         summary.rows.append(
-            _admission_row(a, stats[a.pk], escalations.get(a.pk, []), signed, now, tz)
+            _admission_row(
+                a,
+                stats[a.pk],
+                escalations.get(a.pk, []),
+                signed,
+                PLAN_LABELS.get(plan_statuses.get(a.pk, "none"), "No plan"),
+                now,
+                tz,
+            )
         )
         s = stats[a.pk]
         summary.assessments += s.assessments
@@ -286,6 +297,7 @@ def _admission_row(
     s: AdmissionStats,
     escalations: list[tuple[str, str, Any, Any]],
     signed: dict[int, dt.datetime] | None,
+    plan_label: str,
     now: dt.datetime,
     tz: Any,
 ) -> list[Any]:
@@ -309,6 +321,7 @@ def _admission_row(
         s.assessments,
         on_time,
         plan,
+        plan_label,
         len(escalations),
         sum(1 for e in escalations if e[1] == "open"),
     ]

@@ -15,7 +15,9 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from cnt_detox.core import audit
+from clinical.taper.administration import administration_time_errors
+from cnt_detox.core import audit, hooks
+from tapering.completion import plan_complete_if_finished
 from tapering.models import (
     DoseAdministration,
     HeldReason,
@@ -26,6 +28,9 @@ from tapering.models import (
     TaperPlan,
 )
 from tapering.services import PlanNotEditable, _require_clinician
+
+# A ward device's clock may run a little ahead of the server's: not a clinical number.
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 
 def dose_record(
@@ -52,13 +57,28 @@ def dose_record(
         held_reason = ""
     if held_reason == HeldReason.OTHER and not reason_text.strip():
         errors["reason_text"] = ["Describe the reason when you choose 'Other'."]
-    if occurred_at > now + dt.timedelta(minutes=5):
-        errors["occurred_at"] = ["The time cannot be in the future."]
-    if errors:
-        raise ValidationError(errors)
     with transaction.atomic():
-        plan = TaperPlan.objects.select_for_update().get(pk=scheduled_dose.plan_id)
-        if plan.status != PlanStatus.ACTIVE:
+        plan = (
+            TaperPlan.objects.select_for_update(of=("self",))
+            .select_related("admission__unit", "signature")
+            .get(pk=scheduled_dose.plan_id)
+        )
+        signature = getattr(plan, "signature", None)
+        when = administration_time_errors(
+            occurred_at,
+            now=now,
+            signed_at=signature.signed_at if signature is not None else plan.status_changed_at,
+            admitted_at=plan.admission.admitted_at,
+            future_tolerance=FUTURE_TOLERANCE,
+            zone=plan.admission.unit.tz,
+        )
+        if when:
+            errors["occurred_at"] = when
+        if errors:
+            raise ValidationError(errors)
+        # A completed plan still takes the record of a dose given late (the nurse records what
+        # happened); superseded and discontinued plans do not.
+        if plan.status not in (PlanStatus.ACTIVE, PlanStatus.COMPLETED):
             raise PlanNotEditable(
                 f"This dose belongs to version {plan.version}, which is "
                 f"{plan.get_status_display().lower()}; record doses against the active plan."
@@ -86,6 +106,8 @@ def dose_record(
                     ]
                 }
             ) from None
+        # Close the dose's reminders now (the notifications app fills this hook).
+        hooks.dose_recorded(admission_id=plan.admission_id, due_at=scheduled_dose.due_at)
         audit.record(
             actor=by,
             action="dose.recorded",
@@ -100,6 +122,8 @@ def dose_record(
                 "occurred_at": occurred_at,
             },
         )
+        # The last dose recorded finishes the plan at once (same transaction).
+        plan_complete_if_finished(plan_id=plan.pk, now=now)
     return record
 
 

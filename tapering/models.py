@@ -4,10 +4,14 @@ A plan version stores what the physician entered (``inputs``) and what was compu
 (``result``: steps with derivation, warnings, table id and version, rules version), plus the
 canonical JSON that the signature's SHA-256 covers, so a signed plan always reproduces.
 
-Life of a plan (tapering.md 5): draft -> active on signing (we activate on signing: the
-plan in force is the signed one, its first dose is on its start date) -> completed, or
-superseded by a signed amendment, or discontinued. ``signed`` is kept as a state for
-completeness of the vocabulary; the service never leaves a plan in it.
+Life of a plan (tapering.md 5: draft -> signed -> active -> completed, or superseded, or
+discontinued). Signing and activation are one step here: the plan in force is the signed one
+and its first dose is on its start date, so tapering.md's "signed" is the signature, not a
+state a plan stays in. An active plan becomes ``completed`` once every scheduled dose has been
+recorded or counted as missed (``tapering.services.plan_complete_if_finished``, run when a
+dose is recorded and by the periodic ``tapering.complete_finished_plans`` task). Superseded
+comes from a signed amendment, discontinued from the physician. The status columns are not
+content: changing them leaves the signed digest (and ``verify_signatures``) untouched.
 
 Nothing here is deleted. A signed plan's content never changes: the model refuses it and, on
 PostgreSQL, triggers (migration 0002) refuse UPDATE of its content columns and every DELETE.
@@ -31,7 +35,6 @@ class SignedPlanChangeError(Exception):
 
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
-    SIGNED = "signed", "Signed"
     ACTIVE = "active", "Active"
     COMPLETED = "completed", "Completed"
     SUPERSEDED = "superseded", "Superseded"

@@ -70,7 +70,7 @@ def plan_versions(admission: Any) -> list[TaperPlan]:
 
 def current_plan(versions: list[TaperPlan]) -> TaperPlan | None:
     """The plan in force, else the draft, else the latest version."""
-    for wanted in (PlanStatus.ACTIVE, PlanStatus.SIGNED, PlanStatus.DRAFT):
+    for wanted in (PlanStatus.ACTIVE, PlanStatus.DRAFT):
         for plan in versions:
             if plan.status == wanted:
                 return plan
@@ -103,6 +103,7 @@ def intake_plan_data(admission: Any, start_date: dt.date) -> dict[str, Any]:
         "age": admission.patient.age_on(start_date),
         "hepatic_impairment": admission.hepatic_impairment,
         "epilepsy": admission.epilepsy,
+        "withdrawal_seizures": admission.withdrawal_seizures,
     }
 
 
@@ -255,6 +256,22 @@ def board_plan_info(
             "plan_public_id": plan.public_id,
         }
     return info
+
+
+def plan_status_by_admission(admission_ids: list[int]) -> dict[int, str]:
+    """The current plan's status per admission (``current_plan``; one query), for exports."""
+    by_admission: dict[int, list[TaperPlan]] = {}
+    plans = TaperPlan.objects.filter(admission_id__in=admission_ids).only(
+        "id", "admission_id", "status", "version"
+    )
+    for plan in plans.order_by("-version"):
+        by_admission.setdefault(plan.admission_id, []).append(plan)
+    out: dict[int, str] = {}
+    for admission_id, versions in by_admission.items():
+        chosen = current_plan(versions)
+        if chosen is not None:
+            out[admission_id] = chosen.status
+    return out
 
 
 def signed_at_by_admission(admission_ids: list[int]) -> dict[int, dt.datetime]:

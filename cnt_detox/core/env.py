@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -72,6 +73,32 @@ def env_int(
         raise ImproperlyConfigured(
             f"Environment variable {name}={value!r} is not an integer."
         ) from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"Environment variable {name}={number} is below {minimum}.")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(f"Environment variable {name}={number} is above {maximum}.")
+    return number
+
+
+def env_decimal(
+    name: str,
+    default: Decimal,
+    *,
+    minimum: Decimal | None = None,
+    maximum: Decimal | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Decimal:
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={value!r} is not a decimal number."
+        ) from None
+    if not number.is_finite():
+        raise ImproperlyConfigured(f"Environment variable {name}={value!r} is not a number.")
     if minimum is not None and number < minimum:
         raise ImproperlyConfigured(f"Environment variable {name}={number} is below {minimum}.")
     if maximum is not None and number > maximum:

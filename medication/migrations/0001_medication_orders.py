@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("assessments", "0002_escalation_medication_override"),
+        ("assessments", "0003_escalation_medication_override"),
         ("patients", "0002_intake_basis_and_substance_error"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -37,6 +37,13 @@ def level_icon_word(level: str) -> str:
 
 
 @register.filter
+def by_severity(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Critical first, then high, then elevated; the stored order within a level."""
+    rank = {"critical": 0, "high": 1, "elevated": 2}
+    return sorted(flags or [], key=lambda f: rank.get(f.get("level", ""), 9))
+
+
+@register.filter
 def highest_level(flags: list[dict[str, Any]]) -> str:
     for level in ("critical", "high", "elevated"):
         if any(f.get("level") == level for f in flags or []):

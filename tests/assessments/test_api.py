@@ -83,6 +83,16 @@ def test_time_errors(api, nurse, payload, admission):
     assert Assessment.objects.count() == 1
 
 
+@pytest.mark.parametrize(("minutes", "late"), [(15, True), (30, False)])
+def test_late_entry_follows_ciwa_late_entry_minutes(api, nurse, payload, settings, minutes, late):
+    # README: CIWA_LATE_ENTRY_MINUTES decides when an entry is marked late.
+    settings.CIWA_LATE_ENTRY_MINUTES = minutes
+    twenty_ago = (timezone.now() - dt.timedelta(minutes=20)).isoformat()
+    response = post(api(nurse), payload(10, assessed_at=twenty_ago))
+    assert response.status_code == 201, response.content
+    assert response.json()["is_late_entry"] is late
+
+
 def test_discharged_admission_is_refused(api, nurse, payload, admission):
     admission.discharged_at = timezone.now()
     admission.status = "discharged"

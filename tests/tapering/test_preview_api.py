@@ -105,3 +105,38 @@ def test_preview_makes_no_database_queries_beyond_auth(api, physician):
     with CaptureQueriesContext(connection) as queries:
         assert client.post(URL, body(), format="json").status_code == 200
     assert len(queries) == 0, [q["sql"] for q in queries]
+
+
+@pytest.mark.django_db
+def test_preview_starts_at_the_taper_stabilisation_cap_setting(api, physician, settings):
+    # README: TAPER_STABILISATION_CAP_MG replaces the 80 mg/day facility cap.
+    settings.TAPER_STABILISATION_CAP_MG = 60
+    response = api(physician).post(URL, body(), format="json")
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["diazepam_equivalent_mg"] == "100"
+    assert data["starting_daily_mg"] == "60"
+    assert "capped" in {w["code"] for w in data["warnings"]}
+
+
+@pytest.mark.django_db
+def test_preview_uses_the_equivalence_default_table_setting(api, physician, settings):
+    settings.EQUIVALENCE_DEFAULT_TABLE = "who-2009"
+    response = api(physician).post(URL, body(), format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["table"]["id"] == "who-2009"
+
+
+@pytest.mark.django_db
+def test_preview_warns_on_seizure_history_and_fast_inpatient_reduction(api, physician):
+    # Issue 20 items 2 and 3.
+    response = api(physician).post(
+        URL,
+        body(withdrawal_seizures=True, params={"reduction_percent": "60"}),
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    data = response.json()
+    warnings = {w["code"]: w for w in data["warnings"]}
+    assert warnings["seizure_history"]["source"] == "risk.md (seizure risk); SA Health"
+    assert {"inpatient_rate_above_etg", "inpatient_rate_above_sa_health"} <= set(data["violations"])
