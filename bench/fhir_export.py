@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -26,6 +27,25 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from bench import exports as base  # noqa: E402
 
 MEMORY_LIMIT_MB = 200
+
+
+def current_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def report_progress(job_id: int, stop: threading.Event) -> None:
+    """Every 30 s: the job's progress and the current RSS (a long run shows its trend)."""
+    from django.db import connections
+
+    from fhir_r4.models import ExportJob
+
+    while not stop.wait(30):
+        progress = ExportJob.objects.filter(pk=job_id).values_list("progress", flat=True).first()
+        print(f"  progress {progress}, RSS now {current_rss_mb():.1f} MB", flush=True)
+    connections.close_all()
 
 
 def run() -> int:
@@ -49,10 +69,14 @@ def run() -> int:
     job = ExportJob.objects.create(
         requested_by=admin, unit_ids=list(Unit.objects.values_list("pk", flat=True)), types=[]
     )
+    stop = threading.Event()
+    watcher = threading.Thread(target=report_progress, args=(job.pk, stop), daemon=True)
+    watcher.start()
     tracemalloc.start()
     began = time.perf_counter()
     export.run_export(job.pk)
     seconds = time.perf_counter() - began
+    stop.set()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     job.refresh_from_db()
