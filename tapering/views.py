@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from clinical.taper.plan import to_dict
 from clinical.taper.rounding import format_mg
 from clinical.taper.rules import INPATIENT_LIMITS_TEXT
-from cnt_detox.core import audit
+from cnt_detox.core import audit, offline
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required, physician_required
 from patients.selectors import admission_for_user
@@ -30,6 +30,7 @@ from tapering.forms import (
     DoseForm,
     InErrorForm,
     ReasonForm,
+    SecondSignForm,
     SignForm,
     initial_from_inputs,
     steps_text,
@@ -184,6 +185,11 @@ def _plan_context(request: HttpRequest, plan: Any) -> dict[str, Any]:
         "admission": plan.admission,
         "shown": present(plan.result),
         "signature": getattr(plan, "signature", None) if plan.is_signed else None,
+        "second_signature": getattr(plan, "second_signature", None) if plan.is_signed else None,
+        "second_signature_reasons": services.second_signature_reasons_for(plan),
+        "specialists": selectors.specialists_for(plan.admission)
+        if plan.status == PlanStatus.AWAITING_SECOND_SIGNATURE
+        else [],
         "versions": selectors.plan_versions(plan.admission),
         "tz": plan.admission.unit.time_zone,
     }
@@ -191,7 +197,12 @@ def _plan_context(request: HttpRequest, plan: Any) -> dict[str, Any]:
 
 @clinician_required
 def plan_detail(
-    request: HttpRequest, plan_id: str, *, sign_form: Any = None, status: int = 200
+    request: HttpRequest,
+    plan_id: str,
+    *,
+    sign_form: Any = None,
+    second_sign_form: Any = None,
+    status: int = 200,
 ) -> HttpResponse:
     plan = selectors.plan_for_user(request.user, plan_id)
     context = _plan_context(request, plan)
@@ -206,6 +217,7 @@ def plan_detail(
             times=services.dose_times(plan),
         )
     context["sign_form"] = sign_form
+    context["second_sign_form"] = second_sign_form or SecondSignForm()
     context["reason_form"] = ReasonForm()
     return render(request, "tapering/plan.html", context, status=status)
 
@@ -240,11 +252,18 @@ def plan_print_page_css(request: HttpRequest, plan_id: str) -> HttpResponse:
 
     CSS paged media (@page margin boxes, counter(pages)) is the only way a browser numbers
     printed pages; the content of a margin box must be written in CSS, and the page's CSP
-    allows no inline style, so this small stylesheet is made per plan. The print view that
-    links it has already audited the read.
+    allows no inline style, so this small stylesheet is made per plan. It names the patient,
+    so fetching it is audited like any read of the record.
     """
     plan = selectors.plan_for_user(request.user, plan_id)
     patient = plan.admission.patient
+    audit.record(
+        actor=request.user,
+        action="taper_plan.print_header_viewed",
+        obj=plan,
+        patient=patient,
+        request=request,
+    )
     identity = f"{patient.full_name} · MRN {patient.mrn} · born {patient.date_of_birth:%d %b %Y}"
     plan_line = f"Taper plan version {plan.version} ({plan.get_status_display()})"
     font = "font: 9pt system-ui, sans-serif;"
@@ -283,9 +302,45 @@ def sign(request: HttpRequest, plan_id: str) -> HttpResponse:
         except (services.StaleVersion, services.PlanNotEditable) as err:
             form.add_error(None, str(err))
         else:
-            messages.success(request, f"Version {plan.version} signed and active.")
+            plan.refresh_from_db(fields=["status"])
+            if plan.status == PlanStatus.AWAITING_SECOND_SIGNATURE:
+                messages.success(
+                    request,
+                    f"Version {plan.version} signed; it needs an addiction specialist's second "
+                    "signature before it is in force.",
+                )
+            else:
+                messages.success(request, f"Version {plan.version} signed and active.")
             return redirect("tapering:plan", plan_id=plan.public_id)
     return plan_detail(request, plan_id, sign_form=form, status=400)
+
+
+@require_POST
+@physician_required
+def second_sign(request: HttpRequest, plan_id: str) -> HttpResponse:
+    plan = selectors.plan_for_user(request.user, plan_id)
+    form = SecondSignForm(request.POST)
+    if form.is_valid():
+        try:
+            services.plan_second_sign(
+                plan=plan,
+                by=request.user,
+                password=form.cleaned_data["password"],
+                otp_code=form.cleaned_data["otp_code"] or None,
+                request=request,
+            )
+        except ValidationError as err:
+            for field, msgs in django_validation_fields(err).items():
+                for m in msgs:
+                    form.add_error(field if field in form.fields else None, m)
+        except services.PlanNotEditable as err:
+            form.add_error(None, str(err))
+        except PermissionDenied as err:
+            form.add_error(None, str(err))
+        else:
+            messages.success(request, f"Version {plan.version} co-signed and now active.")
+            return redirect("tapering:plan", plan_id=plan.public_id)
+    return plan_detail(request, plan_id, second_sign_form=form, status=400)
 
 
 def _reason_action(request: HttpRequest, plan_id: str, service: Any, done: str) -> HttpResponse:
@@ -333,7 +388,7 @@ def _today_context(request: HttpRequest, admission: Any) -> dict[str, Any]:
     rows = selectors.doses_for_day(admission, local_now.date())
     audit.record(
         actor=request.user,
-        action="doses.viewed",
+        action="doses.saved_offline" if offline.is_offline_precache(request) else "doses.viewed",
         obj=admission,
         patient=admission.patient,
         request=request,
@@ -363,10 +418,29 @@ def today(request: HttpRequest, admission_id: str) -> HttpResponse:
     return render(request, "tapering/today.html", _today_context(request, admission))
 
 
+def _dose_received(record: Any, dose: Any, admission: Any) -> HttpResponse:
+    """Answer to the offline queue once the dose record has arrived."""
+    tz = admission.unit.tz
+    received = timezone.localtime(record.recorded_at, tz)
+    happened = timezone.localtime(record.occurred_at, tz)
+    # The queue shows this after the entry's own label ("Dose 5 mg due 08:00 for ...").
+    message = (
+        f"{record.get_outcome_display()} at {happened:%H:%M}, received by the server "
+        f"{received:%a %d %b %H:%M %Z}."
+    )
+    return offline.received_reply(
+        message=message,
+        url=reverse("tapering:today", kwargs={"admission_id": admission.public_id}),
+        received_at=f"{received:%a %d %b %H:%M %Z}",
+        replayed=getattr(record, "replayed", False),
+    )
+
+
 @require_POST
 @clinician_required
 def record_dose(request: HttpRequest, admission_id: str) -> HttpResponse:
     admission = admission_for_user(request.user, admission_id)
+    replay = offline.is_offline_replay(request)
     form = DoseForm(request.POST)
     error = None
     if form.is_valid():
@@ -374,13 +448,20 @@ def record_dose(request: HttpRequest, admission_id: str) -> HttpResponse:
         if dose.plan.admission_id != admission.pk:
             raise Http404("No such dose for this patient.")
         occurred = None
+        saved_at = form.cleaned_data["recorded_offline_at"]
         if form.cleaned_data["occurred_time"]:
-            local = admission.unit.local_now()
+            # A typed time is on the day Save was pressed (an entry queued offline before
+            # midnight must not move to the next day), in the unit's zone.
+            day = (
+                timezone.localtime(saved_at, admission.unit.tz).date()
+                if saved_at
+                else admission.unit.local_now().date()
+            )
             occurred = dt.datetime.combine(
-                local.date(), form.cleaned_data["occurred_time"], tzinfo=admission.unit.tz
+                day, form.cleaned_data["occurred_time"], tzinfo=admission.unit.tz
             )
         try:
-            dose_services.dose_record(
+            record = dose_services.dose_record(
                 scheduled_dose=dose,
                 by=request.user,
                 outcome=form.cleaned_data["outcome"],
@@ -388,19 +469,29 @@ def record_dose(request: HttpRequest, admission_id: str) -> HttpResponse:
                 held_reason=form.cleaned_data["held_reason"],
                 reason_text=form.cleaned_data["reason_text"],
                 sedation_advice_shown=selectors.sedation_advice(admission)["hold"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                recorded_offline_at=saved_at,
                 request=request,
             )
         except ValidationError as err:
+            if replay:
+                return offline.refused_reply({"entry": _errors_text(err)})
             error = " ".join(_errors_text(err))
-        except services.PlanNotEditable as err:
+        except (services.PlanNotEditable, dose_services.IdempotencyMismatch) as err:
+            if replay:
+                return offline.refused_reply({"entry": [str(err)]}, status=409)
             error = str(err)
         else:
+            if replay:
+                return _dose_received(record, dose, admission)
             messages.success(request, f"{format_mg(dose.mg)} mg at {dose.time:%H:%M} recorded.")
             return redirect("tapering:today", admission_id=admission.public_id)
     else:
         error = "Choose given, held or refused (and why, if held). " + " ".join(
             f"{k}: {' '.join(v)}" for k, v in form.errors.items() if k != "outcome"
         )
+        if replay:
+            return offline.refused_reply({"entry": [error]})
     context = _today_context(request, admission)
     context.update(error=error, failed_dose=request.POST.get("dose"))
     return render(request, "tapering/today.html", context, status=400)
