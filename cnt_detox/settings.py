@@ -25,6 +25,7 @@ from cnt_detox.core.env import (
     env_choice,
     env_decimal,
     env_int,
+    env_json_object,
     env_list,
     env_required,
     env_str,
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "reports",
     "notifications",
     "aftercare",
+    "fhir_r4",
 ]
 
 MIDDLEWARE = [
@@ -421,6 +423,23 @@ CELERY_BEAT_SCHEDULE["audit-seal-full"] = {
     "schedule": 3600.0,
     "kwargs": {"full": True},
     "options": {"expires": 600.0},
+}
+# --- FHIR R4 interoperability (fhir_r4 app; README "FHIR R4") ------------------------------------
+# Identifiers and code systems of this facility (fhir.md: MRN system and local code systems are
+# the facility's own URIs; no LOINC code exists for CIWA-B and none is guessed). Not clinical.
+FHIR_BASE_URI = env_str("FHIR_BASE_URI", "https://cnt-detox.example.org/fhir").rstrip("/")
+FHIR_MRN_SYSTEM = env_str("FHIR_MRN_SYSTEM", f"{FHIR_BASE_URI}/sid/mrn")
+# Optional coding of the medicines (fhir.md: never invented; a facility may fill it), as JSON:
+# {"diazepam": {"system": "...", "code": "...", "display": "..."}}. Empty: medication as text.
+FHIR_MEDICATION_CODES = env_json_object("FHIR_MEDICATION_CODES", {})
+# Bulk export files: a private folder (never served as static or media files), removed after
+# the retention time. Operations settings, not clinical.
+FHIR_EXPORT_DIR = Path(env_str("FHIR_EXPORT_DIR", str(RUN_DIR / "fhir-exports")))
+FHIR_EXPORT_RETENTION_HOURS = env_int("FHIR_EXPORT_RETENTION_HOURS", 24, minimum=1, maximum=720)
+CELERY_BEAT_SCHEDULE["fhir-purge-exports"] = {
+    "task": "fhir.purge_exports",
+    "schedule": 3600.0,
+    "options": {"expires": 3600.0},
 }
 
 # --- Email ----------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ urlpatterns = [
     path("aftercare/", include("aftercare.urls")),
     # The patient's expiring link to their plain-language copy (no login).
     path("my-plan/", include("aftercare.public_urls")),
+    path("fhir/R4/", include("fhir_r4.urls")),
 ]
 
 urlpatterns += [path("bench/", include("bench.urls"))] if settings.BENCH_VIEWS else []  # bench/

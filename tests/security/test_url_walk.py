@@ -31,6 +31,8 @@ pytestmark = pytest.mark.django_db
 # service worker and manifest (code and names only). Logging out when not logged in is harmless.
 PUBLIC = {"login", "healthz", "api-schema", "api-docs", "api-token", "admin:login", "admin:logout"}
 PUBLIC |= {"service-worker", "web-manifest"}
+# The FHIR CapabilityStatement is public by FHIR convention (no patient data).
+PUBLIC |= {"fhir:metadata"}
 # Fine for any logged-in user whatever their unit (they show only the user's own things).
 ANY_ROLE = PUBLIC | {
     "home",
@@ -52,6 +54,7 @@ ANY_ROLE = PUBLIC | {
     "admin:jsi18n",
     "admin:password_change",
     "admin:password_change_done",
+    "fhir:questionnaire",  # the CIWA-B form definition: no patient data
 }
 N, P, A = Role.NURSE, Role.PHYSICIAN, Role.ADMIN
 # (route name glob, roles that may use it). First match wins.
@@ -62,6 +65,8 @@ ROLE_RULES: list[tuple[str, set[str]]] = [
     ("patients:emergency", {N, P}),
     ("tapering:*sign*", {P}),
     ("api-tapering-*sign*", {P}),
+    ("fhir:export-*", {A}),
+    ("fhir:*", {N, P}),
 ]
 LOGIN_PREFIXES = ("/accounts/login/", "/admin/login/")
 DENIED = {401, 403, 404, 405}
