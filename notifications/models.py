@@ -25,6 +25,7 @@ class NotificationKind(models.TextChoices):
     ESCALATION = "escalation", "Escalation"
     DOSE_DUE = "dose_due", "Dose due"
     DOSE_LATE = "dose_late", "Dose late"
+    SECOND_SIGNATURE = "second_signature", "Second signature awaited"
 
 
 REMINDER_KINDS = (
