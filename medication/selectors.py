@@ -13,6 +13,7 @@ from django.http import Http404
 
 from clinical.medication import GivenDose, diazepam_equivalent, total_24h
 from clinical.taper.rounding import format_mg
+from cnt_detox.core.registry import TimelineMarker
 from medication.models import (
     DoseOutcome,
     DoseStatus,
@@ -254,3 +255,35 @@ def prn_board_text(entries: list[dict[str, Any]]) -> str:
         return ""
     parts = [f"{e['medicine']} {e['count']} ({format_mg(Decimal(e['mg']))} mg)" for e in entries]
     return f"PRN: {', '.join(parts)} in 24 h"
+
+
+def prn_timeline_markers(
+    admission: Any, since: dt.datetime | None, until: dt.datetime
+) -> list[TimelineMarker]:
+    """As-needed benzodiazepine doses given (valid records), for the CIWA-B chart; registered
+    with the core registry in apps.py because assessments sits below medication. One query."""
+    doses = MedicationDose.objects.filter(
+        order__admission=admission,
+        order__kind=OrderKind.PRN,
+        order__item__is_benzodiazepine=True,
+        status=DoseStatus.VALID,
+        outcome=DoseOutcome.GIVEN,
+        occurred_at__lte=until,
+    )
+    if since is not None:
+        doses = doses.filter(occurred_at__gte=since)
+    tz = admission.unit.tz
+    out = []
+    for name, mg, at in doses.order_by("occurred_at").values_list(
+        "order__item__name", "mg", "occurred_at"
+    ):
+        local = at.astimezone(tz)
+        out.append(
+            TimelineMarker(
+                at=at,
+                short="PRN",
+                text=f"{local:%d %b %H:%M} {local.tzname()}: as-needed {name} "
+                f"{format_mg(Decimal(mg))} mg given",
+            )
+        )
+    return out
