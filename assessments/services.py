@@ -158,6 +158,7 @@ def _build(
         admission=admission,
         assessed_at=checked.assessed_at,
         recorded_at=now,
+        recorded_offline_at=entry.recorded_offline_at,
         is_late_entry=checked.is_late_entry,
         entered_by=by,
         items=list(scored.items) if scored else None,
@@ -238,6 +239,7 @@ def _record_outcome(
             "flags": [f.code for f in flags],
             "next_due_at": assessment.next_due_at,
             "late_entry": assessment.is_late_entry,
+            "recorded_offline_at": assessment.recorded_offline_at,
             "escalations": [e.kind for e in escalations],
         },
     )

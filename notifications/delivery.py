@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import EscalationStatus
+from cnt_detox.core import registry
 from notifications import conf, providers
 from notifications.cosign import plan_still_awaiting
 from notifications.models import (
@@ -57,6 +58,10 @@ def _claim(notification_id: int, now: dt.datetime) -> bool:
 
 def still_relevant(n: Notification) -> bool:
     """Skip what was dealt with meanwhile (assessment done, escalation acknowledged...)."""
+    source = registry.source_for_kind(n.kind)
+    if source is not None:
+        # Registered reminders (follow-ups) are about patients after discharge.
+        return n.subject_key in source.still_open([n.subject_key])
     admission = n.admission
     if admission.status != AdmissionStatus.OPEN or admission.discharged_at is not None:
         return False

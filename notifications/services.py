@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments.models import Escalation, EscalationKind, EscalationStatus, ReassessmentSchedule
-from cnt_detox.core import audit
+from cnt_detox.core import audit, registry
 from cnt_detox.core.queue import enqueue_after_commit
 from notifications import conf, providers
 from notifications.cosign import resolve_second_signatures, second_signature_rows
@@ -187,6 +187,43 @@ def _dose_rows(now: dt.datetime) -> list[Notification]:
     return rows
 
 
+def _source_rows(now: dt.datetime) -> list[Notification]:
+    """Reminders of features registered in core.registry (follow-up appointments)."""
+    reminders = [r for source in registry.reminder_sources() for r in source.due(now)]
+    if not reminders:
+        return []
+    directory = Directory({r.unit_id for r in reminders})
+    rows: list[Notification] = []
+    for r in reminders:
+        people = directory.for_unit(r.unit_id)
+        recipients = list(people.charge_nurse_ids())
+        if r.to_physicians:
+            recipients += people.physician_ids()
+        rows += _rows(
+            recipients,
+            now,
+            kind=r.kind,
+            admission_id=r.admission_id,
+            subject_key=r.subject_key[:80],
+            due_at=r.due_at,
+            detail=r.detail[:300],
+        )
+    return rows
+
+
+def _resolve_source_stale(now: dt.datetime) -> int:
+    resolved = 0
+    for source in registry.reminder_sources():
+        open_rows = Notification.objects.filter(
+            kind__in=source.kinds, resolved_at__isnull=True, acknowledged_at__isnull=True
+        )
+        keys = set(open_rows.values_list("subject_key", flat=True).distinct())
+        stale = keys - source.still_open(keys) if keys else set()
+        if stale:
+            resolved += open_rows.filter(subject_key__in=stale).update(resolved_at=now)
+    return resolved
+
+
 def _insert(rows: list[Notification]) -> None:
     # ON CONFLICT DO NOTHING against the unique constraint: the database, not this process,
     # decides whether a notification already exists, which is what makes concurrent sweeps
@@ -217,7 +254,7 @@ def _resolve_stale(now: dt.datetime) -> int:
     )
     resolved += resolve_recorded_doses(now)
     resolved += resolve_second_signatures(now)
-    return resolved
+    return resolved + _resolve_source_stale(now)
 
 
 def close_dose_reminders(*, admission_id: int, due_at: dt.datetime) -> int:
@@ -278,9 +315,14 @@ def sweep(*, now: dt.datetime | None = None) -> SweepResult:
             .filter(created_at__lte=now)
             .select_related("admission")
         )
-        _insert(_reminder_rows(now) + _escalation_rows(escalations, now) + _dose_rows(now))
-        # Plans waiting for a specialist's co-signature (notifications/cosign.py; one query).
-        _insert(second_signature_rows(now))
+        _insert(
+            _reminder_rows(now)
+            + _escalation_rows(escalations, now)
+            + _dose_rows(now)
+            + _source_rows(now)
+            # Plans waiting for a specialist's co-signature (notifications/cosign.py; one query).
+            + second_signature_rows(now)
+        )
         created = Notification.objects.filter(created_at=now).count()
         resolved = _resolve_stale(now)
         queued = _queue_deliveries(now)

@@ -45,6 +45,10 @@ def headline(n: Notification, *, private: bool = False) -> str:
         return f"Escalation at {due}{step} ({where})"
     if n.kind == NotificationKind.SECOND_SIGNATURE:
         return f"Taper plan waiting for a specialist's second signature since {due} ({where})"
+    if n.kind in (NotificationKind.FOLLOWUP_DUE, NotificationKind.FOLLOWUP_OVERDUE):
+        local = n.due_at.astimezone(unit.tz)
+        when = f"{local.day} {local:%b %H:%M} {local.tzname()}"
+        return f"{n.get_kind_display()}: {when} ({n.detail or unit.name})"
     if n.kind == NotificationKind.DOSE_DUE:
         return f"Dose due at {due} ({where})"
     return f"Dose late, was due at {due} ({where})"

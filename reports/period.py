@@ -9,6 +9,11 @@ Definitions (shown on the page and in the README):
 - On time: an assessment is on time when it was done no later than the due time set by the
   previous valid assessment of the same stay (``Assessment.next_due_at``). A stay's first
   assessment has no due time and is not counted; entries marked "entered in error" neither.
+- Follow-ups: appointments after discharge of this unit's stays that fall in the period, by
+  outcome; attendance is attended / (attended + did not attend).
+- Readmissions within 30 days: discharges from the unit in the period whose patient (same MRN)
+  was admitted again within 30 days of that discharge (issue 16's definition; a reporting
+  window, not a clinical threshold).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from aftercare.selectors import follow_up_counts
 from assessments.models import Assessment, AssessmentStatus, Escalation, EscalationKind
 from clinical.ciwa_b import band_for_total
 from patients.models import Admission, AdmissionMovement, Unit
@@ -136,10 +142,20 @@ class PeriodSummary:
     ack_median_minutes: int | None = None
     notifications: Any = NOT_AVAILABLE
     plan_median_hours: Any = NOT_AVAILABLE
+    follow_ups: dict[str, int] = field(default_factory=dict)
+    readmissions_30d: int = 0
     daily: list[tuple[dt.date, int, int]] = field(default_factory=list)
     peak_bands: dict[str, int] = field(default_factory=dict)
     rows: list[list[Any]] = field(default_factory=list)
     admission_public_ids: list[str] = field(default_factory=list)
+
+    @property
+    def follow_up_text(self) -> str:
+        attended = self.follow_ups.get("attended", 0)
+        seen = attended + self.follow_ups.get("missed", 0)
+        if not seen:
+            return "no follow-up recorded"
+        return f"{round(100 * attended / seen)}% ({attended} of {seen} attended)"
 
     @property
     def on_time_text(self) -> str:
@@ -285,7 +301,29 @@ def period_summary(period: Period, *, now: dt.datetime) -> PeriodSummary:
         ]
         summary.plan_median_hours = statistics.median(hours) if hours else "no signed plan"
     summary.notifications = _notification_count(ids, start, end)
+    summary.follow_ups = follow_up_counts([unit.pk], start, end)
+    discharged = [
+        a.pk
+        for a in admissions
+        if a.discharged_at and a.unit_id == unit.pk and start <= a.discharged_at < end
+    ]
+    summary.readmissions_30d = _readmissions(discharged)
     return summary
+
+
+READMISSION_WINDOW = dt.timedelta(days=30)
+
+
+def _readmissions(discharged_ids: list[int]) -> int:
+    """Discharges followed by another admission of the same patient within 30 days (one query)."""
+    if not discharged_ids:
+        return 0
+    later = Admission.objects.filter(
+        patient_id=OuterRef("patient_id"),
+        admitted_at__gt=OuterRef("discharged_at"),
+        admitted_at__lte=OuterRef("discharged_at") + READMISSION_WINDOW,
+    )
+    return Admission.objects.filter(pk__in=discharged_ids).filter(Exists(later)).count()
 
 
 def _hours(delta: dt.timedelta) -> Decimal:

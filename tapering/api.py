@@ -8,10 +8,12 @@ If-Match 428.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -20,7 +22,12 @@ from rest_framework.views import APIView
 
 from clinical.taper.plan import to_dict
 from clinical.taper.rounding import format_mg
-from cnt_detox.core.errors import Conflict, PreconditionFailed, PreconditionRequired
+from cnt_detox.core.errors import (
+    Conflict,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unprocessable,
+)
 from cnt_detox.core.permissions import IsClinician, IsPhysician
 from patients.selectors import admission_for_user
 from tapering import dose_services, selectors, services
@@ -344,11 +351,37 @@ class AdmissionDosesView(APIView):
         )
 
 
+DOSE_IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.UUID,
+    OpenApiParameter.HEADER,
+    description="A UUID made once per entry; a retry with it returns the original record.",
+)
+
+
+def _idempotency_key(request: Request) -> uuid.UUID | None:
+    raw = request.headers.get("Idempotency-Key")
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ValidationError({"Idempotency-Key": ["Send a UUID, made once per entry."]}) from None
+
+
 class DoseRecordSerializer(serializers.Serializer):
     outcome = serializers.CharField()
     held_reason = serializers.CharField(required=False, allow_blank=True, default="")
     reason_text = serializers.CharField(required=False, allow_blank=True, default="")
     occurred_at = serializers.CharField(required=False, allow_blank=True, default="")
+    recorded_offline_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When Save was pressed on a device that queued the entry offline (device "
+        "clock, with its zone). Used as occurred_at when that is not given; refused when in "
+        "the future or older than OFFLINE_ENTRY_MAX_AGE_HOURS.",
+    )
 
 
 class DoseRecordView(APIView):
@@ -356,8 +389,13 @@ class DoseRecordView(APIView):
 
     permission_classes = [IsClinician]
 
-    @extend_schema(request=DoseRecordSerializer, responses={201: dict})
+    @extend_schema(
+        request=DoseRecordSerializer, parameters=[DOSE_IDEMPOTENCY_HEADER], responses={201: dict}
+    )
     def post(self, request: Request, dose_id: str) -> Response:
+        """A retry with the same Idempotency-Key returns the original record (201, header
+        Idempotent-Replayed: true); the same key for a different record is 422."""
+        key = _idempotency_key(request)
         dose = selectors.scheduled_dose_for_user(request.user, dose_id)
         body = DoseRecordSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -368,21 +406,41 @@ class DoseRecordView(APIView):
             if occurred is None or occurred.tzinfo is None:
                 raise ValidationError({"occurred_at": ["Use an ISO time with its zone offset."]})
         advice = selectors.sedation_advice(dose.plan.admission)
-        record = _call(
-            dose_services.dose_record,
-            scheduled_dose=dose,
-            by=request.user,
-            outcome=data["outcome"],
-            occurred_at=occurred,
-            held_reason=data["held_reason"],
-            reason_text=data["reason_text"],
-            sedation_advice_shown=advice["hold"],
-            request=request,
-        )
-        return Response(
-            {"id": str(record.public_id), "outcome": record.outcome, "status": record.status},
+        try:
+            record = _call(
+                dose_services.dose_record,
+                scheduled_dose=dose,
+                by=request.user,
+                outcome=data["outcome"],
+                occurred_at=occurred,
+                held_reason=data["held_reason"],
+                reason_text=data["reason_text"],
+                sedation_advice_shown=advice["hold"],
+                idempotency_key=key,
+                recorded_offline_at=data["recorded_offline_at"],
+                request=request,
+            )
+        except dose_services.IdempotencyMismatch as err:
+            raise Unprocessable(str(err)) from None
+        dt_field = serializers.DateTimeField()
+        response = Response(
+            {
+                "id": str(record.public_id),
+                "outcome": record.outcome,
+                "status": record.status,
+                "occurred_at": dt_field.to_representation(record.occurred_at),
+                "recorded_at": dt_field.to_representation(record.recorded_at),
+                "recorded_offline_at": (
+                    dt_field.to_representation(record.recorded_offline_at)
+                    if record.recorded_offline_at
+                    else None
+                ),
+            },
             status=status.HTTP_201_CREATED,
         )
+        if getattr(record, "replayed", False):
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
 class DoseInErrorView(APIView):

@@ -28,8 +28,6 @@ class CoreConfig(AppConfig):
 
         n, p, a = Role.NURSE, Role.PHYSICIAN, Role.ADMIN
         registry.register_nav("Audit log", "core:audit", (a,), order=70)
-        registry.register_nav("Emergency access", "core:emergency", (n, p), order=80)
-        registry.register_nav("Emergency review", "core:emergency-review", (a,), order=90)
         registry.register_nav("Administration", "admin:index", (a,), order=100)
         registry.register_nav("API docs", "api-docs", (n, p, a), order=110)
         registry.register_nav("Account", "core:account", (n, p, a), order=120)

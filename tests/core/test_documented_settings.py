@@ -37,6 +37,7 @@ OTHER_VALUE: dict[str, tuple[str, dict[str, str]]] = {
     "CNT_RUN_DIR": ("run-elsewhere", {}),
     "SESSION_IDLE_TIMEOUT_SECONDS": ("600", {}),
     "SESSION_ABSOLUTE_TIMEOUT_SECONDS": ("3600", {}),
+    "API_TOKEN_TTL_SECONDS": ("3600", {}),
     "SECURE_SSL_REDIRECT": ("false", PRODUCTION),
     "SECURE_HSTS_SECONDS": ("60", PRODUCTION),
     "SECURE_HSTS_PRELOAD": ("false", PRODUCTION),
