@@ -23,7 +23,7 @@ from assessments import selectors, services, timeline_svg
 from assessments.display import local_datetime, next_due_text
 from assessments.forms import AssessmentForm, EnteredInErrorForm, band_bounds
 from clinical.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReason
-from cnt_detox.core import offline
+from cnt_detox.core import offline, registry
 from cnt_detox.core.permissions import clinician_required
 
 ITEM_ERROR_FIELD = "items"
@@ -242,6 +242,9 @@ def timeline(request: HttpRequest, admission_id: uuid.UUID) -> HttpResponse:
         a.assessed_text = local_datetime(a.assessed_at, tz)
         a.band_label = BAND_LABELS[Band(a.band)] if a.band else ""
     schedule = selectors.schedule_for_admission(admission)
+    # Events other features draw on the chart (as-needed doses: the medication app).
+    since = now - dt.timedelta(days=days) if days is not None else None
+    markers = registry.timeline_markers(admission, since, now)
     services.assessment_viewed(
         by=request.user, admission=admission, action="assessment.timeline", request=request
     )
@@ -249,7 +252,8 @@ def timeline(request: HttpRequest, admission_id: uuid.UUID) -> HttpResponse:
         "admission": admission,
         "assessments": list(reversed(assessments)),
         # Escaped by the builder; see timeline_svg.
-        "ciwa_svg": mark_safe(timeline_svg.ciwa_chart(assessments, tz)),  # noqa: S308
+        "ciwa_svg": mark_safe(timeline_svg.ciwa_chart(assessments, tz, markers)),  # noqa: S308
+        "markers": markers,
         "vitals_svg": mark_safe(timeline_svg.vitals_chart(assessments, tz)),  # noqa: S308
         "due_text": next_due_text(schedule.next_due_at, tz, now) if schedule else None,
         "schedule": schedule,

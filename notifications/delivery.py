@@ -25,7 +25,14 @@ from django.utils import timezone
 from assessments.models import EscalationStatus
 from cnt_detox.core import registry
 from notifications import conf, providers
-from notifications.models import DOSE_KINDS, REMINDER_KINDS, DeliveryStatus, Notification
+from notifications.cosign import plan_still_awaiting
+from notifications.models import (
+    DOSE_KINDS,
+    REMINDER_KINDS,
+    DeliveryStatus,
+    Notification,
+    NotificationKind,
+)
 from notifications.wording import headline
 from patients.models import AdmissionStatus
 
@@ -65,6 +72,8 @@ def still_relevant(n: Notification) -> bool:
         return n.escalation.status == EscalationStatus.OPEN
     if n.kind in DOSE_KINDS:
         return providers.dose_is_pending(n.subject_key.removeprefix("dose:"))
+    if n.kind == NotificationKind.SECOND_SIGNATURE:
+        return plan_still_awaiting(n.subject_key)
     return True
 
 

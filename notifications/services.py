@@ -24,6 +24,7 @@ from assessments.models import Escalation, EscalationKind, EscalationStatus, Rea
 from cnt_detox.core import audit, registry
 from cnt_detox.core.queue import enqueue_after_commit
 from notifications import conf, providers
+from notifications.cosign import resolve_second_signatures, second_signature_rows
 from notifications.directory import Directory
 from notifications.models import (
     DOSE_KINDS,
@@ -275,6 +276,7 @@ def _resolve_stale(now: dt.datetime) -> int:
         open_rows.filter(kind__in=DOSE_KINDS).exclude(_open_admission_q()).update(resolved_at=now)
     )
     resolved += resolve_recorded_doses(now)
+    resolved += resolve_second_signatures(now)
     return resolved + _resolve_source_stale(now)
 
 
@@ -341,6 +343,8 @@ def sweep(*, now: dt.datetime | None = None) -> SweepResult:
             + _escalation_rows(escalations, now)
             + _dose_rows(now)
             + _source_rows(now)
+            # Plans waiting for a specialist's co-signature (notifications/cosign.py; one query).
+            + second_signature_rows(now)
         )
         created = Notification.objects.filter(created_at=now).count()
         resolved = _resolve_stale(now)

@@ -117,6 +117,36 @@ def patient_panels() -> list[str]:
     return [template for _, template in sorted(_patient_panels.values())]
 
 
+@dataclass(frozen=True)
+class TimelineMarker:
+    """An event drawn on the CIWA-B chart at its time (e.g. an as-needed dose given).
+
+    ``short`` is the label on the chart ("PRN"); ``text`` says what it was in words, for the
+    tooltip and the list under the chart.
+    """
+
+    at: Any  # aware datetime
+    short: str
+    text: str
+
+
+# ``provider(admission, since, until)`` returns the markers of that admission in the window
+# (``since`` None: the whole stay); a fixed number of queries, whatever the number of markers.
+TimelineMarkers = Callable[[Any, Any, Any], list[TimelineMarker]]
+_timeline_markers: dict[str, TimelineMarkers] = {}
+
+
+def register_timeline_markers(name: str, provider: TimelineMarkers) -> None:
+    _timeline_markers[name] = provider
+
+
+def timeline_markers(admission: Any, since: Any, until: Any) -> list[TimelineMarker]:
+    markers: list[TimelineMarker] = []
+    for name in sorted(_timeline_markers):
+        markers += _timeline_markers[name](admission, since, until)
+    return sorted(markers, key=lambda m: m.at)
+
+
 _patient_mrns: list[Callable[[set[Any]], dict[Any, str]]] = []
 
 
