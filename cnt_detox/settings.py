@@ -89,6 +89,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Oversized bodies (413), NUL bytes and implausible dates in query strings and form fields
+    # (400) are refused here, before any view, the audit log or the database sees them; after
+    # authentication so the error page can show the menu.
+    "cnt_detox.core.input_guard.InputGuardMiddleware",
     "cnt_detox.core.middleware.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "cnt_detox.core.middleware.SecondFactorMiddleware",
@@ -261,7 +265,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON with the input guard: deep nesting, NUL bytes and implausible dates are 400s.
+    "DEFAULT_PARSER_CLASSES": ["cnt_detox.core.input_guard.GuardedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "cnt_detox.core.errors.api_exception_handler",

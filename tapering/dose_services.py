@@ -55,6 +55,10 @@ def dose_record(
         errors["reason_text"] = ["Describe the reason when you choose 'Other'."]
     if occurred_at > now + dt.timedelta(minutes=5):
         errors["occurred_at"] = ["The time cannot be in the future."]
+    elif occurred_at < scheduled_dose.plan.admission.admitted_at:
+        # Plausible-time rule (issue 19): like a CIWA-B entry, a dose cannot have been given
+        # before the patient was admitted (year 1 included).
+        errors["occurred_at"] = ["The time is before the patient was admitted; check the date."]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
