@@ -1,6 +1,19 @@
+from typing import Any
+
 from django.contrib import admin
 
 from assessments.models import UnitIntervalRules
+from cnt_detox.core import audit
+from patients.models import Unit
+
+RULE_FIELDS = (
+    "unit_id",
+    "none_mild_minutes",
+    "moderate_minutes",
+    "severe_minutes",
+    "unable_or_critical_minutes",
+    "rise_threshold",
+)
 
 
 @admin.register(UnitIntervalRules)
@@ -41,5 +54,32 @@ class UnitIntervalRulesAdmin(admin.ModelAdmin):
         ),
     )
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+    def get_queryset(self, request: Any) -> Any:
+        # An admin sees and edits the rules of their own units only.
+        queryset = super().get_queryset(request).select_related("unit")
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(unit__in=request.user.units.all())
+
+    def formfield_for_foreignkey(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
+        if db_field.name == "unit" and not request.user.is_superuser:
+            kwargs["queryset"] = Unit.objects.filter(pk__in=request.user.units.all())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: Any, obj: UnitIntervalRules, form: Any, change: bool) -> None:
+        before = (
+            audit.snapshot(UnitIntervalRules.objects.get(pk=obj.pk), RULE_FIELDS) if change else {}
+        )
+        super().save_model(request, obj, form, change)
+        audit.record(
+            actor=request.user,
+            action="assessments.interval_rules_change"
+            if change
+            else "assessments.interval_rules_create",
+            obj=obj,
+            changes=audit.diff(before, audit.snapshot(obj, RULE_FIELDS)),
+            request=request,
+        )

@@ -19,6 +19,7 @@ from clinical.ciwa_b import (
     Rater,
     band_for_total,
 )
+from cnt_detox.core.forms import ErrorFocusMixin
 
 OBSERVATION_LABELS = {
     "seizure": "Seizure since the last assessment",
@@ -56,7 +57,7 @@ def _vital(name: str, decimal: bool = False) -> forms.Field:
     )
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(ErrorFocusMixin, forms.Form):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     mode = forms.ChoiceField(
         choices=[("scored", "scored"), ("unable", "unable")], widget=forms.HiddenInput
@@ -159,7 +160,7 @@ class AssessmentForm(forms.Form):
         )
 
 
-class EnteredInErrorForm(forms.Form):
+class EnteredInErrorForm(ErrorFocusMixin, forms.Form):
     reason = forms.CharField(
         label="Why is this entry wrong?",
         max_length=2000,

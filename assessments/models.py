@@ -203,6 +203,7 @@ class EscalationKind(models.TextChoices):
     SEVERE_BAND = "severe_band", "Severe withdrawal"
     CIWA_RISE = "ciwa_rise", "CIWA-B rising"
     UNABLE_TO_ASSESS = "unable_to_assess", "Unable to assess"
+    MEDICATION_OVERRIDE = "medication_override", "24-hour maximum overridden"
 
 
 class EscalationStatus(models.TextChoices):
@@ -219,8 +220,14 @@ class Escalation(PublicIdModel):
     assessment = models.ForeignKey(
         Assessment, on_delete=models.PROTECT, related_name="escalations", null=True, blank=True
     )
+    # The most urgent reason's kind; ``reasons`` names every one (one escalation per
+    # assessment, clinical.risk.escalation), ``level`` is the highest (critical or high) and
+    # ``summary`` the headline words ("Seizure since last check").
     kind = models.CharField(max_length=24, choices=EscalationKind.choices)
     reason = models.CharField(max_length=400)
+    level = models.CharField(max_length=10, default="high")
+    reasons = models.JSONField(default=list, blank=True)
+    summary = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     status = models.CharField(
         max_length=16, choices=EscalationStatus.choices, default=EscalationStatus.OPEN

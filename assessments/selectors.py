@@ -61,3 +61,14 @@ def latest_valid_assessment(admission: Admission) -> Assessment | None:
 
 def schedule_for_admission(admission: Admission) -> ReassessmentSchedule | None:
     return ReassessmentSchedule.objects.filter(admission=admission).first()
+
+
+def patient_page_context(user: Any, admission: Admission, now: Any) -> dict[str, Any]:
+    """Latest CIWA-B and the next check for the patient page (registered in apps.py)."""
+    schedule = schedule_for_admission(admission)
+    active = schedule is not None and schedule.active
+    return {
+        "latest_assessment": latest_valid_assessment(admission),
+        "schedule": schedule if active else None,
+        "overdue": bool(active and schedule.next_due_at < now),
+    }

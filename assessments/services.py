@@ -32,7 +32,8 @@ from assessments.models import (
 )
 from clinical import ciwa_b, risk
 from clinical import reassessment as schedule
-from clinical.risk import Flag, Level
+from clinical.risk import Flag
+from clinical.risk.escalation import escalation_for
 from cnt_detox.core import audit
 from cnt_detox.core.queue import enqueue_after_commit
 from patients.intake import intake_facts
@@ -75,27 +76,27 @@ def _replay(existing: Assessment, fingerprint: str) -> CreateResult:
 def _escalations(
     assessment: Assessment, flags: tuple[Flag, ...], next_due: schedule.NextDue
 ) -> list[Escalation]:
-    """One escalation per reason to page the physician (ciwa-b.md interval table; risk.md)."""
-    found: list[tuple[str, str]] = []
-    critical = [f.reason for f in flags if f.level == Level.CRITICAL]
-    if critical:
-        found.append((EscalationKind.CRITICAL_FLAG, " ".join(critical)))
-    if assessment.unable_reason:
-        found.append((EscalationKind.UNABLE_TO_ASSESS, next_due.reason))
-    if assessment.band in ("severe", "very_severe"):
-        found.append((EscalationKind.SEVERE_BAND, next_due.reason))
-    rise = [f.reason for f in flags if f.code == "ciwa_rise"]
-    if rise:
-        found.append((EscalationKind.CIWA_RISE, rise[0]))
+    """At most ONE escalation per assessment, naming every reason, at its highest level
+    (risk.md escalation rules; ciwa-b.md interval table; clinical.risk.escalation)."""
+    decision = escalation_for(
+        flags,
+        total=assessment.total,
+        band=assessment.band or None,
+        unable_reason=assessment.unable_reason or None,
+    )
+    if decision is None:
+        return []
     return [
         Escalation(
             admission=assessment.admission,
             assessment=assessment,
-            kind=kind,
-            reason=reason[:400],
+            kind=decision.kind,
+            level=str(decision.level),
+            reason=decision.text[:400],
+            reasons=[{"kind": r.kind, "text": r.text, "words": r.words} for r in decision.reasons],
+            summary=decision.summary[:200],
             created_at=assessment.recorded_at,
         )
-        for kind, reason in found
     ]
 
 
@@ -118,6 +119,30 @@ def _upsert_schedule(
         update_conflicts=True,
         unique_fields=["admission"],
         update_fields=_SCHEDULE_FIELDS,
+    )
+
+
+def schedule_first_assessment(*, admission: Admission, actor: Any = None) -> None:
+    """Make a new admission due for its first CIWA-B at the admission time (issue 20 item 4).
+
+    Called through the core "admission created" hook, inside the admission's transaction.
+    ON CONFLICT DO NOTHING: an admission that already has a schedule (an assessment was saved
+    first) keeps it; this never moves a schedule.
+    """
+    due = schedule.admission_due(admitted_at=admission.admitted_at)
+    ReassessmentSchedule.objects.bulk_create(
+        [
+            ReassessmentSchedule(
+                admission=admission,
+                next_due_at=due.due_at,
+                interval_minutes=due.interval_minutes,
+                reason=due.reason[:200],
+                notify_physician=due.notify_physician,
+                based_on=None,
+                active=admission.is_open,
+            )
+        ],
+        ignore_conflicts=True,
     )
 
 
@@ -381,4 +406,26 @@ def assessment_viewed(
     """Audit a read of a patient's assessments (detail, timeline, API list)."""
     audit.record(
         actor=by, action=action, obj=obj or admission, patient=admission.patient, request=request
+    )
+
+
+def escalation_raise(
+    *,
+    admission: Any,
+    reason: str,
+    summary: str,
+    kind: str = EscalationKind.MEDICATION_OVERRIDE,
+    level: str = "high",
+) -> Escalation:
+    """An escalation that no assessment raised (e.g. a 24-hour medication maximum overridden):
+    the reminders feature delivers it along the unit's chain like any other. Runs inside the
+    caller's transaction so it exists only if what caused it was saved."""
+    return Escalation.objects.create(
+        admission=admission,
+        assessment=None,
+        kind=kind,
+        level=level,
+        reason=reason[:400],
+        summary=summary[:200],
+        reasons=[{"kind": kind, "text": reason[:400], "words": summary[:200]}],
     )

@@ -1,6 +1,9 @@
 """Server-side SVG charts for the patient timeline: CIWA-B totals with the band thresholds of
-ciwa-b.md drawn, and vitals below. No JavaScript, readable at 375 px (the SVG scales to the
-width; text sizes are in the viewBox so they scale with it).
+ciwa-b.md drawn, and vitals below. No JavaScript, readable at 375 px. The SVG scales to the
+width and its text sizes are in viewBox units, so they are chosen for the phone: the viewBox
+is about as wide as a phone's content area and text is FONT units (at least 12 px on screen
+at 320 px). The time axis spans the data shown (first to last entry, with a margin), and the
+time labels at its ends never overlap or leave the chart.
 
 Every text is escaped; the caller marks the result safe.
 """
@@ -16,7 +19,13 @@ from html import escape
 from assessments.models import Assessment
 from clinical.ciwa_b import BAND_LABELS, TOTAL_MAX, band_for_total
 
-WIDTH, LEFT, RIGHT, TOP, BOTTOM = 360, 34, 10, 10, 30
+WIDTH, LEFT, RIGHT, TOP, BOTTOM = 360, 34, 10, 16, 34
+# 14 viewBox units render as 12.4 px at a 320 px wide chart (375 px phone minus margins).
+FONT = 14
+# Time-axis labels ("01 Dec 23:45"): a generous width per character, to keep them apart.
+CHAR_WIDTH = 0.62 * FONT
+# A single entry (or entries minutes apart) still gets this much axis, centred on the data.
+MIN_SPAN = timedelta(minutes=10)
 BAND_FILL = {
     "none": "#e8f0fe",
     "mild": "#dff3e4",
@@ -42,28 +51,50 @@ class _Axis:
 
 
 def _axis(assessments: Sequence[Assessment], tz: zoneinfo.ZoneInfo) -> _Axis:
+    """From the first to the last entry shown, plus a margin; never the whole window."""
     start = assessments[0].assessed_at
-    end = max(assessments[-1].assessed_at, start + timedelta(hours=1))
+    end = assessments[-1].assessed_at
+    if end - start < MIN_SPAN:
+        middle = start + (end - start) / 2
+        start, end = middle - MIN_SPAN / 2, middle + MIN_SPAN / 2
     pad = (end - start) * 0.04
     return _Axis(start - pad, end + pad, tz)
 
 
-def _y(value: float, low: float, high: float, height: int) -> float:
-    return TOP + (height - TOP - BOTTOM) * (1 - (value - low) / (high - low))
+def _y(value: float, low: float, high: float, height: int, top: int = TOP) -> float:
+    return top + (height - top - BOTTOM) * (1 - (value - low) / (high - low))
 
 
 def _time_labels(axis: _Axis, height: int, first: datetime, last: datetime) -> list[str]:
-    base = height - BOTTOM + 14
-    out = [
-        f'<text x="{axis.x(first):.1f}" y="{base}" font-size="9" text-anchor="start">'
-        f"{escape(axis.label(first))}</text>"
-    ]
-    if last != first:
-        out.append(
-            f'<text x="{axis.x(last):.1f}" y="{base}" font-size="9" text-anchor="end">'
-            f"{escape(axis.label(last))}</text>"
+    """The first and last times under the axis, kept inside the chart and apart.
+
+    Each label is anchored at its point but moved inward when it would leave the chart;
+    when the two would overlap (entries close together) only one label is drawn, naming both
+    times if they differ.
+    """
+    base = height - BOTTOM + FONT + 10
+    first_text, last_text = axis.label(first), axis.label(last)
+
+    def placed(text: str, x: float) -> tuple[float, float]:
+        width = len(text) * CHAR_WIDTH
+        left = min(max(x - width / 2, 0.0), WIDTH - width)
+        return left, left + width
+
+    def text_at(text: str, left: float) -> str:
+        return (
+            f'<text x="{left:.1f}" y="{base}" font-size="{FONT}" text-anchor="start">'
+            f"{escape(text)}</text>"
         )
-    return out
+
+    a = placed(first_text, axis.x(first))
+    if first == last or first_text == last_text:
+        return [text_at(first_text, a[0])]
+    b = placed(last_text, axis.x(last))
+    if a[1] + FONT <= b[0]:
+        return [text_at(first_text, a[0]), text_at(last_text, b[0])]
+    both = f"{first_text} to {axis.label(last).split(' ')[-1]}"
+    middle = (axis.x(first) + axis.x(last)) / 2
+    return [text_at(both, placed(both, middle)[0])]
 
 
 def _bands() -> list[tuple[int, int, str]]:
@@ -113,18 +144,14 @@ def ciwa_chart(assessments: Sequence[Assessment], tz: zoneinfo.ZoneInfo) -> str:
             )
         if high > 0:
             parts.append(
-                f'<text x="{WIDTH - RIGHT - 3}" y="{y_top + 10:.1f}" font-size="9" '
+                f'<text x="{WIDTH - RIGHT - 3}" y="{y_top + FONT + 2:.1f}" font-size="{FONT}" '
                 f'text-anchor="end" fill="#1b1f24">{escape(BAND_LABELS[band])} '
                 f"({low}-{high})</text>"
             )
         parts.append(
-            f'<text x="{LEFT - 4}" y="{y_top + 3:.1f}" font-size="9" text-anchor="end">'
+            f'<text x="{LEFT - 4}" y="{y_top + 5:.1f}" font-size="{FONT}" text-anchor="end">'
             f"{high}</text>"
         )
-    parts.append(
-        f'<text x="{LEFT - 4}" y="{_y(0, 0, TOTAL_MAX, height) + 3:.1f}" font-size="9" '
-        'text-anchor="end">0</text>'
-    )
     points = [(axis.x(a.assessed_at), _y(a.total or 0, 0, TOTAL_MAX, height)) for a in valid]
     if len(points) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
@@ -172,7 +199,10 @@ def _marker(shape: str, x: float, y: float, colour: str) -> str:
 
 def vitals_chart(assessments: Sequence[Assessment], tz: zoneinfo.ZoneInfo) -> str:
     """Heart rate, systolic pressure and respiratory rate of valid entries, same time axis."""
-    height = 190
+    # The legend takes one row per series above the plot, so labels never run into each other.
+    legend_row = FONT + 6
+    plot_top = TOP + legend_row * len(VITAL_SERIES)
+    height = 190 + plot_top - TOP
     valid = [a for a in assessments if a.is_valid]
     if not assessments or not any(
         getattr(a, n) is not None for a in valid for n, *_ in VITAL_SERIES
@@ -187,24 +217,27 @@ def vitals_chart(assessments: Sequence[Assessment], tz: zoneinfo.ZoneInfo) -> st
         "rate over time (values in the table below)</title>",
     ]
     for tick in (0, 50, 100, 150, 200):
-        y = _y(tick, low, high, height)
+        y = _y(tick, low, high, height, plot_top)
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#c9ced6" '
-            f'stroke-width="0.6"/><text x="{LEFT - 4}" y="{y + 3:.1f}" font-size="9" '
+            f'stroke-width="0.6"/><text x="{LEFT - 4}" y="{y + 5:.1f}" font-size="{FONT}" '
             f'text-anchor="end">{tick}</text>'
         )
     for index, (name, label, colour, shape) in enumerate(VITAL_SERIES):
         series = [(a.assessed_at, getattr(a, name)) for a in valid if getattr(a, name) is not None]
-        pts = [(axis.x(t), _y(min(float(v), high), low, high, height)) for t, v in series]
+        pts = [(axis.x(t), _y(min(float(v), high), low, high, height, plot_top)) for t, v in series]
         if len(pts) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
             parts.append(
                 f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/>'
             )
         parts += [_marker(shape, x, y, colour) for x, y in pts]
-        lx = LEFT + 4 + index * 108
-        parts.append(_marker(shape, lx, 8, colour))
-        parts.append(f'<text x="{lx + 6}" y="11" font-size="9">{escape(label)}</text>')
+        ly = 4 + legend_row * index + FONT / 2
+        parts.append(_marker(shape, LEFT + 4, ly, colour))
+        parts.append(
+            f'<text x="{LEFT + 14}" y="{ly + FONT / 2 - 2:.1f}" font-size="{FONT}">'
+            f"{escape(label)}</text>"
+        )
     parts += _time_labels(axis, height, assessments[0].assessed_at, assessments[-1].assessed_at)
     parts.append("</svg>")
     return "".join(parts)

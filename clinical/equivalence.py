@@ -9,9 +9,11 @@ transcribes:
   Closed Settings, Table 8;
 - NHS Scotland Right Decisions, "switching to diazepam".
 
-Module version: 1 (equivalence.md as of the first release). Each table carries its own
-``version`` string, stored with every conversion so a signed plan can be reproduced; a changed
-table must get a new version rather than an edited one.
+Module version: 2 (1: equivalence.md as of the first release; 2: a regimen with an agent that
+is not converted has no dose band unless its known part is already high, and its withdrawal
+risk is unknown where the Table 2 matrix depends on the band: ``regimen_dose_band``). Each
+table carries its own ``version`` string, stored with every conversion so a signed plan can be
+reproduced; a changed table must get a new version rather than an edited one.
 
 Pure domain code: no Django, no clock, milligrams as ``Decimal``.
 """
@@ -390,6 +392,21 @@ def dose_band(diazepam_mg: Decimal) -> DoseBand:
     return DoseBand.HIGH
 
 
+def regimen_dose_band(known_diazepam_mg: Decimal, *, any_unconverted: bool) -> DoseBand | None:
+    """Dose band of a regimen, or None ("unknown") when an agent could not be converted.
+
+    equivalence.md: an agent a table does not list is refused, never guessed ("titrate to the
+    lowest dose that controls withdrawal", 2025 Joint Guideline), so its dose is unknown, not
+    zero. The converted agents' total is then only a lower bound of the daily dose: the band
+    (2025 Joint Guideline Table 2: low <= 10, moderate > 10 to 15, high > 15 mg) is known only
+    when that lower bound is already in the top band (high); otherwise it is unknown.
+    """
+    band = dose_band(known_diazepam_mg)
+    if any_unconverted and band is not DoseBand.HIGH:
+        return None
+    return band
+
+
 class WithdrawalRisk(StrEnum):
     RARE = "rare"
     LOWER = "lower"
@@ -409,12 +426,18 @@ _SHORT_USE_MONTHS = Decimal("1")
 _LONG_USE_MONTHS = Decimal("3")
 
 
-def withdrawal_risk(days_per_week: int, duration_months: Decimal, band: DoseBand) -> WithdrawalRisk:
+def withdrawal_risk(
+    days_per_week: int, duration_months: Decimal, band: DoseBand | None
+) -> WithdrawalRisk | None:
     """Risk of clinically significant withdrawal at intake.
 
     2025 Joint Guideline Table 2 (via equivalence.md): <= 3 days a week: rare; >= 4 days a week
     for < 1 month: lower but possible; 1 to < 3 months: lower but possible at a low dose,
     expected at a moderate or high dose; >= 3 months: expected at any dose.
+
+    ``band`` None means the dose is unknown (``regimen_dose_band``): the answer is given where
+    the matrix does not depend on the band, and is None (unknown) where it does (1 to < 3
+    months at >= 4 days a week), since guessing "low" would understate the risk.
     """
     if isinstance(days_per_week, bool) or not isinstance(days_per_week, int):
         raise EquivalenceError("Days per week must be a whole number.")
@@ -424,15 +447,18 @@ def withdrawal_risk(days_per_week: int, duration_months: Decimal, band: DoseBand
         raise EquivalenceError("Duration in months must be a Decimal.")
     if not duration_months.is_finite() or duration_months < 0:
         raise EquivalenceError(f"Duration must be >= 0 months, got {duration_months}.")
-    try:
-        band = DoseBand(band)
-    except ValueError:
-        raise EquivalenceError(f"Unknown dose band {band!r}.") from None
+    if band is not None:
+        try:
+            band = DoseBand(band)
+        except ValueError:
+            raise EquivalenceError(f"Unknown dose band {band!r}.") from None
 
     if days_per_week <= _RARE_MAX_DAYS_PER_WEEK:
         return WithdrawalRisk.RARE
     if duration_months < _SHORT_USE_MONTHS:
         return WithdrawalRisk.LOWER
     if duration_months < _LONG_USE_MONTHS:
+        if band is None:
+            return None
         return WithdrawalRisk.LOWER if band is DoseBand.LOW else WithdrawalRisk.EXPECTED
     return WithdrawalRisk.EXPECTED

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from clinical.ciwa_b import BAND_LABELS, Band
 from clinical.risk import Flag, Level
 
-SCHEDULE_VERSION = "1"
+SCHEDULE_VERSION = "2"
+"""1: first release. 2: a new admission is due for its first CIWA-B at admission."""
 
 
 @dataclass(frozen=True)
@@ -105,3 +106,24 @@ def next_due(
         notify_physician=notify,
         reason=reason,
     )
+
+
+def admission_due(*, admitted_at: datetime) -> NextDue:
+    """The first CIWA-B of a stay is due at admission (a baseline before any taper decision).
+
+    ciwa-b.md gives intervals only after an assessment; an admission has none yet, so the
+    first one is due at once (interval 0) and then follows the reminder chain of risk.md
+    "Escalation rules" like any due assessment (overdue by 30 minutes: the charge nurse; by
+    60: the physician). No new clinical number: "now" is the admission time.
+    """
+    if admitted_at.tzinfo is None or admitted_at.utcoffset() is None:
+        raise ValueError("admitted_at must be a timezone-aware datetime.")
+    return NextDue(
+        due_at=admitted_at,
+        interval_minutes=0,
+        notify_physician=False,
+        reason=ADMISSION_DUE_REASON,
+    )
+
+
+ADMISSION_DUE_REASON = "New admission: first CIWA-B due at admission"

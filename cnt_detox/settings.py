@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "patients",
     "assessments",
     "tapering",
+    "medication",
     "reports",
     "notifications",
 ]
@@ -93,8 +94,10 @@ MIDDLEWARE = [
     # (400) are refused here, before any view, the audit log or the database sees them; after
     # authentication so the error page can show the menu.
     "cnt_detox.core.input_guard.InputGuardMiddleware",
-    "cnt_detox.core.middleware.IdleSessionMiddleware",
+    # Messages before the idle check: the check logs out and leaves a message for the login
+    # page (in the other order it raised MessageFailure, a 500).
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cnt_detox.core.middleware.IdleSessionMiddleware",
     "cnt_detox.core.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -216,6 +219,12 @@ AUTHENTICATION_BACKENDS = [
 OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", ["physician", "admin"] if PRODUCTION else [])
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "CNT Detox")
 OTP_BACKUP_CODE_COUNT = 10
+# django-otp's own throttle is off: it refused the right code typed just after a wrong one.
+# cnt_detox.core.otp throttles instead (free retries, then doubling waits) and django-axes
+# locks out after AXES_FAILURE_LIMIT failures. One 30 s step of clock drift either way.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_TOLERANCE = 1
 # Admins may reset a lost authenticator (delete it) but never read its secret or QR code.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # django-axes: N failures lock that username, and N failures lock that client address, for
@@ -351,6 +360,9 @@ NOTIFICATIONS_CHAIN_DELAY_MINUTES = env_int("NOTIFICATIONS_CHAIN_DELAY_MINUTES",
 # When an unrecorded dose counts as late, then missed: ward routine, not a published
 # threshold. The dose page, the unit board and the reminders all use these two.
 DOSE_LATE_MINUTES = env_int("DOSE_LATE_MINUTES", 60, minimum=1)
+# Facility default for an as-needed benzodiazepine order: a valid CIWA-B within this many
+# minutes before the dose (issue 15). Not a published threshold; the order may set its own.
+PRN_CIWA_WITHIN_MINUTES = env_int("PRN_CIWA_WITHIN_MINUTES", 60, minimum=5)
 DOSE_MISSED_MINUTES = env_int("DOSE_MISSED_MINUTES", 240, minimum=2)
 # Operations (not clinical): how often the sweep runs and when delivery counts as stuck.
 NOTIFICATIONS_SWEEP_INTERVAL_SECONDS = env_int(

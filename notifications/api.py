@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from cnt_detox.core.permissions import IsClinician
 from notifications import selectors, services
 from notifications.models import Notification
-from notifications.wording import headline
+from notifications.wording import headline, notification_links
 
 
 class NotificationOut(serializers.ModelSerializer):
@@ -23,6 +23,9 @@ class NotificationOut(serializers.ModelSerializer):
     bed = serializers.CharField(source="admission.bed.label", read_only=True)
     escalation = serializers.SerializerMethodField()
     headline = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField(
+        help_text="patient_url, and assessment_url for an escalation."
+    )
     acknowledged_by = serializers.CharField(
         source="acknowledged_by.display_name", read_only=True, default=None
     )
@@ -33,6 +36,7 @@ class NotificationOut(serializers.ModelSerializer):
             "id",
             "kind",
             "headline",
+            "links",
             "admission",
             "bed",
             "escalation",
@@ -51,6 +55,9 @@ class NotificationOut(serializers.ModelSerializer):
 
     def get_headline(self, obj: Notification) -> str:
         return headline(obj)
+
+    def get_links(self, obj: Notification) -> dict[str, str]:
+        return notification_links(obj)
 
 
 class NotificationListView(ListAPIView):

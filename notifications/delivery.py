@@ -67,11 +67,14 @@ def _send_email(n: Notification) -> bool:
     address = n.recipient.email
     if not address:
         return False
-    subject = f"CNT Detox: {headline(n)}"
-    # No patient name or clinical detail in email: it leaves the hospital's systems.
+    subject = f"CNT Detox: {headline(n, private=True)}"
+    # No patient name or clinical detail in email: it leaves the hospital's systems. The
+    # links carry only random ids and open after login.
+    site = settings.NOTIFICATIONS_SITE_URL.rstrip("/")
     body = (
-        f"{headline(n)}\n\nOpen CNT Detox to see and acknowledge it: "
-        f"{settings.NOTIFICATIONS_SITE_URL.rstrip('/')}{reverse('notifications:list')}\n"
+        f"{headline(n, private=True)}\n\nOpen CNT Detox to see and acknowledge it: "
+        f"{site}{reverse('notifications:list')}\n"
+        f"The patient: {site}{reverse('patients:detail', args=[n.admission.public_id])}\n"
     )
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=False)
     return True
@@ -85,7 +88,11 @@ def notification_deliver(*, notification_id: int) -> Outcome:
         pk=notification_id, status=DeliveryStatus.SENDING, claimed_at=now
     )
     n = Notification.objects.select_related(
-        "recipient", "escalation", "admission__unit", "admission__bed", "admission__schedule"
+        "recipient",
+        "escalation",
+        "admission__unit",
+        "admission__bed",
+        "admission__schedule",
     ).get(pk=notification_id)
     if not still_relevant(n):
         mine.update(status=DeliveryStatus.SKIPPED, resolved_at=now)

@@ -20,7 +20,11 @@ def notifications_for_user(user: Any) -> QuerySet[Notification]:
     return Notification.objects.filter(
         recipient=user, admission__unit__in=units_for_user(user)
     ).select_related(
-        "admission__patient", "admission__unit", "admission__bed", "escalation", "acknowledged_by"
+        "admission__patient",
+        "admission__unit",
+        "admission__bed",
+        "escalation__assessment",
+        "acknowledged_by",
     )
 
 

@@ -214,7 +214,29 @@ def _resolve_stale(now: dt.datetime) -> int:
     resolved += (
         open_rows.filter(kind__in=DOSE_KINDS).exclude(_open_admission_q()).update(resolved_at=now)
     )
+    resolved += resolve_recorded_doses(now)
     return resolved
+
+
+def close_dose_reminders(*, admission_id: int, due_at: dt.datetime) -> int:
+    """The "dose recorded" hook: close that admission's reminders of doses no longer pending."""
+    return resolve_recorded_doses(timezone.now(), admission_id=admission_id)
+
+
+def resolve_recorded_doses(now: dt.datetime, *, admission_id: int | None = None) -> int:
+    """Close open dose reminders whose dose is no longer pending: recorded (given, held,
+    refused), or no active plan has a dose at that time (issue 20 item 7). Matched on the
+    admission and due time, so reminders of every plan version for that dose close together.
+    """
+    rows = Notification.objects.filter(
+        kind__in=DOSE_KINDS, resolved_at__isnull=True, acknowledged_at__isnull=True
+    )
+    if admission_id is not None:
+        rows = rows.filter(admission_id=admission_id)
+    pending = providers.pending_doses().filter(
+        plan__admission_id=OuterRef("admission_id"), due_at=OuterRef("due_at")
+    )
+    return rows.exclude(Exists(pending)).update(resolved_at=now)
 
 
 def _queue_deliveries(now: dt.datetime, only: Q | None = None) -> int:

@@ -10,13 +10,15 @@ from django.views.decorators.http import require_POST
 
 from cnt_detox.core.permissions import clinician_required
 from notifications import selectors, services
-from notifications.wording import headline
+from notifications.wording import headline, notification_links
 
 LIST_LIMIT = 100
 
 
 def _rows(queryset):  # type: ignore[no-untyped-def]
-    return [{"n": n, "headline": headline(n)} for n in queryset[:LIST_LIMIT]]
+    return [
+        {"n": n, "headline": headline(n), **notification_links(n)} for n in queryset[:LIST_LIMIT]
+    ]
 
 
 @clinician_required

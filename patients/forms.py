@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from clinical.equivalence import AGENTS
+from cnt_detox.core.forms import ErrorFocusMixin
 from patients.models import Admission, Bed, Sex, SubstanceUse
 from patients.validation import HISTORY_FIELDS, MAX_SUBSTANCES
 
@@ -109,7 +110,7 @@ class PatientFieldsMixin(forms.Form):
     sex = forms.ChoiceField(choices=Sex.choices, initial=Sex.UNKNOWN)
 
 
-class AdmissionForm(PatientFieldsMixin, HistoryFieldsMixin, forms.Form):
+class AdmissionForm(ErrorFocusMixin, PatientFieldsMixin, HistoryFieldsMixin, forms.Form):
     mrn = forms.CharField(max_length=32, label="MRN (hospital number)")
     bed = forms.ChoiceField(label="Unit and bed")
     admitted_at = LocalDateTimeField(label="Admitted at (unit time)")
@@ -128,7 +129,7 @@ class AdmissionForm(PatientFieldsMixin, HistoryFieldsMixin, forms.Form):
         return self.beds.get(str(self.cleaned_data.get("bed") or ""))
 
 
-class IntakeEditForm(PatientFieldsMixin, HistoryFieldsMixin, forms.Form):
+class IntakeEditForm(ErrorFocusMixin, PatientFieldsMixin, HistoryFieldsMixin, forms.Form):
     admitted_at = LocalDateTimeField(label="Admitted at (unit time)")
     referral_notes = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Referral notes"
@@ -148,7 +149,7 @@ class IntakeEditForm(PatientFieldsMixin, HistoryFieldsMixin, forms.Form):
         }
 
 
-class SubstanceForm(forms.Form):
+class SubstanceForm(ErrorFocusMixin, forms.Form):
     agent = forms.ChoiceField(choices=agent_choices, label="Benzodiazepine")
     other_agent_text = forms.CharField(
         required=False, max_length=100, label="If other/unknown: name"
@@ -235,7 +236,7 @@ def substance_initial(admission: Admission) -> list[dict[str, Any]]:
     ]
 
 
-class TransferForm(forms.Form):
+class TransferForm(ErrorFocusMixin, forms.Form):
     bed = forms.ChoiceField(label="Move to (unit and bed)")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason")
 
@@ -249,7 +250,7 @@ class TransferForm(forms.Form):
         return self.beds.get(str(self.cleaned_data.get("bed") or ""))
 
 
-class DischargeForm(forms.Form):
+class DischargeForm(ErrorFocusMixin, forms.Form):
     discharged_at = LocalDateTimeField(label="Discharged at (unit time)")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason")
 

@@ -18,11 +18,12 @@ from clinical.equivalence import (
     TABLES,
     UnknownAgentError,
     convert_regimen,
-    dose_band,
     is_short_acting,
+    regimen_dose_band,
     withdrawal_risk,
 )
 from clinical.risk import (
+    DOSE_UNKNOWN,
     RULES_VERSION,
     IntakeFacts,
     SubstanceFacts,
@@ -51,10 +52,15 @@ def intake_facts(
     total = admission.diazepam_equivalent_mg
     if total is None:
         total = sum((s.diazepam_mg or Decimal("0") for s in substances), Decimal("0"))
+    # A row without a stored conversion is an agent the table does not list (or "other"):
+    # its dose is unknown, never zero (equivalence.md).
+    unconverted = tuple(s.agent_label for s in substances if s.diazepam_mg is None)
+    band = regimen_dose_band(total, any_unconverted=bool(unconverted))
     day = on or admission.admitted_at.astimezone(admission.unit.tz).date()
     return IntakeFacts(
         total_diazepam_mg=total,
-        dose_band=admission.dose_band or str(dose_band(total)),
+        dose_band=admission.dose_band or (str(band) if band is not None else DOSE_UNKNOWN),
+        unconverted_agents=unconverted,
         substances=tuple(
             SubstanceFacts(
                 agent=s.agent,
@@ -100,7 +106,9 @@ def compute_intake(
       (equivalence.md: refused, never guessed): their diazepam fields stay empty, they add
       nothing to the total, and they are listed with the reason in
       ``intake_basis["unconverted"]`` so the pages can say so beside the total.
-    - Dose band and withdrawal risk (2025 Joint Guideline Table 2), with ``regimen_pattern``.
+    - Dose band and withdrawal risk (2025 Joint Guideline Table 2), with ``regimen_pattern``;
+      "unknown" when an unconverted agent leaves them undetermined (``regimen_dose_band``).
+      With nothing converted the total is stored empty (unknown), never as 0 mg.
     - Intake flags and the setting recommendation (risk.md; ``clinical.risk``),
       judged as of the admission time so the record is reproducible.
     """
@@ -115,14 +123,23 @@ def compute_intake(
         row.diazepam_mg = row.diazepam_range_low_mg = row.diazepam_range_high_mg = None
 
     total = regimen.total_diazepam_mg
-    band = dose_band(total)
+    band = regimen_dose_band(total, any_unconverted=bool(unconverted))
     days, months = regimen_pattern(substances)
-    admission.diazepam_equivalent_mg = total
-    admission.diazepam_range_low_mg, admission.diazepam_range_high_mg = regimen.cross_table_range_mg
+    risk = withdrawal_risk(days, months, band)
+    if convertible:
+        # With unconverted agents beside them this is the known part only ("at least").
+        admission.diazepam_equivalent_mg = total
+        admission.diazepam_range_low_mg, admission.diazepam_range_high_mg = (
+            regimen.cross_table_range_mg
+        )
+    else:
+        # Nothing converted: the dose is unknown, and an empty field cannot be read as 0 mg.
+        admission.diazepam_equivalent_mg = None
+        admission.diazepam_range_low_mg = admission.diazepam_range_high_mg = None
     admission.equivalence_table = regimen.table_id
     admission.equivalence_table_version = regimen.table_version
-    admission.dose_band = str(band)
-    admission.withdrawal_risk = str(withdrawal_risk(days, months, band))
+    admission.dose_band = str(band) if band is not None else DOSE_UNKNOWN
+    admission.withdrawal_risk = str(risk) if risk is not None else DOSE_UNKNOWN
     ranked = sorted(convertible, key=lambda s: s.diazepam_mg or 0, reverse=True)
     admission.primary_agent = (ranked or list(substances))[0].agent if substances else ""
 

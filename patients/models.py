@@ -94,6 +94,10 @@ class Patient(PublicIdModel):
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+DOSE_UNKNOWN_TEXT = "unknown: not converted"
+"""How an unknown intake dose is shown and exported (equivalence.md: never guessed, never 0)."""
+
+
 class AdmissionStatus(models.TextChoices):
     OPEN = "open", "Admitted"
     DISCHARGED = "discharged", "Discharged"
@@ -193,6 +197,30 @@ class Admission(PublicIdModel):
         from django.urls import reverse
 
         return reverse("patients:detail", args=[self.public_id])
+
+    @property
+    def dose_unconverted(self) -> bool:
+        """An intake agent was not converted (equivalence.md: never guessed): dose not known."""
+        return bool((self.intake_basis or {}).get("unconverted"))
+
+    @property
+    def dose_text(self) -> str:
+        """The intake daily dose in words: "12 mg", "at least 12 mg" or "unknown: not converted".
+
+        An unconverted agent makes the dose unknown, never 0 mg; with converted agents beside
+        it, their total is only a lower bound.
+        """
+        mg = self.diazepam_equivalent_mg
+        if mg is None:
+            return DOSE_UNKNOWN_TEXT if self.dose_unconverted or self.dose_band else ""
+        text = f"{mg:.2f}".removesuffix(".00") + " mg"
+        return f"at least {text}" if self.dose_unconverted else text
+
+    @property
+    def dose_band_text(self) -> str:
+        if self.dose_band == "unknown":
+            return DOSE_UNKNOWN_TEXT
+        return f"{self.dose_band.capitalize()} dose" if self.dose_band else ""
 
     def day_of_stay(self, now: dt.datetime | None = None) -> int:
         """Day 1 is the admission day, counted in the unit's time zone."""

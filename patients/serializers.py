@@ -155,14 +155,17 @@ class FlagOut(serializers.Serializer):
 
 class SettingOut(serializers.Serializer):
     # Defaults: admissions made before the intake computed a setting show an empty one.
-    setting = serializers.ChoiceField(choices=["inpatient", "outpatient", ""], default="")
+    # "undecided": an unconverted agent leaves the dose unknown, so nothing is suggested.
+    setting = serializers.ChoiceField(
+        choices=["inpatient", "outpatient", "undecided", ""], default=""
+    )
     reasons = serializers.ListField(child=serializers.CharField(), default=list)
     sources = serializers.ListField(child=serializers.CharField(), default=list)
 
 
 class RangeOut(serializers.Serializer):
-    low_mg = serializers.DecimalField(max_digits=9, decimal_places=2)
-    high_mg = serializers.DecimalField(max_digits=9, decimal_places=2)
+    low_mg = serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True)
+    high_mg = serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True)
 
 
 class UnconvertedOut(serializers.Serializer):
@@ -189,8 +192,15 @@ class AdmissionOut(serializers.Serializer):
     diazepam_range_across_tables = serializers.SerializerMethodField()
     equivalence_table = serializers.CharField()
     equivalence_table_version = serializers.CharField()
-    dose_band = serializers.ChoiceField(choices=["low", "moderate", "high"])
-    withdrawal_risk = serializers.ChoiceField(choices=["rare", "lower", "expected"])
+    dose_known = serializers.SerializerMethodField(
+        help_text="False when an agent was not converted: diazepam_equivalent_mg is then the "
+        "known part only (null when nothing was converted), never the whole dose."
+    )
+    dose_text = serializers.CharField(
+        help_text='The dose in words: "12 mg", "at least 12 mg" or "unknown: not converted".'
+    )
+    dose_band = serializers.ChoiceField(choices=["low", "moderate", "high", "unknown"])
+    withdrawal_risk = serializers.ChoiceField(choices=["rare", "lower", "expected", "unknown"])
     flags = FlagOut(many=True, source="intake_flags")
     setting_recommendation = SettingOut()
     unconverted = serializers.SerializerMethodField()
@@ -198,6 +208,9 @@ class AdmissionOut(serializers.Serializer):
     @extend_schema_field(HistoryOut)
     def get_history(self, obj: Any) -> dict[str, Any]:
         return HistoryOut(obj).data
+
+    def get_dose_known(self, obj: Any) -> bool:
+        return not obj.dose_unconverted
 
     @extend_schema_field(RangeOut)
     def get_diazepam_range_across_tables(self, obj: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from cnt_detox.core import audit
+from cnt_detox.core import audit, hooks
 from patients.intake import compute_intake
 from patients.models import (
     Admission,
@@ -187,6 +187,8 @@ def admission_create(
                 moved_by=actor,
                 reason="Admission",
             )
+            # The first CIWA-B is due at admission; the assessments app registers it.
+            hooks.admission_created(admission=admission, actor=actor)
             if created:
                 audit.record(
                     actor=actor,

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from clinical.equivalence import TABLES, EquivalenceError, convert
+from cnt_detox.core import registry
 from cnt_detox.core.permissions import clinician_required
 from cnt_detox.core.selectors import viewers_of_patient
 from patients import services
@@ -164,7 +165,9 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "lines": _breakdown(admission),
             "table": TABLES.get(admission.equivalence_table),
             "movements": list(admission.movements.all()),
-            **_clinical_summary(admission, now),
+            # Latest CIWA-B, next check, taper status: from the apps that own them.
+            **registry.patient_context(request.user, admission, now),
+            "patient_panels": registry.patient_panels(),
             "patient_viewers": (
                 viewers_of_patient(request.user, admission.patient)
                 if request.user.is_physician
@@ -172,23 +175,6 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
             ),
         },
     )
-
-
-def _clinical_summary(admission: Any, now: Any) -> dict[str, Any]:
-    """Latest CIWA-B, next check and taper status for the patient page (a few fixed queries)."""
-    from assessments.selectors import latest_valid_assessment, schedule_for_admission
-    from tapering.selectors import board_plan_info
-
-    local_today = admission.unit.local_now(now).date()
-    schedule = schedule_for_admission(admission)
-    return {
-        "latest_assessment": latest_valid_assessment(admission),
-        "schedule": schedule if schedule is not None and schedule.active else None,
-        "overdue": bool(schedule and schedule.active and schedule.next_due_at < now),
-        "plan_info": board_plan_info([admission.pk], {admission.pk: local_today}).get(
-            admission.pk, {}
-        ),
-    }
 
 
 @clinician_required

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import BigIntegerField, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import (
@@ -43,6 +43,9 @@ URGENCY_LABELS = {URGENT: "Needs attention now", SOON: "Due soon", ROUTINE: "Rou
 # "Due soon" means the next CIWA-B is due within this many minutes; an ordering aid for the
 # board, not a published threshold.
 DUE_SOON_MINUTES = 30
+# Flags a board row shows before folding the rest behind "+N more" (the patient page lists
+# them all). A layout choice, not a clinical number: the most severe come first.
+BOARD_FLAGS_SHOWN = 3
 PLAN_LABELS = {
     "none": "No plan",
     "draft": "Draft (not signed)",
@@ -71,16 +74,9 @@ def agent_label(agent: str) -> str:
     return agent.replace("_", " ").capitalize() if agent else ""
 
 
-def reverse_for_admission(name: str, public_id: Any) -> str | None:
-    """A link to another feature's page for this admission, or None while it is not built.
-
-    The convention agreed with the patients and assessments features: the admission's public
-    id is the only URL argument.
-    """
-    try:
-        return reverse(name, args=[public_id])
-    except NoReverseMatch:
-        return None
+def reverse_for_admission(name: str, public_id: Any) -> str:
+    """A link to a page of this admission: the admission's public id is the only URL argument."""
+    return reverse(name, args=[public_id])
 
 
 def board_units(user: Any) -> list[Unit]:
@@ -97,6 +93,7 @@ class BoardRow:
     day_of_stay: int
     agent: str
     dose_mg: Decimal | None
+    dose_text: str
     plan_status: str
     plan_label: str
     today_mg: Decimal | None
@@ -114,6 +111,14 @@ class BoardRow:
     urgency: int = ROUTINE
     detail_url: str | None = None
     record_url: str | None = None
+
+    @property
+    def flags_shown(self) -> list[dict[str, str]]:
+        return self.flags[:BOARD_FLAGS_SHOWN]
+
+    @property
+    def flags_folded(self) -> list[dict[str, str]]:
+        return self.flags[BOARD_FLAGS_SHOWN:]
 
     @property
     def urgency_label(self) -> str:
@@ -205,6 +210,7 @@ def _board_row(
         day_of_stay=admission.day_of_stay(now),
         agent=agent_label(admission.primary_agent),
         dose_mg=admission.diazepam_equivalent_mg,
+        dose_text=admission.dose_text,
         plan_status=status or "unknown",
         plan_label=PLAN_LABELS.get(status, status.capitalize()) if status else "—",
         today_mg=plan.get("today_mg"),
@@ -222,11 +228,14 @@ def _board_row(
     if row.next_due_at is not None:
         left = formatting.minutes_between(now, row.next_due_at)
         when = formatting.clock(row.next_due_at, tz, now)
+        first = "" if last is not None else "First CIWA-B (admission): "
         if row.next_due_at < now:
             row.overdue = True
-            row.due_text = f"Overdue by {formatting.duration(-left)} (was due {when})"
+            row.due_text = f"{first}Overdue by {formatting.duration(-left)} (was due {when})"
+        elif left == 0:
+            row.due_text = f"{first}Due now ({when})"
         else:
-            row.due_text = f"Due {when} (in {formatting.duration(left)})"
+            row.due_text = f"{first}Due {when} (in {formatting.duration(left)})"
     else:
         row.due_text = "No CIWA-B scheduled"
     row.flags = [
@@ -235,7 +244,10 @@ def _board_row(
     ]
     row.escalations = [
         {
-            "kind": EscalationKind(e.kind).label if e.kind in EscalationKind.values else e.kind,
+            # The headline words (every reason in one escalation, issue 20 item 8), or for an
+            # escalation raised before them, its kind.
+            "kind": e.summary
+            or (EscalationKind(e.kind).label if e.kind in EscalationKind.values else e.kind),
             "since": formatting.clock(e.created_at, tz, now),
         }
         for e in escalations.get(admission.pk, [])
@@ -318,8 +330,18 @@ def census_rows(units: Sequence[Unit], at: dt.datetime) -> Iterator[list[Any]]:
             formatting.stamp(a.admitted_at, tz),
             (at.astimezone(tz).date() - a.admitted_at.astimezone(tz).date()).days + 1,
             agent_label(a.primary_agent),
-            "" if a.diazepam_equivalent_mg is None else str(a.diazepam_equivalent_mg),
+            _census_dose(a),
             a.dose_band.capitalize(),
             a.withdrawal_risk.replace("_", " ").capitalize(),
             formatting.stamp(a.discharged_at, tz),
         ]
+
+
+def _census_dose(a: Admission) -> str:
+    """The intake dose as exported: "unknown" or "at least N" when an agent was not converted
+    (equivalence.md: never guessed), so a spreadsheet never shows an unknown dose as 0."""
+    if a.diazepam_equivalent_mg is None:
+        return "unknown" if a.dose_unconverted or a.dose_band else ""
+    if a.dose_unconverted:
+        return f"at least {a.diazepam_equivalent_mg}"
+    return str(a.diazepam_equivalent_mg)

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cnt_detox.core.middleware import is_background
+from cnt_detox.core.middleware import background_view, is_background
 from cnt_detox.core.permissions import admin_required, clinician_required
 from patients.selectors import unit_for_user
 from reports import charts, formatting, services, tables
@@ -55,6 +55,7 @@ def board(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/board.html", _board(request))
 
 
+@background_view
 @require_GET
 @clinician_required
 def board_rows_fragment(request: HttpRequest) -> HttpResponse:

@@ -40,6 +40,7 @@ class PreviewRequestSerializer(serializers.Serializer):
     age = serializers.IntegerField(required=False)
     hepatic_impairment = serializers.BooleanField(required=False)
     epilepsy = serializers.BooleanField(required=False)
+    withdrawal_seizures = serializers.BooleanField(required=False)
 
 
 def _if_match(request: Request) -> int:
@@ -176,6 +177,16 @@ class SignSerializer(serializers.Serializer):
     password = serializers.CharField(required=False, allow_blank=True, default="")
     otp_code = serializers.CharField(required=False, allow_blank=True, default="")
     override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    start_date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Default: next dose time's day."
+    )
+    first_dose_time = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="One of the plan's dose times (HH:MM); earlier times of the start date are "
+        "not scheduled. Default: the next dose time from now.",
+    )
 
 
 class PlanSignView(APIView):
@@ -197,6 +208,8 @@ class PlanSignView(APIView):
             password=body.validated_data["password"],
             otp_code=body.validated_data["otp_code"] or None,
             override_reason=body.validated_data["override_reason"],
+            start_date=body.validated_data["start_date"],
+            first_dose_time=body.validated_data["first_dose_time"] or None,
             expected_version=_if_match(request),
             request=request,
         )

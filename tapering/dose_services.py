@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from cnt_detox.core import audit
+from clinical.taper.administration import administration_time_errors
+from cnt_detox.core import audit, hooks
 from tapering.completion import plan_complete_if_finished
 from tapering.models import (
     DoseAdministration,
@@ -27,6 +28,9 @@ from tapering.models import (
     TaperPlan,
 )
 from tapering.services import PlanNotEditable, _require_clinician
+
+# A ward device's clock may run a little ahead of the server's: not a clinical number.
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 
 def dose_record(
@@ -53,16 +57,25 @@ def dose_record(
         held_reason = ""
     if held_reason == HeldReason.OTHER and not reason_text.strip():
         errors["reason_text"] = ["Describe the reason when you choose 'Other'."]
-    if occurred_at > now + dt.timedelta(minutes=5):
-        errors["occurred_at"] = ["The time cannot be in the future."]
-    elif occurred_at < scheduled_dose.plan.admission.admitted_at:
-        # Plausible-time rule (issue 19): like a CIWA-B entry, a dose cannot have been given
-        # before the patient was admitted (year 1 included).
-        errors["occurred_at"] = ["The time is before the patient was admitted; check the date."]
-    if errors:
-        raise ValidationError(errors)
     with transaction.atomic():
-        plan = TaperPlan.objects.select_for_update().get(pk=scheduled_dose.plan_id)
+        plan = (
+            TaperPlan.objects.select_for_update(of=("self",))
+            .select_related("admission__unit", "signature")
+            .get(pk=scheduled_dose.plan_id)
+        )
+        signature = getattr(plan, "signature", None)
+        when = administration_time_errors(
+            occurred_at,
+            now=now,
+            signed_at=signature.signed_at if signature is not None else plan.status_changed_at,
+            admitted_at=plan.admission.admitted_at,
+            future_tolerance=FUTURE_TOLERANCE,
+            zone=plan.admission.unit.tz,
+        )
+        if when:
+            errors["occurred_at"] = when
+        if errors:
+            raise ValidationError(errors)
         # A completed plan still takes the record of a dose given late (the nurse records what
         # happened); superseded and discontinued plans do not.
         if plan.status not in (PlanStatus.ACTIVE, PlanStatus.COMPLETED):
@@ -93,6 +106,8 @@ def dose_record(
                     ]
                 }
             ) from None
+        # Close the dose's reminders now (the notifications app fills this hook).
+        hooks.dose_recorded(admission_id=plan.admission_id, due_at=scheduled_dose.due_at)
         audit.record(
             actor=by,
             action="dose.recorded",

@@ -11,6 +11,7 @@ from django import forms
 from clinical.equivalence import AGENTS, TABLE_CHOICES
 from clinical.taper.rounding import format_mg
 from clinical.taper.schedule import QID_TIMES
+from cnt_detox.core.forms import ErrorFocusMixin
 from tapering.models import HeldReason, Outcome
 
 AGENT_ROWS = 4
@@ -26,7 +27,7 @@ def _number(label: str, help_text: str = "", step: str = "any") -> Any:
     return _text(label, help_text=help_text, input_type="number", step=step, inputmode="decimal")
 
 
-class BuilderForm(forms.Form):
+class BuilderForm(ErrorFocusMixin, forms.Form):
     target_agent = forms.ChoiceField(
         label="Taper with",
         choices=[
@@ -47,12 +48,21 @@ class BuilderForm(forms.Form):
     age = _number("Age (years)", step="1")
     hepatic_impairment = forms.BooleanField(label="Hepatic impairment", required=False)
     epilepsy = forms.BooleanField(label="Epilepsy or seizure disorder", required=False)
+    withdrawal_seizures = forms.BooleanField(
+        label="Seizures in a previous withdrawal", required=False
+    )
 
     stabilisation_days = _number("Stabilisation days (2-7)", "eTG allows 2-7; default 2.", "1")
     reduction_percent = _number(
-        "Daily reduction, % of the stabilisation dose", "Default 10% (eTG). Or give mg/day below."
+        "Daily reduction, % of the stabilisation dose",
+        "Default 10% (eTG). Limit: 10% of the stabilisation dose a day (eTG, tapering.md). "
+        "Or give mg/day below.",
     )
-    reduction_mg_per_day = _number("Or daily reduction, diazepam mg/day", "e.g. 10 (SA Health).")
+    reduction_mg_per_day = _number(
+        "Or daily reduction, diazepam mg/day",
+        "e.g. 10 (SA Health). Limit: 10 mg/day diazepam (SA Health, tapering.md). Faster than "
+        "either limit needs an override reason to sign.",
+    )
     hand_off_mg = _number(
         "Hand-off dose, diazepam mg/day (0-20)", "Default 20 (eTG); 0 tapers to zero."
     )
@@ -139,6 +149,7 @@ class BuilderForm(forms.Form):
             "age": d.get("age") or None,
             "hepatic_impairment": d.get("hepatic_impairment", False),
             "epilepsy": d.get("epilepsy", False),
+            "withdrawal_seizures": d.get("withdrawal_seizures", False),
         }
 
     @staticmethod
@@ -207,6 +218,7 @@ def initial_from_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
             "age",
             "hepatic_impairment",
             "epilepsy",
+            "withdrawal_seizures",
         )
         if inputs.get(k) is not None
     }
@@ -250,7 +262,7 @@ def format_mg_text(value: Any) -> str:
     return format_mg(Decimal(str(value)))
 
 
-class SignForm(forms.Form):
+class SignForm(ErrorFocusMixin, forms.Form):
     password = forms.CharField(
         label="Your password",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -266,13 +278,29 @@ class SignForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     lock_version = forms.IntegerField(widget=forms.HiddenInput)
+    start_date = forms.DateField(
+        label="Start date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Default: the day of the next dose time from now.",
+    )
+    first_dose_time = forms.ChoiceField(
+        label="First dose time",
+        required=False,
+        help_text="Earlier dose times of the start date are not scheduled. Default: the next "
+        "dose time from now.",
+    )
+
+    def __init__(self, *args: Any, times: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["first_dose_time"].choices = [(t, t) for t in times]
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(ErrorFocusMixin, forms.Form):
     reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class DoseForm(forms.Form):
+class DoseForm(ErrorFocusMixin, forms.Form):
     dose = forms.UUIDField(widget=forms.HiddenInput)
     outcome = forms.ChoiceField(label="Outcome", choices=Outcome.choices, widget=forms.RadioSelect)
     held_reason = forms.ChoiceField(
@@ -289,6 +317,6 @@ class DoseForm(forms.Form):
     )
 
 
-class InErrorForm(forms.Form):
+class InErrorForm(ErrorFocusMixin, forms.Form):
     record = forms.UUIDField(widget=forms.HiddenInput)
     reason = forms.CharField(label="Why is this record wrong?")

@@ -34,7 +34,15 @@ MAX_AGENT_DAILY_MG = Decimal(1000)
 MAX_AGENTS = 8
 MAX_CUSTOM_STEPS = 60
 MAX_PLAN_DAYS = 400
-_TOP_LEVEL = {"agents", "target_agent", "start_date", "age", "strategy", "custom_steps"}
+_TOP_LEVEL = {
+    "agents",
+    "target_agent",
+    "start_date",
+    "age",
+    "strategy",
+    "custom_steps",
+    "first_dose_time",
+}
 
 
 def default_table() -> str:
@@ -252,6 +260,13 @@ def request_from_data(data: Any, *, cap_mg: Decimal | None = None) -> PlanReques
     custom: list[CustomStep] = []
     if strategy == CUSTOM:
         custom = _custom_steps(errors, data.get("custom_steps") or [])
+    first_time = data.get("first_dose_time") or None
+    if first_time is not None:
+        first_time = str(first_time).strip()
+        try:
+            first_time = dt.time.fromisoformat(first_time).strftime("%H:%M")
+        except ValueError:
+            errors.add("first_dose_time", f"Must be a time as HH:MM; got {first_time!r}.")
     errors.raise_if_any()
     assert start is not None
     return PlanRequest(
@@ -264,8 +279,10 @@ def request_from_data(data: Any, *, cap_mg: Decimal | None = None) -> PlanReques
         age=age,
         hepatic_impairment=_bool(data.get("hepatic_impairment", False)),
         epilepsy=_bool(data.get("epilepsy", False)),
+        withdrawal_seizures=_bool(data.get("withdrawal_seizures", False)),
         stabilisation_cap_mg=cap_mg if cap_mg is not None else stabilisation_cap_mg(),
         custom_steps=tuple(custom),
+        first_dose_time=first_time,
     )
 
 
@@ -314,11 +331,13 @@ def request_to_data(request: PlanRequest) -> dict[str, Any]:
         "age": request.age,
         "hepatic_impairment": request.hepatic_impairment,
         "epilepsy": request.epilepsy,
+        "withdrawal_seizures": request.withdrawal_seizures,
         "stabilisation_cap_mg": format_mg(request.stabilisation_cap_mg),
         "custom_steps": [
             {"days": s.days, "daily_total_mg": format_mg(s.daily_total_mg), "note": s.note}
             for s in request.custom_steps
         ],
+        "first_dose_time": request.first_dose_time,
     }
 
 

@@ -21,8 +21,14 @@ def _due_at(day: dt.date, time: dt.time, tz: Any) -> dt.datetime:
 
 
 def schedule_doses(plan: TaperPlan, skip: set[tuple[dt.date, dt.time]]) -> int:
-    """ScheduledDose rows for every dose of the signed plan (tapering.md 6)."""
+    """ScheduledDose rows for every dose of the signed plan (tapering.md 6).
+
+    On the start date, times before the plan's first dose time (chosen at signing for a plan
+    signed late in the day) are not scheduled, so they never show as late or missed.
+    """
     tz = plan.admission.unit.tz
+    first = plan.inputs.get("first_dose_time")
+    first_time = dt.time.fromisoformat(first) if first else None
     formulation = formulation_for(plan.target_agent)
     rows = []
     for index, step in enumerate(plan.result["steps"]):
@@ -33,6 +39,8 @@ def schedule_doses(plan: TaperPlan, skip: set[tuple[dt.date, dt.time]]) -> int:
             for dose in step["doses"]:
                 time = dt.time.fromisoformat(dose["time"])
                 if (day, time) in skip:
+                    continue
+                if first_time is not None and day == plan.start_date and time < first_time:
                     continue
                 rows.append(
                     ScheduledDose(

@@ -17,6 +17,8 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from assessments.models import Assessment, AssessmentStatus
+from clinical.risk.sedation import hold_sedating_doses
 from clinical.taper.rounding import format_mg
 from patients.selectors import admissions_for_user, units_for_user
 from tapering.models import (
@@ -43,11 +45,6 @@ def missed_after() -> dt.timedelta:
     Ward routine, not a published threshold.
     """
     return dt.timedelta(minutes=settings.DOSE_MISSED_MINUTES)
-
-
-# Sedation level at which doses are advised held (tapering.md 6; SA Health: withhold if not
-# easily roused); the same rule as clinical.risk.withhold_sedating_doses.
-HOLD_AT_SEDATION_LEVEL = 2
 
 
 def plans_for_user(user: Any) -> QuerySet[TaperPlan]:
@@ -106,6 +103,7 @@ def intake_plan_data(admission: Any, start_date: dt.date) -> dict[str, Any]:
         "age": admission.patient.age_on(start_date),
         "hepatic_impairment": admission.hepatic_impairment,
         "epilepsy": admission.epilepsy,
+        "withdrawal_seizures": admission.withdrawal_seizures,
     }
 
 
@@ -200,9 +198,7 @@ def overdue_doses(admission: Any, now: dt.datetime | None = None) -> list[Schedu
 
 
 def sedation_advice(admission: Any) -> dict[str, Any]:
-    """Latest valid sedation level and whether doses are advised held (tapering.md 6)."""
-    from assessments.models import Assessment, AssessmentStatus
-
+    """Latest valid sedation level and whether doses are advised held (clinical.risk.sedation)."""
     latest = (
         Assessment.objects.filter(admission=admission, status=AssessmentStatus.VALID)
         .order_by("-assessed_at", "-id")
@@ -211,9 +207,7 @@ def sedation_advice(admission: Any) -> dict[str, Any]:
     )
     if latest is None:
         return {"hold": False, "level": None, "assessed_at": None, "unable_reason": ""}
-    hold = latest.sedation_level is not None and latest.sedation_level >= HOLD_AT_SEDATION_LEVEL
-    # risk.md "unable to assess" because difficult to rouse or confused also advises holding.
-    hold = hold or latest.unable_reason in ("difficult_to_rouse", "confused")
+    hold = hold_sedating_doses(latest.sedation_level, latest.unable_reason or None)
     return {
         "hold": hold,
         "level": latest.sedation_level,
@@ -309,3 +303,10 @@ def due_doses(now: dt.datetime) -> list[tuple[int, int, dt.datetime]]:
         .values_list("plan__admission_id", "id", "due_at")
     )
     return list(rows)
+
+
+def patient_page_context(user: Any, admission: Any, now: dt.datetime) -> dict[str, Any]:
+    """The taper status for the patient page (registered in apps.py)."""
+    local_today = admission.unit.local_now(now).date()
+    info = board_plan_info([admission.pk], {admission.pk: local_today})
+    return {"plan_info": info.get(admission.pk, {})}

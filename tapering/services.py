@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -104,6 +105,30 @@ def _check_start(admission: Any, result: PlanResult) -> None:
         raise ValidationError(
             {"start_date": ["The plan cannot start before today (unit time); change the date."]}
         )
+
+
+def dose_times(plan: TaperPlan) -> list[str]:
+    """The plan's dose times of day (its first step's), in order: what a first dose can be."""
+    steps = plan.result.get("steps") or []
+    return [d["time"] for d in steps[0]["doses"]] if steps else []
+
+
+def default_first_dose(plan: TaperPlan, now: dt.datetime | None = None) -> tuple[dt.date, str]:
+    """Start date and first dose time proposed at signing: the next dose time from now.
+
+    A plan signed late in the day must not start with the day's earlier doses already late
+    (issue 20 item 5): from the plan's start date, the first dose time not yet passed on the
+    unit's clock; none left today means tomorrow's first time.
+    """
+    local = plan.admission.unit.local_now(now)
+    times = dose_times(plan) or ["08:00"]
+    start = max(plan.start_date, local.date())
+    if start > local.date():
+        return start, times[0]
+    for label in times:
+        if dt.time.fromisoformat(label) >= local.time().replace(second=0, microsecond=0):
+            return start, label
+    return start + dt.timedelta(days=1), times[0]
 
 
 def _next_version(admission: Any) -> int:
@@ -217,12 +242,19 @@ def plan_sign(
     override_reason: str = "",
     otp_code: str | None = None,
     request: HttpRequest | None = None,
+    start_date: dt.date | None = None,
+    first_dose_time: str | None = None,
 ) -> TaperPlan:
     """Sign a draft (tapering.md 5): password (and one-time code if enrolled), then activate.
 
     The signature stores printed name, role, time, meaning and the SHA-256 of the canonical
     JSON. A plan with a rule violation needs an override reason, kept with the signature.
     Signing an amendment supersedes the plan it amends in the same transaction.
+
+    The physician picks the start date and the first dose time at signing (default: the next
+    dose time from now, ``default_first_dose``); the plan is rebuilt from them before it is
+    signed, so the signed content (and digest) holds the dates and times actually scheduled,
+    and the start date's earlier times are not scheduled.
     """
     _require_physician(by)
     if not password or not by.check_password(password):
@@ -246,6 +278,8 @@ def plan_sign(
         override_reason=override_reason,
         second_factor=second,
         request=request,
+        start_date=start_date,
+        first_dose_time=first_dose_time,
     )
 
 
@@ -257,6 +291,8 @@ def _complete_signature(
     override_reason: str,
     second_factor: bool,
     request: HttpRequest | None,
+    start_date: dt.date | None = None,
+    first_dose_time: str | None = None,
 ) -> TaperPlan:
     """Everything of signing after the credentials were checked (the demo seeder's entry)."""
     override_reason = (override_reason or "").strip()
@@ -268,6 +304,8 @@ def _complete_signature(
             raise ValidationError(
                 {"non_field_errors": ["The stored plan no longer reproduces; save it again."]}
             )
+        _apply_first_dose(locked, start_date, first_dose_time)
+        rebuilt = build_plan(request_from_stored(locked.inputs))
         _check_start(admission, rebuilt)
         if locked.violations and not override_reason:
             codes = ", ".join(locked.violations)
@@ -287,6 +325,8 @@ def _complete_signature(
             previous.save(update_fields=["status", "status_changed_at", "status_reason"])
         signature = PlanSignature.objects.create(
             plan=locked,
+            # The same clock as the first-dose check above: doses are judged against it.
+            signed_at=timezone.now(),
             signed_by=by,
             printed_name=by.display_name,
             role=by.role,
@@ -324,6 +364,56 @@ def _complete_signature(
             },
         )
     return locked
+
+
+def _apply_first_dose(
+    plan: TaperPlan, start_date: dt.date | None, first_dose_time: str | None
+) -> None:
+    """Set the plan's start date and first dose time chosen at signing (rebuilt, not saved
+    as a separate edit: the signing transaction saves it with the signature).
+
+    Refused: a time that is not one of the plan's dose times, and a first dose already late
+    by the ward's late threshold (``DOSE_LATE_MINUTES``: it would alert as soon as signed).
+    """
+    default_day, default_time = default_first_dose(plan)
+    day = start_date or default_day
+    label = first_dose_time or default_time
+    if label not in dose_times(plan):
+        raise ValidationError(
+            {
+                "first_dose_time": [
+                    f"Choose one of the plan's dose times: {', '.join(dose_times(plan))}."
+                ]
+            }
+        )
+    tz = plan.admission.unit.tz
+    due = dt.datetime.combine(day, dt.time.fromisoformat(label), tzinfo=tz)
+    if due < timezone.now() - dt.timedelta(minutes=settings.DOSE_LATE_MINUTES):
+        raise ValidationError(
+            {
+                "first_dose_time": [
+                    f"The {label} dose on {day.isoformat()} is already past; choose a later "
+                    "time or start tomorrow."
+                ]
+            }
+        )
+    # The day's first time is stored as None, so a plan that starts with it keeps the content
+    # it was built with.
+    stored = None if label == dose_times(plan)[0] else label
+    if (
+        plan.inputs.get("start_date") == day.isoformat()
+        and plan.inputs.get("first_dose_time") == stored
+    ):
+        return
+    data = {**plan.inputs, "start_date": day.isoformat(), "first_dose_time": stored}
+    try:
+        result = build_plan(request_from_stored(data))
+    except ParameterError as err:
+        raise ValidationError(field_errors(err)) from None
+    content = _content(result)
+    for name, value in content.items():
+        setattr(plan, name, value)
+    plan.save(update_fields=list(content))
 
 
 def plan_amend(

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from clinical.taper.plan import to_dict
 from clinical.taper.rounding import format_mg
+from clinical.taper.rules import INPATIENT_LIMITS_TEXT
 from cnt_detox.core import audit
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required, physician_required
@@ -34,6 +35,7 @@ from tapering.forms import (
     steps_text,
 )
 from tapering.inputs import default_table
+from tapering.models import PlanStatus
 from tapering.presenters import present
 
 
@@ -105,6 +107,7 @@ def _builder(request: HttpRequest, admission: Any, plan: Any) -> HttpResponse:
         "admission": admission,
         "plan": plan,
         "unconverted": selectors.unconverted_substances(admission) if admission else [],
+        "inpatient_limits": INPATIENT_LIMITS_TEXT,
         "admissions": selectors.open_admissions_with_plans(request.user)
         if admission is None and plan is None
         else [],
@@ -196,7 +199,17 @@ def plan_detail(
 ) -> HttpResponse:
     plan = selectors.plan_for_user(request.user, plan_id)
     context = _plan_context(request, plan)
-    context["sign_form"] = sign_form or SignForm(initial={"lock_version": plan.lock_version})
+    if sign_form is None:
+        day, first = services.default_first_dose(plan)
+        sign_form = SignForm(
+            initial={
+                "lock_version": plan.lock_version,
+                "start_date": day,
+                "first_dose_time": first,
+            },
+            times=services.dose_times(plan),
+        )
+    context["sign_form"] = sign_form
     context["reason_form"] = ReasonForm()
     return render(request, "tapering/plan.html", context, status=status)
 
@@ -204,17 +217,61 @@ def plan_detail(
 @clinician_required
 def plan_print(request: HttpRequest, plan_id: str) -> HttpResponse:
     plan = selectors.plan_for_user(request.user, plan_id)
-    return render(request, "tapering/plan_print.html", _plan_context(request, plan))
+    context = _plan_context(request, plan)
+    # The signed version that replaced this one, for the "SUPERSEDED by version N" banner.
+    context["superseded_by"] = next(
+        (
+            v
+            for v in context["versions"]
+            if v.supersedes_id == plan.pk and v.status != PlanStatus.DRAFT
+        ),
+        None,
+    )
+    return render(request, "tapering/plan_print.html", context)
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal: quotes and backslashes escaped, controls dropped."""
+    safe = "".join(
+        "\\" + ch if ch in '"\\' else (" " if ord(ch) < 32 or ord(ch) == 127 else ch) for ch in text
+    )
+    return f'"{safe}"'
+
+
+@clinician_required
+def plan_print_page_css(request: HttpRequest, plan_id: str) -> HttpResponse:
+    """The printout's page margins: the patient on every printed page and "Page N of M".
+
+    CSS paged media (@page margin boxes, counter(pages)) is the only way a browser numbers
+    printed pages; the content of a margin box must be written in CSS, and the page's CSP
+    allows no inline style, so this small stylesheet is made per plan. The print view that
+    links it has already audited the read.
+    """
+    plan = selectors.plan_for_user(request.user, plan_id)
+    patient = plan.admission.patient
+    identity = f"{patient.full_name} · MRN {patient.mrn} · born {patient.date_of_birth:%d %b %Y}"
+    plan_line = f"Taper plan version {plan.version} ({plan.get_status_display()})"
+    font = "font: 9pt system-ui, sans-serif;"
+    css = (
+        "@page {\n"
+        f"  @top-left {{ content: {_css_string(identity)}; {font} }}\n"
+        f"  @bottom-left {{ content: {_css_string(plan_line)}; {font} }}\n"
+        f'  @bottom-right {{ content: "Page " counter(page) " of " counter(pages); {font} }}\n'
+        "}\n"
+    )
+    return HttpResponse(css, content_type="text/css; charset=utf-8")
 
 
 @require_POST
 @physician_required
 def sign(request: HttpRequest, plan_id: str) -> HttpResponse:
     plan = selectors.plan_for_user(request.user, plan_id)
-    form = SignForm(request.POST)
+    form = SignForm(request.POST, times=services.dose_times(plan))
     if form.is_valid():
         try:
             services.plan_sign(
+                start_date=form.cleaned_data["start_date"],
+                first_dose_time=form.cleaned_data["first_dose_time"] or None,
                 plan=plan,
                 by=request.user,
                 password=form.cleaned_data["password"],
@@ -285,9 +342,16 @@ def _today_context(request: HttpRequest, admission: Any) -> dict[str, Any]:
         patient=admission.patient,
         request=request,
     )
+    plan = selectors.current_plan(versions)
+    # Day 1 of a plan: the SA Health test-dose instruction (tapering.md 2) is shown here, where
+    # the nurse gives the dose, not only in the builder.
+    test_dose = None
+    if plan is not None and plan.start_date == local_now.date():
+        test_dose = (plan.result or {}).get("test_dose")
     return {
         "admission": admission,
-        "plan": selectors.current_plan(versions),
+        "plan": plan,
+        "test_dose": test_dose,
         "rows": rows,
         "overdue": selectors.overdue_doses(admission),
         "sedation": selectors.sedation_advice(admission),

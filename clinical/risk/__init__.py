@@ -6,6 +6,7 @@ from clinical.risk.base import (
     ABRUPT_STOP_AFTER,
     DESIGN_DEFAULT,
     DOSE_BANDS,
+    DOSE_UNKNOWN,
     HIGH_BAND_DOSE_MG,
     INPATIENT_DOSE_MG,
     JOINT_2025,
@@ -20,19 +21,21 @@ from clinical.risk.base import (
     highest_level,
 )
 from clinical.risk.intake import intake_flags
-from clinical.risk.sedation import withhold_sedating_doses
-from clinical.risk.setting import SettingRecommendation, setting_recommendation
+from clinical.risk.sedation import hold_sedating_doses, withhold_sedating_doses
+from clinical.risk.setting import SETTING_UNDECIDED, SettingRecommendation, setting_recommendation
 
 __all__ = [
     "ABRUPT_STOP_AFTER",
     "DESIGN_DEFAULT",
     "DOSE_BANDS",
+    "DOSE_UNKNOWN",
     "HIGH_BAND_DOSE_MG",
     "INPATIENT_DOSE_MG",
     "JOINT_2025",
     "OLDER_ADULT_AGE",
     "RULES_VERSION",
     "SA_HEALTH",
+    "SETTING_UNDECIDED",
     "AssessmentFacts",
     "Flag",
     "IntakeFacts",
@@ -41,6 +44,7 @@ __all__ = [
     "SubstanceFacts",
     "assessment_flags",
     "highest_level",
+    "hold_sedating_doses",
     "intake_flags",
     "setting_recommendation",
     "withhold_sedating_doses",

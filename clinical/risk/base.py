@@ -20,7 +20,10 @@ from enum import StrEnum
 
 from clinical.ciwa_b import ITEM_COUNT, SEDATION_LEVELS, UnableReason
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"
+"""1: first release. 2: an intake agent without a conversion makes the dose unknown (dose band
+"unknown", an intake flag, no setting suggestion from the dose; equivalence.md); one escalation
+per assessment naming every reason at its highest level (``clinical.risk.escalation``)."""
 
 # Sources, abbreviated as in shared/domain/README.md.
 JOINT_2025 = "2025 Joint Guideline"
@@ -36,7 +39,9 @@ ABRUPT_STOP_AFTER = timedelta(hours=24)
 # risk.md: age 65 or over (2025 Joint Guideline; eTG).
 OLDER_ADULT_AGE = 65
 
-DOSE_BANDS = frozenset({"low", "moderate", "high"})
+DOSE_UNKNOWN = "unknown"
+"""Dose band of a regimen with an agent that is not converted (equivalence.md: never guessed)."""
+DOSE_BANDS = frozenset({"low", "moderate", "high", DOSE_UNKNOWN})
 
 
 class Level(StrEnum):
@@ -86,6 +91,20 @@ class IntakeFacts:
     hepatic_impairment: bool
     injecting: bool = False
     multiple_substance_dependence: bool = False
+    # Agents taken but not converted to diazepam equivalents (equivalence.md: refused, never
+    # guessed). Non-empty means ``total_diazepam_mg`` is only the known part of the dose.
+    unconverted_agents: tuple[str, ...] = ()
+
+    @property
+    def dose_known(self) -> bool:
+        return not self.unconverted_agents
+
+    @property
+    def dose_text(self) -> str:
+        """The daily dose in words: "12 mg", or "at least 12 mg" when an agent is unconverted."""
+        if self.dose_known:
+            return f"{self.total_diazepam_mg} mg"
+        return f"at least {self.total_diazepam_mg} mg"
 
     def __post_init__(self) -> None:
         if not isinstance(self.total_diazepam_mg, Decimal):

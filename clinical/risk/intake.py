@@ -6,6 +6,7 @@ from datetime import datetime
 
 from clinical.risk.base import (
     ABRUPT_STOP_AFTER,
+    DESIGN_DEFAULT,
     HIGH_BAND_DOSE_MG,
     INPATIENT_DOSE_MG,
     JOINT_2025,
@@ -33,6 +34,10 @@ def intake_flags(intake: IntakeFacts, *, as_of: datetime) -> tuple[Flag, ...]:
     """Flags of risk.md that need no assessment, as of ``as_of``.
 
     - History of withdrawal seizures or epilepsy: high (SA Health).
+    - An agent not converted (equivalence.md: never guessed): the daily dose is unknown, so
+      the known total is only "at least"; raised as ``dose_unknown`` so nobody reads the known
+      part as the whole dose. Its level (high: the unknown part could put the dose above 50 mg)
+      is a design default, not a published threshold.
     - Daily dose above 50 mg diazepam equivalent: high (SA Health). Above 15 mg: elevated
       (2025 Joint Guideline high band; eTG). Both are raised above 50 mg: they are separate
       rules with separate sources.
@@ -54,18 +59,32 @@ def intake_flags(intake: IntakeFacts, *, as_of: datetime) -> tuple[Flag, ...]:
             "History of withdrawal seizures or epilepsy: higher risk of seizures.",
             SA_HEALTH,
         )
+    if not intake.dose_known:
+        agents = ", ".join(intake.unconverted_agents)
+        known = (
+            f" The converted agents alone give {intake.dose_text} diazepam equivalent."
+            if intake.total_diazepam_mg > 0
+            else ""
+        )
+        add(
+            "dose_unknown",
+            Level.HIGH,
+            f"Daily dose unknown: {agents} not converted (no equivalence).{known} "
+            "Titrate to the lowest dose that controls withdrawal; the physician decides.",
+            f"equivalence.md ({JOINT_2025}); level: {DESIGN_DEFAULT}",
+        )
     if intake.total_diazepam_mg > INPATIENT_DOSE_MG:
         add(
             "dose_above_50",
             Level.HIGH,
-            f"Daily dose {intake.total_diazepam_mg} mg diazepam equivalent, above 50 mg.",
+            f"Daily dose {intake.dose_text} diazepam equivalent, above 50 mg.",
             SA_HEALTH,
         )
     if intake.total_diazepam_mg > HIGH_BAND_DOSE_MG:
         add(
             "dose_above_15",
             Level.ELEVATED,
-            f"Daily dose {intake.total_diazepam_mg} mg diazepam equivalent, above 15 mg.",
+            f"Daily dose {intake.dose_text} diazepam equivalent, above 15 mg.",
             f"{JOINT_2025} (high band); eTG",
         )
     stopped = [s for s in intake.substances if _stopped_abruptly(s, as_of)]
@@ -93,18 +112,19 @@ def intake_flags(intake: IntakeFacts, *, as_of: datetime) -> tuple[Flag, ...]:
             f"{JOINT_2025} Table 3 note",
         )
     if intake.alcohol_dependence or intake.other_cns_depressants:
-        what = [
+        # Worded as a finding ("Alcohol dependence: ..."), never "Also uses alcohol dependence".
+        what = " and ".join(
             name
             for name, present in (
                 ("alcohol dependence", intake.alcohol_dependence),
-                ("other sedating drugs (CNS depressants)", intake.other_cns_depressants),
+                ("use of other sedating drugs (CNS depressants)", intake.other_cns_depressants),
             )
             if present
-        ]
+        )
         add(
             "co_use_cns_depressants",
             Level.ELEVATED,
-            f"Also uses {' and '.join(what)}: higher risk of seizures in withdrawal.",
+            f"{what[0].upper()}{what[1:]}: higher risk of seizures in withdrawal.",
             f"{SA_HEALTH}; NSW guidance",
         )
     if intake.withdrawal_psychosis:

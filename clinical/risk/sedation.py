@@ -1,16 +1,29 @@
-"""Oversedation: when to advise holding sedating doses (risk.md; ciwa-b.md)."""
+"""Oversedation: when to advise holding sedating doses.
+
+Source: risk.md oversedation flags and tapering.md "giving doses" (SA Health sedation score:
+withhold when not easily roused, level 2 or more), and ciwa-b.md "unable to assess" (difficult
+to rouse, confused). This is the only implementation: the dose page, the reminders and the board
+all call it.
+"""
 
 from __future__ import annotations
 
 from clinical.ciwa_b import UnableReason
-from clinical.risk.base import (
-    AssessmentFacts,
-)
+from clinical.risk.base import AssessmentFacts
+
+# SA Health sedation score: 2 = difficult to rouse / not easily roused.
+HOLD_AT_SEDATION_LEVEL = 2
+HOLD_WHEN_UNABLE = frozenset({UnableReason.DIFFICULT_TO_ROUSE, UnableReason.CONFUSED})
+
+
+def hold_sedating_doses(sedation_level: int | None, unable_reason: str | None) -> bool:
+    """True when sedating doses are advised held, from the latest valid assessment's sedation
+    level and "unable to assess" reason (either may be missing)."""
+    if sedation_level is not None and sedation_level >= HOLD_AT_SEDATION_LEVEL:
+        return True
+    return unable_reason in HOLD_WHEN_UNABLE
 
 
 def withhold_sedating_doses(current: AssessmentFacts) -> bool:
-    """Advise holding sedating doses: sedation level 2 or more, or unable to assess because
-    difficult to rouse or confused (SA Health sedation score; ciwa-b.md "unable to assess")."""
-    if current.sedation_level is not None and current.sedation_level >= 2:
-        return True
-    return current.unable_reason in (UnableReason.DIFFICULT_TO_ROUSE, UnableReason.CONFUSED)
+    """``hold_sedating_doses`` for one assessment's facts."""
+    return hold_sedating_doses(current.sedation_level, current.unable_reason)

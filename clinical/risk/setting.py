@@ -21,6 +21,24 @@ class SettingRecommendation:
     sources: tuple[str, ...]
 
 
+SETTING_UNDECIDED = "undecided"
+"""No suggestion: the dose is unknown (an agent not converted), so the physician decides."""
+EQUIVALENCE_SOURCE = f"equivalence.md ({JOINT_2025})"
+
+
+def _dose_unknown_reason(intake: IntakeFacts) -> str:
+    known = (
+        f" (the converted agents alone give {intake.dose_text})"
+        if intake.total_diazepam_mg > 0
+        else ""
+    )
+    return (
+        f"Daily dose unknown: {', '.join(intake.unconverted_agents)} not converted{known}. "
+        "No setting is suggested from the dose: titrate to the lowest dose that controls "
+        "withdrawal; the physician decides."
+    )
+
+
 def setting_recommendation(intake: IntakeFacts) -> SettingRecommendation:
     """risk.md "Treatment setting at intake".
 
@@ -30,6 +48,10 @@ def setting_recommendation(intake: IntakeFacts) -> SettingRecommendation:
     CNS depressants; complicated withdrawal expected, read here as a history of withdrawal
     psychosis or delirium (2025 Joint Guideline Rec 5 and 12; Table 2 note). Otherwise
     outpatient tapering may be considered (2025 Joint Guideline Rec 5).
+
+    An agent that is not converted makes the dose unknown (equivalence.md: never guessed): the
+    reasons then say so, and when no other criterion is met no setting is suggested
+    (``SETTING_UNDECIDED``) rather than "outpatient" from the known part of the dose.
 
     Co-occurring conditions that cannot be managed safely as an outpatient are a clinical
     judgement the intake facts do not capture (hepatic impairment alone is not treated as one).
@@ -45,7 +67,7 @@ def setting_recommendation(intake: IntakeFacts) -> SettingRecommendation:
 
     if intake.total_diazepam_mg > INPATIENT_DOSE_MG:
         add(
-            f"Daily dose {intake.total_diazepam_mg} mg diazepam equivalent is above 50 mg.",
+            f"Daily dose {intake.dose_text} diazepam equivalent is above 50 mg.",
             SA_HEALTH,
         )
     if intake.injecting:
@@ -62,7 +84,14 @@ def setting_recommendation(intake: IntakeFacts) -> SettingRecommendation:
             rec_5_12,
         )
     if reasons:
+        if not intake.dose_known:
+            add(_dose_unknown_reason(intake), EQUIVALENCE_SOURCE)
         return SettingRecommendation("inpatient", tuple(reasons), tuple(sources))
+    if not intake.dose_known:
+        # No criterion met on what is known, but the dose is not known: "outpatient" would be
+        # a suggestion made from a dose nobody has. The physician decides.
+        add(_dose_unknown_reason(intake), EQUIVALENCE_SOURCE)
+        return SettingRecommendation(SETTING_UNDECIDED, tuple(reasons), tuple(sources))
     return SettingRecommendation(
         "outpatient",
         ("No inpatient criterion met: outpatient tapering may be considered.",),

@@ -66,8 +66,12 @@ class PlanRequest:
     age: int | None = None
     hepatic_impairment: bool = False
     epilepsy: bool = False
+    withdrawal_seizures: bool = False
     stabilisation_cap_mg: Decimal = rules.DEFAULT_STABILISATION_CAP_MG
     custom_steps: Sequence[CustomStep] = ()
+    # The first dose time on ``start_date`` (a plan signed late in the day starts later that
+    # day); None: the day's first time. Earlier times of the start date are not scheduled.
+    first_dose_time: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,7 @@ def build_plan(request: PlanRequest) -> PlanResult:
         start_date=request.start_date,
         target_per_diazepam=ratio,
         custom_steps=request.custom_steps,
+        first_dose_time=request.first_dose_time,
     )
     steps = schedule.steps
     first_diazepam = steps[0].daily_total_mg / ratio
@@ -160,12 +165,15 @@ def build_plan(request: PlanRequest) -> PlanResult:
         *rules.dose_warnings(max(equivalent, first_diazepam), cap),
         *rules.above_cap_warning(schedule, cap * ratio),
         *rules.rate_rule_violations(steps),
+        *rules.inpatient_rate_violations(steps, schedule.formulation, ratio),
         *rules.limited_step_warnings(steps),
         *rules.schedule_info(schedule),
         *rules.patient_warnings(
             age=request.age,
             hepatic_impairment=request.hepatic_impairment,
             epilepsy=request.epilepsy,
+            withdrawal_seizures=request.withdrawal_seizures,
+            strategy=request.strategy,
             agents=[c.agent for c in conversion.conversions if c.daily_dose_mg > 0],
         ),
         *rules.conversion_warnings(conversion),
@@ -271,4 +279,13 @@ def to_dict(result: PlanResult) -> dict[str, Any]:
             {"code": w.code, "message": w.message, "source": w.source} for w in result.warnings
         ],
         "violations": list(result.violations),
+        "first_dose_time": result.request.first_dose_time,
+        # Shown on Today's doses on day 1, not only in the builder (tapering.md 2, SA Health).
+        "test_dose": None
+        if result.test_dose is None
+        else {
+            "time": result.test_dose.time,
+            "mg": format_mg(result.test_dose.mg),
+            "instruction": result.steps[0].note,
+        },
     }

@@ -2,7 +2,8 @@
 
 Source: /work/shared/domain/tapering.md, rules version 1 (``RULES_VERSION``): section 1
 (starting dose, cap, dose warnings), section 2 (outpatient 25%-per-14-days rule, hand-off),
-section 3 (steps limited by tablet size) and section 4 (other warnings). Each warning carries
+section 2 inpatient daily-reduction limits (eTG 10%/day; SA Health 10 mg/day), section 3
+(steps limited by tablet size) and section 4 (other warnings). Each warning carries
 its source. A warning with ``requires_override`` is a rule violation: the plan can only be
 signed with an explicit override reason (tapering.md section 2, outpatient).
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from clinical.equivalence import RegimenConversion
-from clinical.taper.rounding import format_mg
+from clinical.taper.rounding import Formulation, format_mg, round_down
 from clinical.taper.schedule import (
     RATE_RULE_MIN_KEPT,
     RATE_RULE_WINDOW_DAYS,
@@ -25,8 +26,12 @@ from clinical.taper.schedule import (
     trailing_window_kept,
 )
 
-RULES_VERSION = "1"
-"""Bump when any rule, threshold or rounding in clinical/taper changes; stored with a plan."""
+RULES_VERSION = "2"
+"""Bump when any rule, threshold or rounding in clinical/taper changes; stored with a plan.
+
+1: first release. 2: inpatient daily-reduction limits (eTG 10% of the stabilisation dose per
+day; SA Health 10 mg/day diazepam): a faster inpatient reduction needs an override reason;
+seizure-history warning (risk.md; SA Health), with ``withdrawal_seizures`` in the request."""
 
 # tapering.md section 1.2: facility maximum, default diazepam 80 mg/day (SA Health: "no greater
 # than 40 mg twice daily"). A facility setting may change it.
@@ -35,6 +40,16 @@ DEFAULT_STABILISATION_CAP_MG = Decimal(80)
 # dependence" (eTG; 2025 Joint Guideline Table 2 bands).
 SPECIALIST_REVIEW_ABOVE_MG = Decimal(40)
 HIGH_DOSE_ABOVE_MG = Decimal(15)
+# tapering.md section 2 `inpatient`: reduce daily by 10% of the stabilisation dose per day (eTG's
+# inpatient rule, given as the maximum achievable rate), or 10 mg/day diazepam (the older SA
+# Health protocol). A faster daily reduction than either is a rule violation.
+INPATIENT_MAX_DAILY_PERCENT = Decimal(10)
+INPATIENT_MAX_DAILY_DIAZEPAM_MG = Decimal(10)
+INPATIENT_LIMITS_TEXT = (
+    "Inpatient limits: at most 10% of the stabilisation dose a day (eTG, tapering.md 2) and at "
+    "most 10 mg/day diazepam (SA Health, tapering.md 2); a faster reduction needs an override "
+    "reason to sign."
+)
 # tapering.md section 4: age 65 or more (2025 Joint Guideline; eTG frailty).
 OLDER_ADULT_AGE = 65
 # tapering.md section 4: "other tables differ by more than 25%".
@@ -144,6 +159,67 @@ def rate_rule_violations(steps: Sequence[Step]) -> list[PlanWarning]:
     return out
 
 
+def inpatient_rate_violations(
+    steps: Sequence[Step], formulation: Formulation, target_per_diazepam: Decimal
+) -> list[PlanWarning]:
+    """Inpatient reduction steps faster than tapering.md section 2 `inpatient` allows.
+
+    Two published limits, each its own warning with its source, each needing an override reason
+    to sign (as the outpatient 25%-per-2-weeks rule): eTG, 10% of the stabilisation dose per
+    day; SA Health, 10 mg/day diazepam (x ``target_per_diazepam`` in the taper agent). The
+    stabilisation dose is the first step's total. A reduction day ``d`` (days since the end of
+    stabilisation) may bring the dose down to the limit curve ``start - d x limit`` rounded down
+    to the formulation step (tapering.md 3: the schedule is rounded down, so a default 10% plan
+    is never flagged for its rounding); steps limited by tablet size are exempt (tapering.md 3).
+    Only steps in the inpatient ``reduction`` phase are judged: an appended outpatient
+    continuation has its own rule.
+    """
+    if not steps:
+        return []
+    start = steps[0].daily_total_mg
+    first_day = steps[0].end_date.toordinal() + 1
+    limits = (
+        (
+            "inpatient_rate_above_etg",
+            start * INPATIENT_MAX_DAILY_PERCENT / 100,
+            f"the eTG limit of 10% of the {format_mg(start)} mg stabilisation dose per day",
+            "tapering.md 2 (inpatient); eTG",
+        ),
+        (
+            "inpatient_rate_above_sa_health",
+            INPATIENT_MAX_DAILY_DIAZEPAM_MG * target_per_diazepam,
+            "the SA Health limit of 10 mg/day diazepam"
+            + ("" if target_per_diazepam == 1 else " equivalent"),
+            "tapering.md 2 (inpatient); SA Health",
+        ),
+    )
+    out = []
+    for code, per_day, words, source in limits:
+        for i in range(1, len(steps)):
+            prev, step = steps[i - 1], steps[i]
+            if step.phase != "reduction" or step.limited_by_tablet_size:
+                continue
+            if step.daily_total_mg >= prev.daily_total_mg:
+                continue
+            day = step.start_date.toordinal() - first_day + 1
+            floor = round_down(max(start - day * per_day, Decimal(0)), formulation)
+            if step.daily_total_mg < floor:
+                out.append(
+                    PlanWarning(
+                        code,
+                        f"Step {i + 1} ({step.start_date.isoformat()}): "
+                        f"{format_mg(prev.daily_total_mg)} -> {format_mg(step.daily_total_mg)} "
+                        f"mg/day is a faster reduction than {words} "
+                        f"({format_mg(per_day)} mg a day). Signing needs an override reason.",
+                        source,
+                        requires_override=True,
+                        step_index=i,
+                    )
+                )
+                break  # one warning per limit: the first step that breaks it
+    return out
+
+
 def limited_step_warnings(steps: Sequence[Step]) -> list[PlanWarning]:
     """One warning per step limited by tablet size (tapering.md 3)."""
     out = []
@@ -192,10 +268,34 @@ def schedule_info(schedule: Schedule) -> list[PlanWarning]:
 
 
 def patient_warnings(
-    *, age: int | None, hepatic_impairment: bool, epilepsy: bool, agents: Sequence[str]
+    *,
+    age: int | None,
+    hepatic_impairment: bool,
+    epilepsy: bool,
+    agents: Sequence[str],
+    withdrawal_seizures: bool = False,
+    strategy: str = "",
 ) -> list[PlanWarning]:
-    """tapering.md section 4: age, hepatic impairment, epilepsy with clonazepam/clobazam."""
+    """tapering.md section 4: age, hepatic impairment, epilepsy with clonazepam/clobazam; and
+    risk.md: history of withdrawal seizures, or epilepsy / seizure disorder, is a high seizure
+    risk (SA Health: history of seizures, not for outpatient), so the plan says it as the
+    intake does on the board; on an outpatient plan it says the history argues against it."""
     out = []
+    if withdrawal_seizures or epilepsy:
+        what = " and ".join(
+            w
+            for w, present in (
+                ("seizures in a previous withdrawal", withdrawal_seizures),
+                ("epilepsy or a seizure disorder", epilepsy),
+            )
+            if present
+        )
+        message = (
+            f"History of {what}: high risk of seizures in withdrawal; taper under supervision."
+        )
+        if strategy == "outpatient":
+            message += " SA Health: a history of seizures is not for outpatient withdrawal."
+        out.append(PlanWarning("seizure_history", message, "risk.md (seizure risk); SA Health"))
     if age is not None and age >= OLDER_ADULT_AGE:
         out.append(
             PlanWarning(

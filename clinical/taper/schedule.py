@@ -548,11 +548,16 @@ def build_schedule(
     start_date: date,
     target_per_diazepam: Decimal = Decimal(1),
     custom_steps: Sequence[CustomStep] = (),
+    first_dose_time: str | None = None,
 ) -> Schedule:
     """The dated schedule for one strategy; ``starting_daily_mg`` is in the taper agent's mg.
 
     Raises ParameterError for parameters outside tapering.md's limits (field names match the
     params' attributes, prefixed "custom_steps[i]." for custom steps).
+
+    ``first_dose_time`` (one of the day's time labels) is the first dose given on the start
+    date, for a plan signed late in the day: the earlier times of that day are not given, and
+    the inpatient day-1 test dose (SA Health, tapering.md 2) is that dose, halved.
     """
     if strategy not in STRATEGIES:
         raise ParameterError("strategy", f"Must be one of {', '.join(STRATEGIES)}.")
@@ -591,8 +596,9 @@ def build_schedule(
             hand_off = None
         end = segs[-1].total
         slots = params.time_slots
-        test_dose = _test_dose(start, slots, f)
-        segs[0].note = _test_dose_note(test_dose, start, slots, f)
+        first_slot = _first_slot(first_dose_time, slots)
+        test_dose = _test_dose(start, slots, f, first_slot)
+        segs[0].note = _test_dose_note(test_dose, start, slots, f, first_slot)
     elif isinstance(params, OutpatientParams):
         segs, deferrals = _outpatient(params, start, unrounded, f, origin.strip())
         hand_off, end, slots = None, _ZERO, params.slots
@@ -608,6 +614,7 @@ def build_schedule(
             "here; continue with an outpatient taper (eTG discharges only at 20 mg/"
             "day diazepam or less)."
         )
+    _first_slot(first_dose_time, slots)  # validated for every strategy
     steps = _to_steps(_collapse(segs), start_date, slots, f)
     return Schedule(strategy, agent, f, tuple(slots), steps, end, hand_off, test_dose, deferrals)
 
@@ -660,26 +667,52 @@ def doses_for(total_mg: Decimal, slots: Sequence[str], f: Formulation) -> tuple[
     return tuple(Dose(i, slots[i], mg, breakdown(mg, f)) for i, mg in enumerate(split) if mg > 0)
 
 
-def _test_dose(start: Decimal, slots: Sequence[str], f: Formulation) -> Dose | None:
+def _first_slot(first_dose_time: str | None, slots: Sequence[str]) -> int:
+    """Index of the first dose time on the start date (0 when not given)."""
+    if first_dose_time is None:
+        return 0
+    if first_dose_time not in slots:
+        raise ParameterError(
+            "first_dose_time",
+            f"Must be one of the plan's dose times ({', '.join(slots)}); got {first_dose_time}.",
+        )
+    return list(slots).index(first_dose_time)
+
+
+def _day_one_doses(
+    start: Decimal, slots: Sequence[str], f: Formulation, first_slot: int
+) -> tuple[Dose, ...]:
+    return tuple(d for d in doses_for(start, slots, f) if d.slot >= first_slot)
+
+
+def _test_dose(
+    start: Decimal, slots: Sequence[str], f: Formulation, first_slot: int = 0
+) -> Dose | None:
     """tapering.md section 2 inpatient (SA Health): day 1, first dose, half of one QID dose.
 
     Half is rounded down to the step so the test never exceeds half; when that is 0 the first
-    dose is already the smallest the formulation allows and is itself the test.
+    dose is already the smallest the formulation allows and is itself the test. The first dose
+    is the first one given on day 1 (``first_slot``: a plan signed late starts later that day).
     """
-    first = doses_for(start, slots, f)
+    first = _day_one_doses(start, slots, f, first_slot)
     if not first:
         return None
     half = round_down(first[0].mg / 2, f) or first[0].mg
     return Dose(first[0].slot, first[0].time, half, breakdown(half, f))
 
 
-def _test_dose_note(test: Dose | None, start: Decimal, slots: Sequence[str], f: Formulation) -> str:
+def _test_dose_note(
+    test: Dose | None, start: Decimal, slots: Sequence[str], f: Formulation, first_slot: int = 0
+) -> str:
     if test is None:
         return ""
-    full = doses_for(start, slots, f)[0].mg
-    return (
+    full = _day_one_doses(start, slots, f, first_slot)[0].mg
+    note = (
         f"Day 1, first dose ({test.time}): give {format_mg(test.mg)} mg "
         f"({describe_units(test.units, f)}), half of the {format_mg(full)} mg dose, to test "
         "tolerance; if the patient is not sedated, it may be repeated after 2 h, then continue "
         "(SA Health)."
     )
+    if first_slot:
+        note += f" Day 1 starts at {slots[first_slot]}: earlier times that day are not given."
+    return note

@@ -12,19 +12,16 @@ def session_info(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from cnt_detox.core.middleware import LAST_ACTIVITY_KEY
+    from cnt_detox.core.middleware import session_remaining_seconds
     from cnt_detox.core.navigation import nav_for
 
-    now = time.time()
-    session = getattr(request, "session", None)
-    last = session.get(LAST_ACTIVITY_KEY, now) if session is not None else now
-    expires = int(last + settings.SESSION_IDLE_TIMEOUT_SECONDS)
+    remaining = session_remaining_seconds(request) if hasattr(request, "session") else 0
     return {
         "nav_items": nav_for(user),
         "session_idle_seconds": settings.SESSION_IDLE_TIMEOUT_SECONDS,
-        "session_expires_epoch": expires,
+        "session_expires_epoch": int(time.time()) + remaining,
         # Seconds left as the server sees it; the page counts down from this, so the
-        # client's clock does not matter.
-        "session_remaining_seconds": max(0, int(expires - now)),
+        # client's clock does not matter, and asks the server again before acting on it.
+        "session_remaining_seconds": remaining,
         "facility_name": settings.FACILITY_NAME,
     }

@@ -35,8 +35,38 @@ def stamp_login(
         session[LAST_ACTIVITY_KEY] = now
 
 
+def _duration(seconds: int) -> str:
+    """'15 minutes', '12 hours', '90 seconds': the limit as the user reads it."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
 def is_background(request: HttpRequest) -> bool:
     return request.META.get(BACKGROUND_HEADER) == "1"
+
+
+def session_remaining_seconds(request: HttpRequest) -> int:
+    """Seconds until the idle (or absolute) limit ends this session, as the server counts."""
+    now = time.time()
+    session = request.session
+    last = session.get(LAST_ACTIVITY_KEY, now)
+    started = session.get(LOGIN_AT_KEY, now)
+    ends = min(
+        last + settings.SESSION_IDLE_TIMEOUT_SECONDS,
+        started + settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
+    )
+    return max(0, int(ends - now))
+
+
+def background_view(view: Any) -> Any:
+    """Mark a view that pages call by themselves (board refresh, bell count, the countdown's
+    session check): it never counts as activity, whatever headers the client sends. An
+    unattended board must log out; only a person's own requests keep a session alive."""
+    view.counts_as_activity = False
+    return view
 
 
 class IdleSessionMiddleware:
@@ -59,25 +89,50 @@ class IdleSessionMiddleware:
             idle = last is not None and now - last > settings.SESSION_IDLE_TIMEOUT_SECONDS
             too_long = now - started > settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS
             if idle or too_long:
-                logout(request)
-                reason = "inactivity" if idle else "the 12-hour limit"
-                if request.path.startswith("/api/") or is_background(request):
-                    return JsonResponse(
-                        {
-                            "error": {
-                                "code": "session_expired",
-                                "message": f"Your session ended after {reason}; log in again.",
-                                "fields": {},
-                            }
-                        },
-                        status=401,
-                    )
-                messages.info(request, f"You were logged out after {reason}. Please log in again.")
-                return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
-            stale = last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS
-            if stale and not is_background(request):
-                session[LAST_ACTIVITY_KEY] = now
+                return self._end_session(request, idle=idle)
         return self.get_response(request)
+
+    def _end_session(self, request: HttpRequest, *, idle: bool) -> HttpResponse:
+        logout(request)
+        if idle:
+            reason = f"{_duration(settings.SESSION_IDLE_TIMEOUT_SECONDS)} without activity"
+        else:
+            reason = (
+                f"{_duration(settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS)}, "
+                "the longest a session may last"
+            )
+        # Kept for the next page the person opens, also when a background call (board
+        # refresh, countdown) ended the session: the login page then says why.
+        messages.info(request, f"You were logged out after {reason}. Log in again to continue.")
+        if request.path.startswith("/api/") or is_background(request):
+            return JsonResponse(
+                {
+                    "error": {
+                        "code": "session_expired",
+                        "message": f"Your session ended after {reason}; log in again.",
+                        "fields": {},
+                    }
+                },
+                status=401,
+            )
+        return redirect(f"{settings.LOGIN_URL_PATH}?{urlencode({'next': request.path})}")
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> None:
+        """Stamp activity once the view is known, so a background view never stamps it."""
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not hasattr(request, "session"):
+            return None
+        if is_background(request) or not getattr(view_func, "counts_as_activity", True):
+            return None
+        now = time.time()
+        last = request.session.get(LAST_ACTIVITY_KEY)
+        # A tenth of the limit when that is shorter, so a short limit is kept to closely.
+        resolution = min(ACTIVITY_RESOLUTION_SECONDS, settings.SESSION_IDLE_TIMEOUT_SECONDS // 10)
+        if last is None or now - last >= resolution:
+            request.session[LAST_ACTIVITY_KEY] = now
+        return None
 
 
 class NoStoreMiddleware:

@@ -7,8 +7,14 @@ Other features call two functions:
   code of that user. The tapering feature asks for it when a physician signs a plan, so a
   stolen session alone cannot sign.
 
-django-otp's devices throttle failures themselves (each wrong code doubles the wait before
-the next try), and a TOTP code is accepted once only, so a code cannot be replayed.
+Throttling is ours, not django-otp's (its throttle factors are 0 in settings): django-otp
+refused every code for a second after one wrong code, so a tired user who mistyped and then
+typed the right code at once was refused and counted towards the lockout. Here the first
+FREE_RETRIES wrong codes cost no wait; after that each wrong code doubles the wait (1 s, 2 s,
+4 s ... up to MAX_WAIT_SECONDS), and the login lockout (django-axes) still ends a guessing run
+after AXES_FAILURE_LIMIT failures. A TOTP code is accepted once only (django-otp's last_t), so
+a code cannot be replayed, and codes one 30-second step either side of now are accepted
+(OTP_TOTP_TOLERANCE) for a phone whose clock drifts.
 """
 
 from __future__ import annotations
@@ -17,10 +23,15 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+# Wrong codes in a row that cost no wait (a typo, then the right code). A security setting,
+# not a clinical number.
+FREE_RETRIES = 2
+MAX_WAIT_SECONDS = 15 * 60
 # Longest code we compare: 6-8 digit TOTP or a backup code; anything longer is not a code.
 MAX_CODE_LENGTH = 16
 _SEPARATORS = re.compile(r"[\s-]+")
@@ -76,12 +87,29 @@ def match_second_factor(user: Any, code: Any) -> Any:
     token = normalise_code(code)
     if not token or not getattr(user, "is_authenticated", False):
         return None
-    for device in devices_for_user(user, confirmed=True):
-        # verify_is_allowed: the device's own throttle after recent failures.
-        allowed, _ = device.verify_is_allowed()
-        if allowed and device.verify_token(token):
+    devices = list(devices_for_user(user, confirmed=True))
+    now = timezone.now()
+    if any(seconds_to_wait(device, now) > 0 for device in devices):
+        return None
+    for device in devices:
+        # With the throttle factor at 0 django-otp still counts failures on the device
+        # (throttling_failure_count) and resets them on success; seconds_to_wait reads them.
+        if device.verify_token(token):
+            for other in devices:
+                if other is not device and getattr(other, "throttling_failure_count", 0):
+                    other.throttle_reset()
             return device
     return None
+
+
+def seconds_to_wait(device: Any, now: Any) -> float:
+    """How long ``device`` refuses codes after its recent failures (0 when it accepts them)."""
+    failures = getattr(device, "throttling_failure_count", 0)
+    last = getattr(device, "throttling_failure_timestamp", None)
+    if failures <= FREE_RETRIES or last is None:
+        return 0.0
+    wait = min(2 ** (failures - FREE_RETRIES - 1), MAX_WAIT_SECONDS)
+    return max(0.0, wait - (now - last).total_seconds())
 
 
 def verify_second_factor(user: Any, code: Any) -> bool:

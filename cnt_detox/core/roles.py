@@ -42,6 +42,8 @@ _ADMIN_PERMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("core", "auditevent"): ("view",),
     ("patients", "unit"): ("view", "add", "change"),
     ("patients", "bed"): ("view", "add", "change"),
+    # Each unit's CIWA-B reassessment intervals (Administration > Unit interval rules).
+    ("assessments", "unitintervalrules"): ("view", "add", "change"),
     # Security: unlock locked-out logins (delete attempts), reset a lost second factor,
     # review emergency access.
     ("axes", "accessattempt"): ("view", "delete"),

@@ -6,34 +6,24 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from cnt_detox.core.roles import Role
-from patients.selectors import beds_with_occupancy, units_for_user
+from cnt_detox.core import registry
 
-# Where each role lands after login: the page they use most.
-ROLE_HOME = {
-    Role.NURSE: "reports:board",
-    Role.PHYSICIAN: "reports:board",
-    Role.ADMIN: "reports:index",
-}
+
+def member_units(user: Any) -> list[Any]:
+    return list(user.units.order_by("name"))
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    target = ROLE_HOME.get(request.user.role)
+    # Where each role lands after login: the page they use most, registered by its app.
+    target = registry.role_home(request.user.role)
     if target:
-        try:
-            return redirect(reverse(target))
-        except NoReverseMatch:
-            pass
-    units = units_for_user(request.user).order_by("name")
-    beds = beds_with_occupancy(units).select_related("unit")
-    by_unit: dict[Any, list[Any]] = {}
-    for bed in beds:
-        by_unit.setdefault(bed.unit, []).append(bed)
-    return render(request, "core/home.html", {"units": by_unit})
+        return redirect(reverse(target))
+    # Only a user with no role lands here (e.g. a fresh superuser): name their units.
+    return render(request, "core/home.html", {"units": member_units(request.user)})
 
 
 @never_cache
@@ -51,15 +41,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
         healthy = False
     body: dict[str, Any] = {"checks": checks}
     if healthy:
-        # Reminder sweep heartbeat and late reminders (notifications/health.py explains when a
-        # fresh install with no sweep yet is still healthy).
-        from notifications.health import sweep_health
-
-        try:
-            sweep_ok, body["sweep"] = sweep_health()
-        except Exception:  # a broken check must read as unhealthy, not as a 500
-            sweep_ok, body["sweep"] = False, {"status": "error"}
-        checks["sweep"] = "ok" if sweep_ok else "error"
-        healthy = sweep_ok
+        # Checks the apps registered (e.g. the reminder sweep heartbeat, notifications/health.py).
+        for check in registry.health_checks():
+            try:
+                ok, body[check.name] = check.check()
+            except Exception:  # a broken check must read as unhealthy, not as a 500
+                ok, body[check.name] = False, {"status": "error"}
+            checks[check.name] = "ok" if ok else "error"
+            healthy = healthy and ok
     body["status"] = "ok" if healthy else "error"
     return JsonResponse(body, status=200 if healthy else 503)

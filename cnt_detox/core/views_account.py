@@ -12,7 +12,7 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,6 +25,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from cnt_detox.core import audit
 from cnt_detox.core import otp as second_factor
 from cnt_detox.core.lockout import lockout_response
+from cnt_detox.core.middleware import background_view, session_remaining_seconds
 
 # Tells the browser to drop this origin's cache, cookies and storage (localStorage,
 # IndexedDB, service workers) on logout, so the next person at a shared workstation finds
@@ -227,3 +228,36 @@ def otp_remove(request: HttpRequest) -> HttpResponse:
         return redirect("core:otp-setup")
     messages.info(request, "Two-factor login is off for your account.")
     return redirect("core:account")
+
+
+@background_view
+@require_http_methods(["GET"])
+def session_status(request: HttpRequest) -> HttpResponse:
+    """Seconds left before the idle logout, for the page's countdown.
+
+    The countdown calls this when its own clock says time is up instead of navigating
+    (a navigation would count as activity and renew the session of an unattended board).
+    It never counts as activity itself (background_view); an expired session was already
+    ended by IdleSessionMiddleware, which answers 401.
+    """
+    if not request.user.is_authenticated:
+        return JsonResponse(
+            {
+                "error": {
+                    "code": "not_authenticated",
+                    "message": "You are not logged in.",
+                    "fields": {},
+                }
+            },
+            status=401,
+        )
+    return JsonResponse({"remaining_seconds": session_remaining_seconds(request)})
+
+
+@require_POST
+@login_required
+def session_keepalive(request: HttpRequest) -> HttpResponse:
+    """ "Stay logged in" on the two-minute warning: a person pressed it, so it is activity."""
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse({"remaining_seconds": session_remaining_seconds(request)})
+    return redirect(_next_url(request))

@@ -19,11 +19,12 @@ from cnt_detox.core.emergency import (
     emergency_access_review,
     pending_reviews,
 )
+from cnt_detox.core.forms import ErrorFocusMixin
 from cnt_detox.core.models import EmergencyAccess
 from cnt_detox.core.permissions import admin_required, clinician_required
 
 
-class EmergencyAccessForm(forms.Form):
+class EmergencyAccessForm(ErrorFocusMixin, forms.Form):
     mrn = forms.CharField(max_length=32, label="Patient MRN")
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -1,4 +1,4 @@
-"""Template helpers of the intake pages: unit-local times with the zone, optional links."""
+"""Template helpers of the intake pages: unit-local times with the zone, registered links."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import datetime as dt
 from typing import Any
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
+
+from cnt_detox.core import registry
 
 register = template.Library()
 
@@ -21,30 +23,24 @@ def unit_time(value: dt.datetime | None, unit: Any) -> str:
 
 
 @register.simple_tag
-def optional_url(name: str, public_id: Any) -> str:
-    """The URL of a page another feature provides, or "" while it is not installed.
-
-    Tried in order: ``name`` with the admission id as the only positional argument, as the
-    ``admission_id`` or ``public_id`` keyword, then with no argument and ``?admission=<id>``.
-    """
-    for args, kwargs in (
-        ([public_id], {}),
-        ([], {"admission_id": public_id}),
-        ([], {"public_id": public_id}),
-    ):
-        try:
-            return reverse(name, args=args, kwargs=kwargs)
-        except NoReverseMatch:
-            continue
-    try:
-        return f"{reverse(name)}?admission={public_id}"
-    except NoReverseMatch:
-        return ""
+def patient_links(slot: str, public_id: Any) -> list[dict[str, Any]]:
+    """Buttons other apps registered for this slot of the patient page (core registry)."""
+    return [
+        {"label": x.label, "url": reverse(x.url_name, args=[public_id]), "primary": x.primary}
+        for x in registry.patient_links(slot)
+    ]
 
 
 @register.filter
 def level_icon_word(level: str) -> str:
     return {"critical": "Critical", "high": "High", "elevated": "Elevated"}.get(level, level)
+
+
+@register.filter
+def by_severity(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Critical first, then high, then elevated; the stored order within a level."""
+    rank = {"critical": 0, "high": 1, "elevated": 2}
+    return sorted(flags or [], key=lambda f: rank.get(f.get("level", ""), 9))
 
 
 @register.filter

@@ -166,5 +166,6 @@ def test_save_returns_and_commits_with_broker_down(broker, broker_at, nurse, pay
     assert response.status_code == 201, response.content
     assert took < LIMIT_SECONDS, took
     assessment = Assessment.objects.get(public_id=response.json()["id"])
-    assert Escalation.objects.filter(assessment=assessment).count() == 2
+    # One escalation per assessment, naming every reason (issue 20 item 8).
+    assert Escalation.objects.filter(assessment=assessment).count() == 1
     assert "Could not queue notifications.escalation_raised" in caplog.text

@@ -48,7 +48,7 @@ def test_scored_save_stores_score_flags_schedule_and_audit(admission, nurse, uni
         "1989",
     )
     assert a.heart_rate == 90
-    assert a.rules_version == "1"
+    assert a.rules_version == "2"  # clinical.risk RULES_VERSION
     codes = {f["code"] for f in a.flags}
     assert "dose_above_50" in codes  # intake facts: 100 mg diazepam equivalent
     assert a.highest_flag_level == "high"
@@ -78,18 +78,34 @@ def test_critical_flag_escalates_and_queues_after_commit(admission, nurse, monke
         services, "enqueue_after_commit", lambda name, *ids: sent.append((name, ids))
     )
     a = create(admission, nurse, total=45, seizure=True)
-    kinds = set(Escalation.objects.filter(assessment=a).values_list("kind", flat=True))
-    assert kinds == {EscalationKind.CRITICAL_FLAG, EscalationKind.SEVERE_BAND}
+    # Issue 20 item 8: severe AND a critical flag made three escalations with one headline;
+    # now one, naming every reason, at the highest level.
+    (esc,) = Escalation.objects.filter(assessment=a)
+    assert esc.kind == EscalationKind.CRITICAL_FLAG and esc.level == "critical"
+    assert [r["kind"] for r in esc.reasons] == ["critical_flag", "severe_band"]
+    assert esc.summary == "Seizure since last check (+1 more)"
+    assert "Seizure since the last assessment." in esc.reason
+    assert "CIWA-B 45: severe withdrawal." in esc.reason
     assert a.notify_physician and a.next_due_at == a.assessed_at + dt.timedelta(hours=1)
     assert {name for name, _ in sent} == {"notifications.escalation_raised"}
-    assert len(sent) == 2
+    assert len(sent) == 1
 
 
 def test_unable_to_assess_escalates(admission, nurse):
     a = create(admission, nurse, total=None, unable_reason="difficult_to_rouse")
     assert a.total is None and a.band == ""
     assert a.highest_flag_level == "critical"
-    assert Escalation.objects.filter(assessment=a, kind=EscalationKind.UNABLE_TO_ASSESS).exists()
+    (esc,) = Escalation.objects.filter(assessment=a)
+    # Difficult to rouse is itself a critical flag, so that is the escalation's level and kind.
+    assert esc.level == "critical" and esc.kind == EscalationKind.CRITICAL_FLAG
+    assert esc.summary == "Unable to assess: difficult to rouse"
+
+
+def test_refused_assessment_escalates_as_unable_to_assess(admission, nurse):
+    a = create(admission, nurse, total=None, unable_reason="refused")
+    (esc,) = Escalation.objects.filter(assessment=a)
+    assert esc.kind == EscalationKind.UNABLE_TO_ASSESS and esc.level == "high"
+    assert esc.summary == "Unable to assess: refused"
     assert a.next_due_at == a.assessed_at + dt.timedelta(hours=1)
 
 

@@ -45,7 +45,7 @@ def test_nurse_admits_two_benzodiazepines_on_a_tablet(page_factory, login, live_
     assert page.locator(".dose-band").inner_text() == "High dose"
     flags = page.locator("#intake-flags").inner_text()
     assert "above 50 mg" in flags and "Short-acting alprazolam" in flags
-    assert "alcohol dependence" in flags
+    assert "Alcohol dependence:" in flags
     assert page.locator("#setting").inner_text() == "Inpatient"
     screenshot(page, "intake-detail-tablet")
     assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]

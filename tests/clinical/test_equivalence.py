@@ -28,6 +28,7 @@ from clinical.equivalence import (
     convert_regimen,
     dose_band,
     is_short_acting,
+    regimen_dose_band,
     to_target_agent,
     withdrawal_risk,
 )
@@ -559,3 +560,35 @@ def test_regimen_total_is_sum_of_items(items: list[tuple[str, Decimal]], table_i
     assert result.max_table_spread >= 0
     for conversion, (agent, dose) in zip(result.conversions, listed, strict=True):
         assert conversion == convert(agent, dose, table_id)
+
+
+# --- Unknown dose: an unconverted agent (issue 20 item 1) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("known", "band"),
+    [
+        (D(0), None),
+        (D(10), None),
+        (D(15), None),
+        (D("15.01"), DoseBand.HIGH),
+        (D(80), DoseBand.HIGH),
+    ],
+)
+def test_regimen_band_with_an_unconverted_agent_is_unknown_unless_already_high(
+    known: Decimal, band: DoseBand | None
+) -> None:
+    # The known part is a lower bound: only "high" (the top band) is certain from it.
+    assert regimen_dose_band(known, any_unconverted=True) is band
+
+
+def test_regimen_band_without_unconverted_agents_is_the_plain_band() -> None:
+    assert regimen_dose_band(D(0), any_unconverted=False) is DoseBand.LOW
+    assert regimen_dose_band(D(12), any_unconverted=False) is DoseBand.MODERATE
+
+
+def test_withdrawal_risk_with_unknown_band_is_unknown_only_where_the_band_matters() -> None:
+    assert withdrawal_risk(3, D(12), None) is RARE
+    assert withdrawal_risk(7, D("0.5"), None) is LOWER
+    assert withdrawal_risk(7, D(2), None) is None
+    assert withdrawal_risk(7, D(12), None) is EXPECTED

@@ -111,3 +111,27 @@ def test_due_is_after_assessment_and_never_longer_than_band(
     if critical or band is None:
         assert result.interval_minutes == 60
         assert result.notify_physician
+
+
+def test_a_new_admission_is_due_for_its_first_ciwa_b_at_admission() -> None:
+    # Issue 20 item 4.
+    from datetime import UTC, datetime
+
+    from clinical.reassessment import SCHEDULE_VERSION, admission_due
+
+    at = datetime(2025, 3, 1, 14, 5, tzinfo=UTC)
+    due = admission_due(admitted_at=at)
+    assert due.due_at == at and due.interval_minutes == 0
+    assert due.reason == "New admission: first CIWA-B due at admission"
+    assert SCHEDULE_VERSION == "2"
+
+
+def test_admission_due_needs_an_aware_time() -> None:
+    from datetime import datetime
+
+    import pytest
+
+    from clinical.reassessment import admission_due
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        admission_due(admitted_at=datetime(2025, 3, 1, 14, 5))

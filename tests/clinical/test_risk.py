@@ -491,3 +491,75 @@ def test_withhold_by_sedation(level: int | None, hold: bool) -> None:
 )
 def test_withhold_by_unable_reason(reason: str, hold: bool) -> None:
     assert withhold_sedating_doses(unable(reason)) is hold
+
+
+@pytest.mark.parametrize(
+    ("history", "reason"),
+    [
+        (
+            {"alcohol_dependence": True},
+            "Alcohol dependence: higher risk of seizures in withdrawal.",
+        ),
+        (
+            {"other_cns_depressants": True},
+            "Use of other sedating drugs (CNS depressants): higher risk of seizures in withdrawal.",
+        ),
+        (
+            {"alcohol_dependence": True, "other_cns_depressants": True},
+            "Alcohol dependence and use of other sedating drugs (CNS depressants): higher risk"
+            " of seizures in withdrawal.",
+        ),
+    ],
+)
+def test_co_use_reason_reads_as_a_finding(history, reason) -> None:
+    """Issue 19 item 6: it said "Also uses alcohol dependence"."""
+    (flag,) = intake_flags(make_intake(**history), as_of=NOW)
+    assert flag.reason == reason
+
+
+# --- Unknown dose: an unconverted agent (issue 20 item 1) -------------------------------------
+
+
+def unknown_only() -> IntakeFacts:
+    return make_intake(
+        total_diazepam_mg=Decimal("0"),
+        dose_band="unknown",
+        substances=(SubstanceFacts("etizolam", Decimal("0"), NOW - timedelta(hours=2), False),),
+        unconverted_agents=("etizolam",),
+    )
+
+
+def test_unknown_dose_raises_an_intake_flag_saying_so() -> None:
+    flags = {f.code: f for f in intake_flags(unknown_only(), as_of=NOW)}
+    flag = flags["dose_unknown"]
+    assert flag.level is Level.HIGH
+    assert "Daily dose unknown: etizolam not converted" in flag.reason
+    assert "lowest dose that controls withdrawal" in flag.reason
+    assert "equivalence.md" in flag.source and "design default" in flag.source
+
+
+def test_unknown_dose_suggests_no_setting_from_the_dose() -> None:
+    rec = setting_recommendation(unknown_only())
+    assert rec.setting == "undecided"
+    assert any("Daily dose unknown" in r and "physician decides" in r for r in rec.reasons)
+    assert any("equivalence.md" in s for s in rec.sources)
+
+
+def test_known_plus_unknown_says_at_least_and_keeps_other_inpatient_reasons() -> None:
+    facts = make_intake(
+        total_diazepam_mg=Decimal("60"),
+        dose_band="high",
+        unconverted_agents=("etizolam",),
+    )
+    flags = {f.code: f for f in intake_flags(facts, as_of=NOW)}
+    assert "at least 60 mg" in flags["dose_above_50"].reason
+    assert "at least 60 mg" in flags["dose_unknown"].reason
+    rec = setting_recommendation(facts)
+    assert rec.setting == "inpatient"
+    assert "at least 60 mg" in rec.reasons[0]
+    assert "Daily dose unknown" in rec.reasons[-1]
+
+
+def test_known_dose_raises_no_unknown_flag() -> None:
+    assert "dose_unknown" not in {f.code for f in intake_flags(make_intake(), as_of=NOW)}
+    assert setting_recommendation(make_intake()).setting == "outpatient"

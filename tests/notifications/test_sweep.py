@@ -195,17 +195,20 @@ def test_doses_of_a_signed_plan_are_reminded_until_recorded(
     dose = ScheduledDose.objects.filter(plan__admission=admission).order_by("due_at").first()
     now = dose.due_at + dt.timedelta(minutes=5)
 
+    key = providers.dose_subject(admission.pk, dose.due_at)
     due = providers.due_doses(now)
-    assert [(d.admission_id, d.key) for d in due] == [(admission.pk, str(dose.pk))]
-    assert providers.dose_is_pending(str(dose.pk))
+    assert [(d.admission_id, d.key) for d in due] == [(admission.pk, key)]
+    assert providers.dose_is_pending(key)
+    assert providers.dose_is_pending(str(dose.pk))  # keys of older reminders still work
     sweep(now=now)
     assert K.DOSE_DUE in kinds_for(nurse)
 
     dose_services.dose_record(
         scheduled_dose=dose, by=nurse, outcome="given", occurred_at=timezone.now()
     )
+    assert not providers.dose_is_pending(key)
     assert not providers.dose_is_pending(str(dose.pk))
-    assert str(dose.pk) not in [d.key for d in providers.due_doses(now)]
+    assert key not in [d.key for d in providers.due_doses(now)]
 
 
 def test_heartbeat_is_recorded(roster):
@@ -223,3 +226,111 @@ def test_management_command_runs_one_sweep(roster, admission, nurse, capsys):
     call_command("sweep_reminders")
     assert "1 created" in capsys.readouterr().out
     assert kinds_for(nurse) == [K.ASSESSMENT_DUE]
+
+
+def test_a_new_admission_follows_the_reminder_chain(roster, unit, nurse, charge_nurse, physician):
+    # Issue 20 item 4: the first CIWA-B is due at admission and reminds like any due one.
+    from patients import services
+
+    roster.charge_nurse = charge_nurse
+    roster.save()
+    from decimal import Decimal
+
+    services.admission_create(
+        actor=nurse,
+        patient={
+            "mrn": "NEW2",
+            "first_name": "Ola",
+            "last_name": "Berg",
+            "date_of_birth": dt.date(1980, 1, 1),
+            "sex": "female",
+        },
+        unit_id=unit.public_id,
+        bed_id=unit.beds.order_by("label").first().public_id,
+        admitted_at=NOW - dt.timedelta(minutes=5),
+        substances=[
+            {
+                "agent": "diazepam",
+                "daily_dose_mg": Decimal("20"),
+                "days_per_week": 7,
+                "duration_months": Decimal("12"),
+            }
+        ],
+        now=NOW,
+    )
+    sweep(now=NOW)
+    assert kinds_for(charge_nurse) == [K.ASSESSMENT_DUE]
+    sweep(now=NOW + dt.timedelta(minutes=30))
+    assert K.ASSESSMENT_OVERDUE_30 in kinds_for(charge_nurse)
+    sweep(now=NOW + dt.timedelta(minutes=60))
+    assert kinds_for(physician) == [K.ASSESSMENT_OVERDUE_60]
+
+
+def _signed_plan(unit, admission, physician, monkeypatch):
+    from tapering import services as taper
+    from tests.tapering.conftest import sign_before_first_dose
+
+    data = {
+        "agents": [{"agent": "diazepam", "daily_dose_mg": "20"}],
+        "target_agent": "diazepam",
+        "strategy": "inpatient",
+        "params": {},
+        "start_date": unit.local_now().date().isoformat(),
+    }
+    draft = taper.plan_create_draft(admission=admission, by=physician, data=data)
+    return sign_before_first_dose(monkeypatch, draft, physician)
+
+
+def test_an_amendment_does_not_raise_a_second_reminder_for_the_same_dose(
+    roster, nurse, physician, unit, monkeypatch
+):
+    # Issue 20 item 7: an amendment today raised a second alert for the same 21:00 dose, and
+    # recording the dose left both open.
+    from tapering import dose_services
+    from tapering import services as taper
+    from tapering.models import ScheduledDose
+    from tests.factories import make_admission
+    from tests.tapering.conftest import sign_before_first_dose
+
+    admission = make_admission(unit, by=nurse, admitted_at=timezone.now() - dt.timedelta(days=1))
+    plan = _signed_plan(unit, admission, physician, monkeypatch)
+    last = ScheduledDose.objects.filter(plan=plan, date=plan.start_date).order_by("due_at").last()
+    late = last.due_at + dt.timedelta(minutes=61)
+    sweep(now=late)
+    assert kinds_for(nurse).count(K.DOSE_LATE) == 1
+    amendment = taper.plan_amend(plan=plan, by=physician, reason="Slower")
+    signed = sign_before_first_dose(monkeypatch, amendment, physician, override_reason="supervised")
+    same = ScheduledDose.objects.get(plan=signed, due_at=last.due_at)
+    sweep(now=late + dt.timedelta(minutes=1))
+    open_late = Notification.objects.filter(
+        recipient=nurse, kind=K.DOSE_LATE, resolved_at__isnull=True
+    )
+    assert open_late.count() == 1
+    dose_services.dose_record(
+        scheduled_dose=same, by=nurse, outcome="given", occurred_at=timezone.now()
+    )
+    # Closed at once by the record, not left for the next sweep.
+    assert not open_late.exists()
+    sweep(now=late + dt.timedelta(minutes=2))
+    assert not open_late.exists()
+
+
+def test_recording_a_dose_through_the_api_clears_its_reminder_from_the_bell(
+    api, roster, nurse, physician, unit, monkeypatch
+):
+    from tapering.models import ScheduledDose
+    from tests.factories import make_admission
+
+    admission = make_admission(unit, by=nurse, admitted_at=timezone.now() - dt.timedelta(days=1))
+    plan = _signed_plan(unit, admission, physician, monkeypatch)
+    dose = ScheduledDose.objects.filter(plan=plan).order_by("due_at").first()
+    sweep(now=dose.due_at + dt.timedelta(minutes=61))
+    client = api(nurse)
+    assert client.get("/api/v1/notifications/count/").json()["open"] == 1
+    recorded = client.post(
+        f"/api/v1/scheduled-doses/{dose.public_id}/administrations/",
+        {"outcome": "given"},
+        format="json",
+    )
+    assert recorded.status_code == 201, recorded.content
+    assert client.get("/api/v1/notifications/count/").json()["open"] == 0

@@ -217,3 +217,43 @@ def test_seed_demo_sets_roster():
     assert roster.charge_nurse.username == "nurse"
     call_command("seed_demo", password="demo-password-123")  # idempotent
     assert UnitOnCall.objects.count() == 1
+
+
+def test_one_escalation_per_assessment_with_words_and_links(client, api, roster, unit, nurse):
+    # Issue 20 item 8: a severe assessment with a seizure made three escalations with the same
+    # headline; now one, in words, linking to the patient and the assessment.
+    import uuid
+
+    from assessments import services as assessment_services
+    from assessments.inputs import AssessmentInput
+    from assessments.models import Escalation
+    from tests.factories import items_for_total
+
+    admission = make_admission(unit, by=nurse)
+    result = assessment_services.assessment_create(
+        admission=admission,
+        by=nurse,
+        entry=AssessmentInput(items=items_for_total(45), seizure=True, sedation_level=0),
+        idempotency_key=uuid.uuid4(),
+    )
+    assessment = result.assessment
+    (escalation,) = Escalation.objects.filter(assessment=assessment)
+    escalation_notify(escalation_id=escalation.pk)
+    client.force_login(nurse)
+    page = client.get(reverse("notifications:list")).content.decode()
+    local = assessment.assessed_at.astimezone(unit.tz)
+    words = (
+        f"Critical: Seizure since last check (+1 more): bed {admission.bed.label}, "
+        f"{local:%H:%M} {local.tzname()}"
+    )
+    assert words in page
+    assert page.count("Seizure since last check") == 2  # the headline and its hidden label
+    assert reverse("patients:detail", args=[admission.public_id]) in page
+    assert reverse("assessments:detail", args=[assessment.public_id]) in page
+    body = api(nurse).get("/api/v1/notifications/?open=1").json()
+    rows = body["results"] if isinstance(body, dict) else body
+    (row,) = [r for r in rows if r["kind"] == "escalation"]
+    assert row["headline"].startswith("Critical: Seizure since last check")
+    assert row["links"]["assessment_url"] == reverse(
+        "assessments:detail", args=[assessment.public_id]
+    )

@@ -239,3 +239,26 @@ def test_openapi_schema_documents_the_endpoints(api, nurse):
     ):
         assert path in text
     assert "AdmissionCreateIn" in text or "AdmissionCreateInRequest" in text
+
+
+def test_unknown_agent_through_the_api_is_an_unknown_dose(api, nurse, unit, bed):
+    # Issue 20 item 1: never 0 mg / low for an agent that is not converted.
+    body = payload(unit, bed)
+    body["substances"] = [
+        {
+            **body["substances"][0],
+            "agent": "other",
+            "other_agent_text": "etizolam",
+            "daily_dose_mg": "2",
+        }
+    ]
+    response = api(nurse).post(URL, body, format="json")
+    assert response.status_code == 201, response.json()
+    out = response.json()
+    assert out["diazepam_equivalent_mg"] is None
+    assert out["dose_known"] is False
+    assert out["dose_text"] == "unknown: not converted"
+    assert out["dose_band"] == "unknown"
+    assert out["diazepam_range_across_tables"] == {"low_mg": None, "high_mg": None}
+    assert "dose_unknown" in {f["code"] for f in out["flags"]}
+    assert out["setting_recommendation"]["setting"] == "undecided"

@@ -110,9 +110,31 @@ def test_other_agent_is_never_converted(nurse, bed):
     admission = admit(nurse, bed, rows=rows)
     row = admission.substances.get()
     assert row.diazepam_mg is None
-    assert admission.diazepam_equivalent_mg == 0
     assert admission.intake_basis["unconverted"][0]["agent"] == "etizolam"
     assert "titrate to the lowest dose" in admission.intake_basis["unconverted"][0]["reason"]
+
+
+def test_only_an_unknown_agent_is_an_unknown_dose_not_a_low_one(nurse, bed):
+    # Issue 20 item 1: etizolam 2 mg alone showed "0 mg a day, Low dose" and Outpatient.
+    admission = admit(nurse, bed, rows=substances(("other", "2"), other_agent_text="etizolam"))
+    assert admission.diazepam_equivalent_mg is None
+    assert admission.diazepam_range_low_mg is None
+    assert admission.dose_band == "unknown"
+    assert admission.withdrawal_risk == "expected"  # 12 months, 7 days a week: any dose
+    assert admission.dose_text == "unknown: not converted"
+    assert "dose_unknown" in {f["code"] for f in admission.intake_flags}
+    assert admission.setting_recommendation["setting"] == "undecided"
+    assert admission.intake_basis["rules_version"] == "2"
+
+
+def test_known_and_unknown_agents_give_at_least_the_known_total(nurse, bed):
+    rows = substances(("diazepam", "12"), ("other", "2"))
+    rows[1]["other_agent_text"] = "etizolam"
+    admission = admit(nurse, bed, rows=rows)
+    assert admission.diazepam_equivalent_mg == Decimal("12")
+    assert admission.dose_text == "at least 12 mg"
+    assert admission.dose_band == "unknown"  # moderate or high: not known
+    assert "dose_unknown" in {f["code"] for f in admission.intake_flags}
 
 
 def test_agent_missing_from_the_table_is_not_guessed(nurse, bed):
@@ -375,3 +397,23 @@ def test_demo_seeder_is_idempotent(nurse, unit):
     assert Admission.objects.filter(unit=unit).count() == len(DEMO_PATIENTS)
     hale = Admission.objects.get(patient__mrn="DEMO-0001")
     assert hale.diazepam_equivalent_mg == Decimal("100")
+
+
+def test_a_new_admission_is_due_for_a_ciwa_b_at_admission(nurse, bed):
+    # Issue 20 item 4: it showed "No CIWA-B scheduled" and sorted last on the board.
+    from assessments.models import ReassessmentSchedule
+
+    at = NOW - dt.timedelta(minutes=10)
+    admission = admit(nurse, bed, admitted_at=at)
+    schedule = ReassessmentSchedule.objects.get(admission=admission)
+    assert schedule.next_due_at == at and schedule.active
+    assert schedule.reason == "New admission: first CIWA-B due at admission"
+    assert schedule.based_on is None
+
+
+def test_a_refused_admission_leaves_no_schedule(nurse, bed):
+    from assessments.models import ReassessmentSchedule
+
+    with pytest.raises(ValidationError):
+        admit(nurse, bed, rows=substances(("diazepam", "-1")))
+    assert not ReassessmentSchedule.objects.exists()

@@ -193,3 +193,43 @@ def test_detail_shows_no_conversion_for_other_agent(client, nurse, unit):
     content = client.get(reverse("patients:detail", args=[admission.public_id])).content.decode()
     assert "no conversion: titrate to the lowest dose that controls withdrawal" in content
     assert "Etizolam" in content or "etizolam" in content
+
+
+def test_unknown_agent_page_says_unknown_not_low_dose(client, nurse, bed):
+    # Issue 20 item 1.
+    client.force_login(nurse)
+    rows = [
+        {
+            "agent": "other",
+            "other_agent_text": "etizolam",
+            "daily_dose_mg": "2",
+            "duration_months": "18",
+        }
+    ]
+    response = client.post(reverse("patients:admit"), form_data(bed, rows=rows))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    detail = client.get(response["Location"]).content.decode()
+    assert "unknown: not converted" in detail
+    assert "Low dose" not in detail
+    assert "0 mg" not in detail
+    assert "Daily dose unknown: etizolam not converted" in detail
+    assert "None (dose unknown)" in detail
+    assert "Outpatient" not in detail
+    listing = client.get(reverse("patients:list")).content.decode()
+    assert "unknown: not converted" in listing
+
+
+def test_mixed_known_and_unknown_page_says_at_least(client, nurse, bed):
+    client.force_login(nurse)
+    rows = [
+        {"agent": "diazepam", "daily_dose_mg": "12", "duration_months": "18"},
+        {
+            "agent": "other",
+            "other_agent_text": "etizolam",
+            "daily_dose_mg": "2",
+            "duration_months": "18",
+        },
+    ]
+    response = client.post(reverse("patients:admit"), form_data(bed, rows=rows))
+    detail = client.get(response["Location"]).content.decode()
+    assert "at least 12 mg" in detail

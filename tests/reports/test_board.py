@@ -129,3 +129,79 @@ def test_board_query_count_does_not_grow_with_patients(client, nurse, unit):
         response = client.get(reverse("reports:board"))
     assert response.content.decode().count("<tr data-key") == 14
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
+
+SIX_FLAGS = [
+    ("elevated", "dose_above_15", "Daily dose above 15 mg diazepam equivalent."),
+    ("high", "dose_above_50", "Daily dose above 50 mg diazepam equivalent."),
+    ("elevated", "age_65", "Age 65 or over."),
+    ("high", "history_seizures", "Seizures in a previous withdrawal."),
+    ("elevated", "co_use", "Alcohol dependence: higher risk of seizures in withdrawal."),
+    ("high", "history_psychosis", "History of psychosis or delirium in a previous withdrawal."),
+]
+
+
+def test_board_shows_the_most_severe_flags_first_and_folds_the_rest(client, nurse, unit):
+    """Issue 19 item 6: six flags in a row; the board shows three and "+3 more", the patient
+    page lists all six."""
+    from assessments.models import AssessmentFlag
+
+    admission = make_admission(unit, by=nurse)
+    admission.intake_flags = [
+        {"code": code, "level": level, "reason": reason, "source": "risk.md"}
+        for level, code, reason in SIX_FLAGS
+    ]
+    admission.save(update_fields=["intake_flags"])
+    for level, code, reason in SIX_FLAGS:
+        AssessmentFlag.objects.create(
+            admission=admission, code=code, level=level, reason=reason, source="risk.md"
+        )
+    (row,) = board_rows([unit])
+    assert [f["level"] for f in row.flags_shown] == ["high", "high", "high"]
+    assert len(row.flags_folded) == 3
+    html = rows_for(client, nurse).content.decode()
+    cell = html.split('data-label="Flags, escalations"')[1].split("</td>")[0]
+    assert "+3 more" in cell
+    assert cell.index("above 50 mg") < cell.index("<details")
+    assert cell.index("above 15 mg") > cell.index("<summary")
+    page = client.get(reverse("patients:detail", args=[admission.public_id])).content.decode()
+    for _, _, reason in SIX_FLAGS:
+        assert reason in page
+
+
+def test_new_admission_is_due_at_admission_and_first_on_the_board(client, nurse, unit):
+    # Issue 20 item 4: a new admission showed "No CIWA-B scheduled" and sorted last.
+    from django.utils import timezone
+
+    from patients import services
+
+    now = timezone.now()
+    earlier = make_admission(unit, by=nurse, admitted_at=now - dt.timedelta(days=1))
+    make_assessment(earlier, by=nurse, total=12, assessed_at=now - dt.timedelta(hours=1))
+    new = services.admission_create(
+        actor=nurse,
+        patient={
+            "mrn": "NEW1",
+            "first_name": "Nia",
+            "last_name": "Lewis",
+            "date_of_birth": dt.date(1980, 1, 1),
+            "sex": "female",
+        },
+        unit_id=unit.public_id,
+        bed_id=unit.beds.get(label="B3").public_id,
+        admitted_at=now - dt.timedelta(minutes=5),
+        substances=[
+            {
+                "agent": "diazepam",
+                "daily_dose_mg": Decimal("20"),
+                "days_per_week": 7,
+                "duration_months": Decimal("12"),
+            }
+        ],
+    )
+    rows = board_rows([unit], now)
+    assert rows[0].admission == new
+    assert rows[0].due_text.startswith("First CIWA-B (admission): Overdue by 5 min")
+    html = rows_for(client, nurse).content.decode()
+    assert "No CIWA-B scheduled" not in html
+    assert "First CIWA-B (admission)" in html

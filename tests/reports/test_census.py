@@ -1,9 +1,11 @@
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from cnt_detox.core.models import AuditEvent
 from cnt_detox.core.roles import Role
@@ -197,3 +199,43 @@ def test_api_census_json_and_xlsx(api, admin_user, seeded, unit):
     assert response.status_code == 200
     assert exports.verify_xlsx(io.BytesIO(body(response)))
     assert AuditEvent.objects.filter(action="report.export").count() == 2
+
+
+def test_census_says_unknown_for_an_unconverted_dose_never_zero(nurse, unit):
+    # Issue 20 item 1: the census exported "0.00, Low" for etizolam alone.
+    from patients import services
+
+    def admit(mrn, rows):
+        return services.admission_create(
+            actor=nurse,
+            patient={
+                "mrn": mrn,
+                "first_name": "A",
+                "last_name": mrn,
+                "date_of_birth": dt.date(1980, 1, 1),
+                "sex": "male",
+            },
+            unit_id=unit.public_id,
+            bed_id=unit.beds.order_by("label")[len(mrn) - 2].public_id,
+            admitted_at=timezone.now() - dt.timedelta(hours=1),
+            substances=[
+                {
+                    "agent": a,
+                    "other_agent_text": "etizolam" if a == "other" else "",
+                    "daily_dose_mg": Decimal(d),
+                    "days_per_week": 7,
+                    "duration_months": Decimal("12"),
+                }
+                for a, d in rows
+            ],
+        )
+
+    admit("U1", [("other", "2")])
+    admit("U22", [("diazepam", "12"), ("other", "2")])
+    rows = [dict(zip(CENSUS_HEADER, r, strict=True)) for r in census_rows([unit], timezone.now())]
+    by_mrn = {r["MRN"]: r for r in rows}
+    dose = "Diazepam equivalent at admission (mg/day)"
+    assert by_mrn["U1"][dose] == "unknown"
+    assert by_mrn["U1"]["Daily dose band"] == "Unknown"
+    assert by_mrn["U22"][dose] == "at least 12.00"
+    assert by_mrn["U22"]["Daily dose band"] == "Unknown"

@@ -42,7 +42,7 @@ def test_absolute_limit_ends_an_active_session_after_12_hours(client, nurse, set
     session.save()
     response = client.get("/api/v1/units/")
     assert response.status_code == 401
-    assert "12-hour" in response.json()["error"]["message"]
+    assert "12 hours" in response.json()["error"]["message"]
     page = client.get(reverse("home"))
     assert page.status_code == 302 and page["Location"].startswith(reverse("login"))
 
@@ -139,8 +139,8 @@ def test_500_page_is_csp_safe(client, nurse, monkeypatch):
     def boom(request):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views, "ROLE_HOME", {})
-    monkeypatch.setattr(views, "units_for_user", boom)
+    monkeypatch.setattr(views.registry, "role_home", lambda role: None)
+    monkeypatch.setattr(views, "member_units", boom)
     client.raise_request_exception = False
     client.force_login(nurse)
     response = client.get(reverse("home"))
@@ -210,3 +210,75 @@ def test_api_docs_are_vendored_and_keep_scripts_self_only(client, nurse):
     assert "cdn" not in html.lower()
     assert "<script>" not in html  # the bootstrap script is a separate file
     assert "Content-Security-Policy" in client.get("/api/v1/units/")
+
+
+@pytest.mark.parametrize(
+    ("stamps", "words"),
+    [
+        ({LAST_ACTIVITY_KEY: -16 * 60}, "You were logged out after 15 minutes without activity"),
+        ({LOGIN_AT_KEY: -12 * 3600 - 1}, "You were logged out after 12 hours"),
+    ],
+)
+def test_expired_session_lands_on_login_with_the_reason_never_a_500(client, nurse, stamps, words):
+    """Issue 18 item 7: the idle check ran before the messages middleware (MessageFailure)."""
+    client.force_login(nurse)
+    client.get("/api/v1/units/")
+    session = client.session
+    for key, offset in stamps.items():
+        session[key] = time.time() + offset
+    session.save()
+    response = client.get(reverse("home"), follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[0][0].startswith(reverse("login"))
+    assert response.request["PATH_INFO"] == reverse("login")
+    assert words in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    "path", ["/reports/board/rows/", "/api/v1/notifications/count/", "/api/v1/session/"]
+)
+def test_automatic_requests_never_count_as_activity_whatever_the_client_sends(client, nurse, path):
+    """Issue 20 item 9: the board refresh, the bell and the countdown keep no session alive,
+    even without the X-Background-Poll header."""
+    client.force_login(nurse)
+    client.get("/api/v1/units/")
+    session = client.session
+    stamp = time.time() - 300
+    session[LAST_ACTIVITY_KEY] = stamp
+    session.save()
+    assert client.get(path).status_code == 200
+    assert client.session[LAST_ACTIVITY_KEY] == stamp
+
+
+def test_session_status_says_what_is_left_and_401_once_the_idle_limit_passed(client, nurse):
+    client.force_login(nurse)
+    client.get("/api/v1/units/")
+    session = client.session
+    session[LAST_ACTIVITY_KEY] = time.time() - 14 * 60
+    session.save()
+    left = client.get("/api/v1/session/").json()["remaining_seconds"]
+    assert 55 <= left <= 60
+    session = client.session
+    session[LAST_ACTIVITY_KEY] = time.time() - 15 * 60 - 1
+    session.save()
+    response = client.get("/api/v1/session/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "session_expired"
+    page = client.get(reverse("home"), follow=True)
+    assert page.request["PATH_INFO"] == reverse("login")
+    assert "15 minutes without activity" in page.content.decode()
+
+
+def test_stay_logged_in_is_activity(client, nurse):
+    client.force_login(nurse)
+    client.get("/api/v1/units/")
+    session = client.session
+    session[LAST_ACTIVITY_KEY] = time.time() - 14 * 60
+    session.save()
+    response = client.post(
+        reverse("session-keepalive"), {"next": "/reports/board/"}, HTTP_ACCEPT="application/json"
+    )
+    assert response.json()["remaining_seconds"] >= 14 * 60
+    response = client.post(reverse("session-keepalive"), {"next": "/reports/board/"})
+    assert response.status_code == 302 and response["Location"] == "/reports/board/"

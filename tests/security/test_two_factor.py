@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cnt_detox.core import otp
@@ -56,11 +59,36 @@ def test_unconfirmed_device_is_not_a_second_factor(physician):
     assert not otp.user_has_second_factor(physician)
 
 
-def test_wrong_codes_are_throttled_by_the_device(physician, enrol):
+def test_right_code_just_after_a_wrong_one_is_accepted(physician, enrol):
+    """Issue 20 item 11: django-otp's one-second back-off refused it."""
     device, _ = enrol(physician)
     assert not otp.verify_second_factor(physician, "000000")
-    # After a failure the device refuses even the right code until its back-off passes.
+    assert otp.verify_second_factor(physician, totp_now(device))
+
+
+@pytest.mark.parametrize("steps", [-1, 1])
+def test_a_phone_clock_one_step_off_is_accepted(physician, enrol, steps):
+    device, _ = enrol(physician)
+    assert otp.verify_second_factor(physician, totp_now(device, offset_steps=steps))
+
+
+def test_a_phone_clock_two_steps_off_is_refused(physician, enrol):
+    device, _ = enrol(physician)
+    assert not otp.verify_second_factor(physician, totp_now(device, offset_steps=2))
+
+
+def test_guessing_is_throttled_after_the_free_retries(physician, enrol):
+    device, _ = enrol(physician)
+    for _ in range(otp.FREE_RETRIES + 1):
+        assert not otp.verify_second_factor(physician, "000000")
+    # Now the right code waits for the back-off too.
     assert not otp.verify_second_factor(physician, totp_now(device))
+    past = timezone.now() - dt.timedelta(seconds=2)
+    TOTPDevice.objects.filter(user=physician).update(throttling_failure_timestamp=past)
+    StaticDevice.objects.filter(user=physician).update(throttling_failure_timestamp=past)
+    assert otp.verify_second_factor(physician, totp_now(device))
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
 
 
 # --- Login flow ---------------------------------------------------------------------------------
@@ -243,3 +271,15 @@ def test_seed_demo_says_when_demo_users_must_enrol(settings, capsys):
     settings.OTP_REQUIRED_ROLES = ["physician", "admin"]
     call_command("seed_demo", "--password", "a-long-demo-password")
     assert "physician, admin will set up two-factor login" in capsys.readouterr().out
+
+
+def test_login_step_takes_the_right_code_after_a_typo_and_counts_one_failure(client, nurse, enrol):
+    from axes.models import AccessAttempt
+
+    device, _ = enrol(nurse)
+    login(client, nurse.username)
+    assert client.post(reverse("core:otp-verify"), {"code": "000000"}).status_code == 400
+    response = client.post(reverse("core:otp-verify"), {"code": totp_now(device)})
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert client.get(reverse("core:account")).status_code == 200
+    assert sum(a.failures_since_start for a in AccessAttempt.objects.all()) <= 2

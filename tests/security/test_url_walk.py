@@ -35,6 +35,8 @@ ANY_ROLE = PUBLIC | {
     "home",
     "logout",
     "api-units",
+    "api-session",
+    "session-keepalive",
     "core:account",
     "core:password-change",
     "core:otp-verify",

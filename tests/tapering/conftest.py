@@ -13,7 +13,11 @@ from tests.factories import make_admission
 
 @pytest.fixture
 def admission(unit, nurse):
-    return make_admission(unit, by=nurse)
+    # Admitted yesterday: doses of today's plan are then never before the admission, whatever
+    # time the tests run (a dose cannot be recorded before the admission: issue 20 item 6).
+    from django.utils import timezone
+
+    return make_admission(unit, by=nurse, admitted_at=timezone.now() - dt.timedelta(days=1))
 
 
 @pytest.fixture
@@ -48,10 +52,28 @@ def draft(admission, physician, plan_data):
     return services.plan_create_draft(admission=admission, by=physician, data=plan_data)
 
 
-@pytest.fixture
-def active_plan(draft, physician):
+def sign_before_first_dose(monkeypatch, plan, physician, **kwargs):
+    """Sign ``plan`` as if before today's first dose time (07:00 on the unit's clock, or now if
+    earlier), so today's doses are all scheduled whatever time the tests run (a plan signed
+    later starts at the next dose time: issue 20 item 5)."""
+    from django.utils import timezone
+
     from tapering import services
 
-    return services.plan_sign(
-        plan=draft, by=physician, password=PASSWORD, expected_version=draft.lock_version
-    )
+    unit = plan.admission.unit
+    early = unit.local_now().replace(hour=7, minute=0, second=0, microsecond=0)
+    fixed = min(timezone.now(), early.astimezone(dt.UTC))
+    with monkeypatch.context() as m:
+        m.setattr(timezone, "now", lambda: fixed)
+        return services.plan_sign(
+            plan=plan,
+            by=physician,
+            password=PASSWORD,
+            expected_version=plan.lock_version,
+            **kwargs,
+        )
+
+
+@pytest.fixture
+def active_plan(draft, physician, monkeypatch):
+    return sign_before_first_dose(monkeypatch, draft, physician)

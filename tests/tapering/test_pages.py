@@ -218,3 +218,145 @@ def test_builder_query_count_does_not_grow_with_admissions(client, physician, un
     with CaptureQueriesContext(connection) as three:
         client.get(reverse("tapering:builder"))
     assert len(one) == len(three)
+
+
+def test_print_page_css_names_the_patient_escaped_and_numbers_pages(client, physician, active_plan):
+    patient = active_plan.admission.patient
+    patient.last_name = 'O"Brien\\'
+    patient.save()
+    client.force_login(physician)
+    response = client.get(reverse("tapering:print-page-css", args=[active_plan.public_id]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/css")
+    css = response.content.decode()
+    assert 'O\\"Brien\\\\' in css
+    assert 'counter(page) " of " counter(pages)' in css
+    assert f"MRN {patient.mrn}" in css
+
+
+def test_print_page_css_of_another_unit_is_404(client, other_nurse, active_plan):
+    client.force_login(other_nurse)
+    url = reverse("tapering:print-page-css", args=[active_plan.public_id])
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_builder_states_inpatient_limits_and_fast_reduction_needs_override(client, physician, unit):
+    # Issue 20 item 2: 60% a day passed with the same warnings as 10%.
+    admission = make_admission(unit, by=physician, substances=(("diazepam", "60"),))
+    client.force_login(physician)
+    page = client.get(reverse("tapering:builder") + f"?admission={admission.public_id}")
+    html = page.content.decode()
+    assert "10% of the stabilisation dose a day (eTG" in html
+    assert "10 mg/day diazepam (SA Health" in html
+    saved = client.post(
+        reverse("tapering:builder"),
+        builder_post(
+            unit,
+            agent_0="diazepam",
+            dose_0="60",
+            agent_1="",
+            dose_1="",
+            action="save",
+            admission=str(admission.public_id),
+            reduction_percent="60",
+        ),
+    )
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    plan = TaperPlan.objects.get()
+    assert {"inpatient_rate_above_etg", "inpatient_rate_above_sa_health"} <= set(plan.violations)
+    page = client.get(reverse("tapering:plan", args=[plan.public_id])).content.decode()
+    assert "Rule broken: override reason needed" in page and "eTG" in page
+    refused = client.post(
+        reverse("tapering:sign", args=[plan.public_id]),
+        {"password": PASSWORD, "lock_version": plan.lock_version},
+    )
+    assert refused.status_code == 400
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DRAFT
+    signed = client.post(
+        reverse("tapering:sign", args=[plan.public_id]),
+        {
+            "password": PASSWORD,
+            "lock_version": plan.lock_version,
+            "override_reason": "Rapid supervised taper agreed with the patient",
+        },
+    )
+    assert signed.status_code == 302
+    plan.refresh_from_db()
+    assert plan.signature.overridden_codes == [
+        "inpatient_rate_above_etg",
+        "inpatient_rate_above_sa_health",
+    ]
+
+
+@pytest.mark.django_db
+def test_builder_prefills_seizure_history_and_warns_with_source(client, physician, unit):
+    # Issue 20 item 3: withdrawal-seizure history from the intake reaches the plan.
+    admission = make_admission(unit, by=physician, withdrawal_seizures=True)
+    client.force_login(physician)
+    page = client.get(reverse("tapering:builder") + f"?admission={admission.public_id}")
+    assert page.context["form"].initial["withdrawal_seizures"] is True
+    assert 'name="withdrawal_seizures"' in page.content.decode()
+    saved = client.post(
+        reverse("tapering:builder"),
+        builder_post(
+            unit, action="save", admission=str(admission.public_id), withdrawal_seizures="on"
+        ),
+    )
+    assert saved.status_code == 302
+    plan = TaperPlan.objects.get()
+    assert plan.inputs["withdrawal_seizures"] is True
+    html = client.get(reverse("tapering:plan", args=[plan.public_id])).content.decode()
+    assert "History of seizures in a previous withdrawal" in html
+    assert "risk.md (seizure risk); SA Health" in html
+
+
+@pytest.mark.django_db
+def test_sign_form_offers_next_dose_time_and_today_shows_the_test_dose(
+    monkeypatch, client, physician, nurse, draft, unit
+):
+    # Issue 20 item 5: choose start date and first dose time at signing; the day-1 test-dose
+    # instruction is on Today's doses.
+    import datetime as dt
+
+    from django.utils import timezone
+
+    local = unit.local_now().replace(hour=13, minute=5, second=0, microsecond=0)
+    fixed = local.astimezone(dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: fixed)
+    client.force_login(physician)
+    page = client.get(reverse("tapering:plan", args=[draft.public_id]))
+    form = page.context["sign_form"]
+    assert form.initial["first_dose_time"] == "17:00"
+    assert form.initial["start_date"] == today(unit)
+    assert 'name="first_dose_time"' in page.content.decode()
+    signed = client.post(
+        reverse("tapering:sign", args=[draft.public_id]),
+        {
+            "password": PASSWORD,
+            "lock_version": draft.lock_version,
+            "start_date": today(unit).isoformat(),
+            "first_dose_time": "17:00",
+        },
+    )
+    assert signed.status_code == 302
+    client.force_login(nurse)
+    html = client.get(reverse("tapering:today", args=[draft.admission.public_id])).content.decode()
+    assert "test tolerance" in html and "repeated after 2 h" in html
+    assert "Test dose first" in html
+    assert "12:00" not in html.split("dose-list", 1)[1]
+
+
+@pytest.mark.django_db
+def test_today_page_refuses_a_dose_time_before_the_plan_was_signed(client, nurse, active_plan):
+    # Issue 20 item 6, on the nurse's page.
+    dose = ScheduledDose.objects.filter(plan=active_plan).order_by("due_at").first()
+    client.force_login(nurse)
+    admission = active_plan.admission
+    response = client.post(
+        reverse("tapering:record_dose", args=[admission.public_id]),
+        {"dose": str(dose.public_id), "outcome": "given", "occurred_time": "00:00"},
+    )
+    assert "before the plan was signed" in response.content.decode()
+    assert not DoseAdministration.objects.exists()

@@ -285,3 +285,58 @@ def test_enrolled_physician_cannot_sign_without_the_one_time_code(api, physician
     )
     assert signed.status_code == 200, signed.content
     assert signed.json()["status"] == "active"
+
+
+@pytest.mark.django_db
+def test_sign_api_takes_start_date_and_first_dose_time(api, physician, draft, unit):
+    import datetime as dt
+
+    tomorrow = (unit.local_now() + dt.timedelta(days=1)).date()
+    response = api(physician).post(
+        plan_url(draft, "sign"),
+        {"password": PASSWORD, "start_date": tomorrow.isoformat(), "first_dose_time": "12:00"},
+        format="json",
+        HTTP_IF_MATCH=f'"{draft.lock_version}"',
+    )
+    assert response.status_code == 200, response.content
+    draft.refresh_from_db()
+    assert draft.start_date == tomorrow
+    first = ScheduledDose.objects.filter(plan=draft).order_by("due_at").first()
+    assert (first.date, first.time.strftime("%H:%M")) == (tomorrow, "12:00")
+    bad = api(physician).post(
+        plan_url(draft, "sign"),
+        {"password": PASSWORD, "first_dose_time": "13:00"},
+        format="json",
+        HTTP_IF_MATCH=f'"{draft.lock_version}"',
+    )
+    assert bad.status_code in (400, 409)
+
+
+@pytest.mark.django_db
+def test_dose_before_the_plan_was_signed_or_the_admission_is_refused(
+    api, nurse, admission, active_plan
+):
+    # Issue 20 item 6: a plan signed at 23:31 accepted a dose "given" at 12:30 that day.
+    import datetime as dt
+
+    dose = ScheduledDose.objects.filter(plan=active_plan).order_by("due_at").first()
+    url = f"/api/v1/scheduled-doses/{dose.public_id}/administrations/"
+    signed_at = active_plan.signature.signed_at
+    before_signing = client_post = api(nurse).post(
+        url,
+        {"outcome": "given", "occurred_at": (signed_at - dt.timedelta(minutes=1)).isoformat()},
+        format="json",
+    )
+    assert before_signing.status_code == 400
+    assert "before the plan was signed" in str(client_post.json()["error"]["fields"]["occurred_at"])
+    before_admission = api(nurse).post(
+        url,
+        {
+            "outcome": "given",
+            "occurred_at": (admission.admitted_at - dt.timedelta(minutes=1)).isoformat(),
+        },
+        format="json",
+    )
+    assert before_admission.status_code == 400
+    assert "before the admission" in str(before_admission.json()["error"]["fields"])
+    assert not DoseAdministration.objects.exists()

@@ -125,3 +125,18 @@ def test_preview_uses_the_equivalence_default_table_setting(api, physician, sett
     response = api(physician).post(URL, body(), format="json")
     assert response.status_code == 200, response.content
     assert response.json()["table"]["id"] == "who-2009"
+
+
+@pytest.mark.django_db
+def test_preview_warns_on_seizure_history_and_fast_inpatient_reduction(api, physician):
+    # Issue 20 items 2 and 3.
+    response = api(physician).post(
+        URL,
+        body(withdrawal_seizures=True, params={"reduction_percent": "60"}),
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    data = response.json()
+    warnings = {w["code"]: w for w in data["warnings"]}
+    assert warnings["seizure_history"]["source"] == "risk.md (seizure risk); SA Health"
+    assert {"inpatient_rate_above_etg", "inpatient_rate_above_sa_health"} <= set(data["violations"])

@@ -3,6 +3,10 @@
 Checks, per signed plan version: SHA-256 of the stored canonical JSON equals the signature's
 digest; with ``--rebuild`` also that the stored inputs still build the same canonical JSON
 under the current domain code (a difference there means a rule or table changed since).
+
+A plan signed under an older taper rules version (``clinical.taper.rules.RULES_VERSION``) is not
+rebuilt: the current code carries the newer rules, so its content would differ by design. Its
+digest is still checked, and the report names how many were kept as signed.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from clinical.taper.plan import build_plan, canonical_json
+from clinical.taper.rules import RULES_VERSION
 from tapering.inputs import request_from_stored
 from tapering.models import PlanSignature
 from tapering.services import digest_of
@@ -30,6 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         bad: list[str] = []
         checked = 0
+        older = 0
         signatures = PlanSignature.objects.select_related("plan").order_by("id").iterator()
         for signature in signatures:
             plan = signature.plan
@@ -37,6 +43,8 @@ class Command(BaseCommand):
             name = f"plan {plan.public_id} v{plan.version}"
             if digest_of(plan.canonical_json) != signature.digest:
                 bad.append(f"{name}: stored content does not match the signed digest")
+            elif options["rebuild"] and plan.rules_version != RULES_VERSION:
+                older += 1
             elif options["rebuild"]:
                 try:
                     rebuilt = canonical_json(build_plan(request_from_stored(plan.inputs)))
@@ -50,3 +58,8 @@ class Command(BaseCommand):
         if bad:
             raise CommandError(f"{len(bad)} of {checked} signed plans failed verification.")
         self.stdout.write(f"All {checked} signed plans verified.")
+        if older:
+            self.stdout.write(
+                f"{older} signed under an older rules version: digest verified, not rebuilt "
+                f"(current rules version {RULES_VERSION})."
+            )

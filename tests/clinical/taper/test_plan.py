@@ -249,3 +249,101 @@ def test_plan_properties(regimen, target, strategy, data) -> None:
     assert ("capped" in [w.code for w in result.warnings]) == result.capped
     json.loads(canonical_json(result))
     json.dumps(to_dict(result))
+
+
+# --- Inpatient daily-reduction limits (issue 20 item 2) ----------------------------------------
+
+
+def _inpatient(**params: object) -> PlanResult:
+    return build_plan(
+        PlanRequest(
+            agents=[("diazepam", Decimal(60))],
+            start_date=date(2025, 3, 3),
+            strategy="inpatient",
+            params=InpatientParams(**params),  # type: ignore[arg-type]
+        )
+    )
+
+
+def test_default_ten_percent_inpatient_plan_breaks_no_limit() -> None:
+    result = _inpatient()
+    assert not {"inpatient_rate_above_etg", "inpatient_rate_above_sa_health"} & set(
+        result.violations
+    )
+
+
+@pytest.mark.parametrize("start_mg", ["33", "47", "80", "13"])
+def test_ten_percent_with_rounding_down_is_not_flagged(start_mg: str) -> None:
+    result = build_plan(
+        PlanRequest(agents=[("diazepam", Decimal(start_mg))], start_date=date(2025, 3, 3))
+    )
+    assert "inpatient_rate_above_etg" not in result.violations
+    assert "inpatient_rate_above_sa_health" not in result.violations
+
+
+def test_sixty_percent_a_day_breaks_both_limits_and_needs_override() -> None:
+    result = _inpatient(reduction_percent=Decimal(60))
+    assert {"inpatient_rate_above_etg", "inpatient_rate_above_sa_health"} <= set(result.violations)
+    etg = next(w for w in result.warnings if w.code == "inpatient_rate_above_etg")
+    assert "60 -> 24 mg/day" in etg.message and "10% of the 60 mg stabilisation dose" in etg.message
+    assert etg.source == "tapering.md 2 (inpatient); eTG" and etg.requires_override
+    sa = next(w for w in result.warnings if w.code == "inpatient_rate_above_sa_health")
+    assert "10 mg/day diazepam" in sa.message and "SA Health" in sa.source
+
+
+def test_fifty_mg_a_day_breaks_both_limits() -> None:
+    result = _inpatient(reduction_mg_per_day=Decimal(50))
+    assert {"inpatient_rate_above_etg", "inpatient_rate_above_sa_health"} <= set(result.violations)
+
+
+def test_ten_mg_a_day_from_60_is_within_sa_health_but_above_etg() -> None:
+    # The two limits are separate rules with separate sources: each is judged on its own.
+    result = _inpatient(reduction_mg_per_day=Decimal(10))
+    assert "inpatient_rate_above_etg" in result.violations
+    assert "inpatient_rate_above_sa_health" not in result.violations
+
+
+def test_chlordiazepoxide_sa_health_limit_is_scaled() -> None:
+    result = build_plan(
+        PlanRequest(
+            agents=[("diazepam", Decimal(80))],
+            start_date=date(2025, 3, 3),
+            target_agent="chlordiazepoxide",
+            params=InpatientParams(reduction_mg_per_day=Decimal(10)),
+        )
+    )
+    # 10 mg diazepam = 25 mg chlordiazepoxide a day: at the SA Health limit, not above it.
+    assert "inpatient_rate_above_sa_health" not in result.violations
+    assert result.rules_version == "2"
+
+
+# --- First dose time on the start date (issue 20 item 5) ----------------------------------------
+
+
+def test_first_dose_time_moves_the_day_one_test_dose() -> None:
+    result = build_plan(
+        PlanRequest(
+            agents=[("diazepam", Decimal(40))],
+            start_date=date(2025, 3, 3),
+            first_dose_time="17:00",
+        )
+    )
+    assert result.test_dose is not None and result.test_dose.time == "17:00"
+    assert result.test_dose.mg == Decimal(5)  # half of the 10 mg 17:00 dose
+    assert "Day 1 starts at 17:00: earlier times that day are not given" in result.steps[0].note
+    shown = to_dict(result)
+    assert shown["first_dose_time"] == "17:00"
+    assert shown["test_dose"]["time"] == "17:00"
+    assert "test tolerance" in shown["test_dose"]["instruction"]
+
+
+def test_first_dose_time_must_be_one_of_the_dose_times() -> None:
+    with pytest.raises(ParameterError) as err:
+        build_plan(
+            PlanRequest(
+                agents=[("diazepam", Decimal(40))],
+                start_date=date(2025, 3, 3),
+                first_dose_time="13:00",
+            )
+        )
+    assert err.value.field == "first_dose_time"

@@ -69,18 +69,53 @@ def test_capped_message_quotes_tapering_md() -> None:
 
 
 def test_patient_warnings() -> None:
-    none = patient_warnings(age=64, hepatic_impairment=False, epilepsy=True, agents=["diazepam"])
+    none = patient_warnings(age=64, hepatic_impairment=False, epilepsy=False, agents=["diazepam"])
     assert none == []
     found = patient_warnings(
         age=65, hepatic_impairment=True, epilepsy=True, agents=["clobazam", "lorazepam"]
     )
     assert codes(found) == [
+        "seizure_history",
         "age_65_or_over",
         "hepatic_impairment",
         "epilepsy_anticonvulsant_benzodiazepine",
     ]
-    assert "clobazam" in found[2].message
-    assert "oxazepam" in found[1].message
+    assert "clobazam" in found[3].message
+    assert "oxazepam" in found[2].message
+
+
+@pytest.mark.parametrize(
+    ("seizures", "epilepsy", "words"),
+    [
+        (True, False, "seizures in a previous withdrawal"),
+        (False, True, "epilepsy or a seizure disorder"),
+        (True, True, "seizures in a previous withdrawal and epilepsy or a seizure disorder"),
+    ],
+)
+def test_seizure_history_reaches_the_plan_with_its_source(seizures, epilepsy, words) -> None:
+    # Issue 20 item 3: the intake's seizure history raised no plan warning.
+    (warning,) = patient_warnings(
+        age=40,
+        hepatic_impairment=False,
+        epilepsy=epilepsy,
+        withdrawal_seizures=seizures,
+        agents=["diazepam"],
+    )
+    assert warning.code == "seizure_history"
+    assert f"History of {words}" in warning.message
+    assert warning.source == "risk.md (seizure risk); SA Health"
+
+
+def test_seizure_history_on_an_outpatient_plan_says_not_for_outpatient() -> None:
+    (warning,) = patient_warnings(
+        age=40,
+        hepatic_impairment=False,
+        epilepsy=False,
+        withdrawal_seizures=True,
+        agents=["diazepam"],
+        strategy="outpatient",
+    )
+    assert "not for outpatient" in warning.message
 
 
 def test_conversion_warnings() -> None:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from cnt_detox.core.demo import run_demo_seeders
 from cnt_detox.core.models import User
 from cnt_detox.core.roles import Role, user_set_role
 from patients.models import Bed, Unit
@@ -60,7 +61,6 @@ class Command(BaseCommand):
                 user_set_role(user, role)
                 user.units.add(unit)
                 logins.append((username, password, role))
-            from cnt_detox.core.demo import run_demo_seeders
 
             run_demo_seeders(unit=unit, stdout=self.stdout)
         self.stdout.write(
