@@ -242,6 +242,7 @@ AXES_CLIENT_IP_CALLABLE = "cnt_detox.core.audit.client_ip"
 AXES_DISABLE_ACCESS_LOG = True
 AXES_SENSITIVE_PARAMETERS = ["password", "otp", "code"]
 AXES_CLIENT_STR_CALLABLE = "cnt_detox.core.lockout.client_str"
+AXES_USERNAME_CALLABLE = "cnt_detox.core.lockout.client_username"
 # Content-Security-Policy (django-csp 4): scripts and styles from our own origin only, no
 # inline code, no framing. The API docs page loosens only style-src and img-src (Swagger UI
 # sets inline styles and data: icons); its assets are vendored (drf-spectacular-sidecar)

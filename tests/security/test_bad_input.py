@@ -217,3 +217,10 @@ def test_admission_and_discharge_in_year_1_or_9999_are_refused(seeded, nurse):
     admission.refresh_from_db()
     assert admission.discharged_at is None
     assert timezone.now() - admission.admitted_at < dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/admin/login/"])
+def test_a_five_thousand_character_username_is_a_failed_login_not_a_500(db, path):
+    # axes keeps the username in a varchar(255): on PostgreSQL this was a DataError.
+    response = Client().post(path, {"username": "9" * 5000, "password": "x"})
+    assert response.status_code in (200, 400, 429)
