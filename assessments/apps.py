@@ -7,7 +7,9 @@ class AssessmentsConfig(AppConfig):
     def ready(self) -> None:
         from assessments.demo import seed
         from assessments.selectors import patient_page_context
+        from assessments.services import schedule_first_assessment
         from cnt_detox.core import registry
+        from cnt_detox.core.hooks import on_admission_created
 
         registry.register_demo_seeder("assessments", seed, order=30)
         registry.register_patient_link(
@@ -19,7 +21,4 @@ class AssessmentsConfig(AppConfig):
         registry.register_patient_context("assessments", patient_page_context)
         # A new admission is due for its first CIWA-B at once (issue 20 item 4); the patients
         # app sits below this one, so it reaches the schedule through the core hook.
-        from assessments.services import schedule_first_assessment
-        from cnt_detox.core.hooks import on_admission_created
-
         on_admission_created(schedule_first_assessment)

@@ -14,7 +14,7 @@ from django.http import Http404
 
 from assessments.models import Assessment, AssessmentStatus, ReassessmentSchedule
 from patients.models import Admission
-from patients.selectors import admissions_for_user, units_for_user
+from patients.selectors import admission_ids_for_user, admissions_for_user
 
 
 def admission_for_assessment(user: Any, public_id: uuid.UUID | str) -> Admission:
@@ -30,7 +30,7 @@ def admission_for_assessment(user: Any, public_id: uuid.UUID | str) -> Admission
 
 
 def assessments_for_user(user: Any) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(admission__unit__in=units_for_user(user)).select_related(
+    return Assessment.objects.filter(admission__in=admission_ids_for_user(user)).select_related(
         "admission__patient", "admission__unit", "admission__bed", "entered_by", "error_marked_by"
     )
 

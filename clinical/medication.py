@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from clinical.equivalence import CHLORDIAZEPOXIDE_PER_DIAZEPAM
-from clinical.taper.rules import SPECIALIST_REVIEW_ABOVE_MG
 
 RULES_VERSION = "1"
 WINDOW = dt.timedelta(hours=24)
@@ -153,23 +152,3 @@ def prn_gate(
             )
         )
     return GateResult(not problems, tuple(problems), before, after)
-
-
-def needs_second_signature(
-    starting_diazepam_mg: Decimal, overridden_codes: Iterable[str]
-) -> tuple[str, ...]:
-    """Reasons a taper plan needs an addiction specialist's second signature.
-
-    tapering.md 1.3: a starting dose above 40 mg/day diazepam equivalent warrants specialist
-    review (eTG); and any plan signed with a rule override (25% per 2 weeks, the cap).
-    """
-    reasons: list[str] = []
-    if starting_diazepam_mg > SPECIALIST_REVIEW_ABOVE_MG:
-        reasons.append(
-            f"Starting dose {starting_diazepam_mg.normalize():f} mg/day diazepam equivalent is "
-            "above 40 mg: specialist review (eTG)."
-        )
-    codes = tuple(overridden_codes)
-    if codes:
-        reasons.append(f"Signed with a rule override ({', '.join(codes)}).")
-    return tuple(reasons)

@@ -64,7 +64,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     # Security (issue 8): second factor, login lockout, Content-Security-Policy.
@@ -156,13 +155,20 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # cnt_detox.core.passwords (issue 18.6): blank, repeated, keyboard runs, the username,
+    # and Django's common-password list also on the base word ("Password1234!").
+    {"NAME": "cnt_detox.core.passwords.BlankOrRepeatedValidator"},
+    {"NAME": "cnt_detox.core.passwords.KeyboardRunValidator"},
+    {"NAME": "cnt_detox.core.passwords.UsernamePasswordValidator"},
+    {"NAME": "cnt_detox.core.passwords.CommonBaseWordValidator"},
 ]
 SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_SECONDS", 15 * 60, minimum=60)
 SESSION_ABSOLUTE_TIMEOUT_SECONDS = env_int(
     "SESSION_ABSOLUTE_TIMEOUT_SECONDS", 12 * 3600, minimum=300
 )
+# API tokens end like a session's absolute limit (issue 18.3): 12 hours by default.
+API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 12 * 3600, minimum=300)
 # The cookie lives for the absolute limit; IdleSessionMiddleware enforces the idle limit so
 # background polling (which does not count as activity) cannot keep a session alive.
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_SECONDS
@@ -270,7 +276,8 @@ EMERGENCY_ACCESS_MINUTES = env_int("EMERGENCY_ACCESS_MINUTES", 60, minimum=5, ma
 REST_FRAMEWORK = {
     # No BasicAuthentication: it would pay the password hash on every request.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Expiring, revocable, hashed tokens (cnt_detox.core.tokens), not DRF's forever tokens.
+        "cnt_detox.core.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -363,6 +370,10 @@ NOTIFICATIONS_CHAIN_DELAY_MINUTES = env_int("NOTIFICATIONS_CHAIN_DELAY_MINUTES",
 DOSE_LATE_MINUTES = env_int("DOSE_LATE_MINUTES", 60, minimum=1)
 # Facility default for an as-needed benzodiazepine order: a valid CIWA-B within this many
 # minutes before the dose (issue 15). Not a published threshold; the order may set its own.
+# Issue 15: a taper plan above 40 mg/day diazepam equivalent (tapering.md 1.3, eTG specialist
+# review) or signed with a rule override needs an addiction specialist's second signature
+# before it is in force. On by default; a facility without a specialist may turn it off.
+TAPER_SECOND_SIGNATURE = env_bool("TAPER_SECOND_SIGNATURE", True)
 PRN_CIWA_WITHIN_MINUTES = env_int("PRN_CIWA_WITHIN_MINUTES", 60, minimum=5)
 DOSE_MISSED_MINUTES = env_int("DOSE_MISSED_MINUTES", 240, minimum=2)
 # Operations (not clinical): how often the sweep runs and when delivery counts as stuck.

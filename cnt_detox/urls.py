@@ -13,6 +13,7 @@ restrict_admin_site()
 
 api_v1 = [
     path("auth/token/", core_api.TokenView.as_view(), name="api-token"),
+    path("auth/logout/", core_api.ApiLogoutView.as_view(), name="api-logout"),
     path("units/", core_api.UnitListView.as_view(), name="api-units"),
     path("session/", views_account.session_status, name="api-session"),
     path("", include("patients.api_urls")),

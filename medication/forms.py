@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
+from cnt_detox.core.forms import ErrorFocusMixin
 from medication.models import DoseOutcome, OrderKind
 from medication.selectors import formulary
 
 
-class OrderForm(forms.Form):
+class OrderForm(ErrorFocusMixin, forms.Form):
     item = forms.ModelChoiceField(queryset=formulary(), label="Medicine")
     kind = forms.ChoiceField(
         choices=OrderKind.choices, widget=forms.RadioSelect, label="When", initial="scheduled"
@@ -46,7 +47,7 @@ class OrderForm(forms.Form):
         self.fields["item"].queryset = formulary()
 
 
-class DoseForm(forms.Form):
+class DoseForm(ErrorFocusMixin, forms.Form):
     outcome = forms.ChoiceField(choices=DoseOutcome.choices, initial="given")
     due_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
     occurred_time = forms.TimeField(required=False)
@@ -54,5 +55,5 @@ class DoseForm(forms.Form):
     override_reason = forms.CharField(required=False, max_length=500)
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(ErrorFocusMixin, forms.Form):
     reason = forms.CharField(max_length=500)

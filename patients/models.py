@@ -219,7 +219,7 @@ class Admission(PublicIdModel):
     @property
     def dose_band_text(self) -> str:
         if self.dose_band == "unknown":
-            return DOSE_UNKNOWN_TEXT
+            return "Band unknown"
         return f"{self.dose_band.capitalize()} dose" if self.dose_band else ""
 
     def day_of_stay(self, now: dt.datetime | None = None) -> int:

@@ -47,6 +47,16 @@ def admissions_for_user(user: Any) -> QuerySet[Admission]:
     return admissions | Admission.objects.filter(emergency_admissions_filter(user))
 
 
+def admission_ids_for_user(user: Any) -> QuerySet[Admission]:
+    """Pks of every admission the user may open, as a subquery: the one access rule.
+
+    Their units' admissions plus live emergency grants (admissions_for_user). Every other
+    app's lookup of patient data (assessments, plans, doses, notifications) filters on this,
+    so a grant opens the whole admission and its expiry closes every path at once.
+    """
+    return admissions_for_user(user).values("pk")
+
+
 def admission_for_user(user: Any, public_id: uuid.UUID | str) -> Admission:
     try:
         return admissions_for_user(user).get(public_id=public_id)

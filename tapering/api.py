@@ -67,6 +67,7 @@ def _call(fn: Any, **kwargs: Any) -> Any:
 
 def plan_data(plan: TaperPlan) -> dict[str, Any]:
     signature = getattr(plan, "signature", None) if plan.is_signed else None
+    second = getattr(plan, "second_signature", None) if plan.is_signed else None
     return {
         "id": str(plan.public_id),
         "admission": str(plan.admission.public_id),
@@ -90,6 +91,19 @@ def plan_data(plan: TaperPlan) -> dict[str, Any]:
             "override_reason": signature.override_reason,
             "overridden_codes": signature.overridden_codes,
         },
+        "second_signature": None
+        if second is None
+        else {
+            "printed_name": second.printed_name,
+            "role": second.role,
+            "signed_at": second.signed_at.isoformat(),
+            "meaning": second.meaning,
+            "digest": second.digest,
+            "reasons": second.reasons,
+        },
+        "second_signature_needed": list(services.second_signature_reasons_for(plan))
+        if plan.is_signed
+        else [],
     }
 
 
@@ -211,6 +225,32 @@ class PlanSignView(APIView):
             start_date=body.validated_data["start_date"],
             first_dose_time=body.validated_data["first_dose_time"] or None,
             expected_version=_if_match(request),
+            request=request,
+        )
+        return _plan_response(selectors.plan_for_user(request.user, signed.public_id))
+
+
+class SecondSignSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True)
+    otp_code = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PlanSecondSignView(APIView):
+    """An addiction specialist's second signature on a plan awaiting one (issue 15)."""
+
+    permission_classes = [IsPhysician]
+
+    @extend_schema(request=SecondSignSerializer, responses={200: dict})
+    def post(self, request: Request, plan_id: str) -> Response:
+        plan = selectors.plan_for_user(request.user, plan_id)
+        body = SecondSignSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        signed = _call(
+            services.plan_second_sign,
+            plan=plan,
+            by=request.user,
+            password=body.validated_data["password"],
+            otp_code=body.validated_data["otp_code"] or None,
             request=request,
         )
         return _plan_response(selectors.plan_for_user(request.user, signed.public_id))

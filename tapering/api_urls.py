@@ -18,6 +18,11 @@ urlpatterns = [
     ),
     path("taper-plans/<uuid:plan_id>/", api.PlanView.as_view(), name="api-taper-plan"),
     path("taper-plans/<uuid:plan_id>/sign/", api.PlanSignView.as_view(), name="api-taper-sign"),
+    path(
+        "taper-plans/<uuid:plan_id>/second-signature/",
+        api.PlanSecondSignView.as_view(),
+        name="api-taper-second-sign",
+    ),
     path("taper-plans/<uuid:plan_id>/amend/", api.PlanAmendView.as_view(), name="api-taper-amend"),
     path(
         "taper-plans/<uuid:plan_id>/discontinue/",

@@ -10,7 +10,7 @@ from django.db import transaction
 from cnt_detox.core.models import User
 from cnt_detox.core.roles import Role
 from tapering import selectors, services
-from tapering.models import TaperPlan
+from tapering.models import PlanStatus, TaperPlan
 
 
 def seed_demo_taper_plan(*, unit: Any, stdout: Any) -> None:
@@ -44,6 +44,16 @@ def seed_demo_taper_plan(*, unit: Any, stdout: Any) -> None:
                 override_reason="Demo plan",
                 second_factor=False,
                 request=None,
+            )
+        specialist = (
+            User.objects.filter(role=Role.PHYSICIAN, units=unit, is_addiction_specialist=True)
+            .exclude(pk=physician.pk)
+            .first()
+        )
+        plan.refresh_from_db()
+        if plan.status == PlanStatus.AWAITING_SECOND_SIGNATURE and specialist is not None:
+            services._complete_second_signature(
+                plan=plan, by=specialist, second_factor=False, request=None
             )
         stdout.write(f"Taper demo: signed plan for {admission.patient.full_name}.")
         return

@@ -320,3 +320,17 @@ class DoseForm(ErrorFocusMixin, forms.Form):
 class InErrorForm(ErrorFocusMixin, forms.Form):
     record = forms.UUIDField(widget=forms.HiddenInput)
     reason = forms.CharField(label="Why is this record wrong?")
+
+
+class SecondSignForm(ErrorFocusMixin, forms.Form):
+    """The addiction specialist's second signature: password, and code when enrolled."""
+
+    password = forms.CharField(
+        label="Your password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    otp_code = forms.CharField(
+        label="One-time code (if you use two-factor login)",
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )

@@ -35,6 +35,7 @@ class SignedPlanChangeError(Exception):
 
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
+    AWAITING_SECOND_SIGNATURE = "awaiting_second", "Awaiting second signature"
     ACTIVE = "active", "Active"
     COMPLETED = "completed", "Completed"
     SUPERSEDED = "superseded", "Superseded"
@@ -183,6 +184,34 @@ class PlanSignature(PublicIdModel):
 
     class Meta:
         ordering = ["-signed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.printed_name}, {self.meaning}, {self.signed_at:%Y-%m-%d %H:%M} UTC"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise SignedPlanChangeError("Signatures are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise SignedPlanChangeError("Signatures are never deleted.")
+
+
+class PlanSecondSignature(PublicIdModel):
+    """An addiction specialist's second signature (issue 15; tapering.md 1.3 specialist review):
+    a different physician, flagged as specialist, approves the same content (same digest)."""
+
+    plan = models.OneToOneField(
+        TaperPlan, on_delete=models.PROTECT, related_name="second_signature"
+    )
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    printed_name = models.CharField(max_length=200)
+    role = models.CharField(max_length=16)
+    signed_at = models.DateTimeField(default=timezone.now)
+    meaning = models.CharField(max_length=100, default="specialist second signature")
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the plan's canonical JSON.")
+    reasons = models.JSONField(default=list, help_text="Why a second signature was needed.")
+    second_factor = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"{self.printed_name}, {self.meaning}, {self.signed_at:%Y-%m-%d %H:%M} UTC"

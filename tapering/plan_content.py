@@ -20,11 +20,16 @@ def _due_at(day: dt.date, time: dt.time, tz: Any) -> dt.datetime:
     return dt.datetime.combine(day, time, tzinfo=tz).astimezone(dt.UTC)
 
 
-def schedule_doses(plan: TaperPlan, skip: set[tuple[dt.date, dt.time]]) -> int:
+def schedule_doses(
+    plan: TaperPlan,
+    skip: set[tuple[dt.date, dt.time]],
+    not_before: dt.datetime | None = None,
+) -> int:
     """ScheduledDose rows for every dose of the signed plan (tapering.md 6).
 
     On the start date, times before the plan's first dose time (chosen at signing for a plan
-    signed late in the day) are not scheduled, so they never show as late or missed.
+    signed late in the day) are not scheduled, so they never show as late or missed. Nor are
+    doses due before ``not_before`` (a plan put in force by a later second signature).
     """
     tz = plan.admission.unit.tz
     first = plan.inputs.get("first_dose_time")
@@ -41,6 +46,8 @@ def schedule_doses(plan: TaperPlan, skip: set[tuple[dt.date, dt.time]]) -> int:
                 if (day, time) in skip:
                     continue
                 if first_time is not None and day == plan.start_date and time < first_time:
+                    continue
+                if not_before is not None and _due_at(day, time, tz) < not_before:
                     continue
                 rows.append(
                     ScheduledDose(

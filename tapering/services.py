@@ -24,11 +24,13 @@ from clinical.taper.plan import (
     canonical_json,
     to_dict,
 )
+from clinical.taper.rules import second_signature_reasons
 from clinical.taper.schedule import ParameterError
 from cnt_detox.core import audit
 from tapering.inputs import field_errors, request_from_data, request_from_stored, request_to_data
 from tapering.models import (
     DoseAdministration,
+    PlanSecondSignature,
     PlanSignature,
     PlanStatus,
     RecordStatus,
@@ -37,7 +39,10 @@ from tapering.models import (
 from tapering.plan_content import remaining_as_custom, schedule_doses
 
 SIGNATURE_MEANING = "approved taper plan"
+SECOND_SIGNATURE_MEANING = "specialist second signature: approved taper plan"
 IN_FORCE = (PlanStatus.ACTIVE,)
+# Signed but not yet in force: blocks a second draft like a plan in force does.
+SIGNED_OPEN = (PlanStatus.AWAITING_SECOND_SIGNATURE,)
 
 
 class PlanNotEditable(Exception):
@@ -148,7 +153,7 @@ def plan_create_draft(
         # versions, and the second one a clear message instead of an integrity error.
         type(admission).objects.select_for_update().get(pk=admission.pk)
         open_plan = TaperPlan.objects.filter(
-            admission=admission, status__in=[PlanStatus.DRAFT, *IN_FORCE]
+            admission=admission, status__in=[PlanStatus.DRAFT, *IN_FORCE, *SIGNED_OPEN]
         ).first()
         if open_plan is not None:
             what = "a draft" if open_plan.is_draft else "a signed plan; amend it"
@@ -312,21 +317,11 @@ def _complete_signature(
             raise ValidationError(
                 {"override_reason": [f"This plan breaks a rule ({codes}); give a reason to sign."]}
             )
-        previous = None
-        if locked.supersedes_id:
-            previous = TaperPlan.objects.select_for_update().get(pk=locked.supersedes_id)
-            if previous.status not in IN_FORCE:
-                raise PlanNotEditable(
-                    f"Version {previous.version} is no longer in force; start a new plan."
-                )
-            previous.status = PlanStatus.SUPERSEDED
-            previous.status_changed_at = timezone.now()
-            previous.status_reason = f"Superseded by version {locked.version}."
-            previous.save(update_fields=["status", "status_changed_at", "status_reason"])
+        signed_at = timezone.now()
         signature = PlanSignature.objects.create(
             plan=locked,
             # The same clock as the first-dose check above: doses are judged against it.
-            signed_at=timezone.now(),
+            signed_at=signed_at,
             signed_by=by,
             printed_name=by.display_name,
             role=by.role,
@@ -336,31 +331,151 @@ def _complete_signature(
             overridden_codes=list(locked.violations),
             second_factor=second_factor,
         )
-        locked.status = PlanStatus.ACTIVE
-        locked.status_changed_at = signature.signed_at
-        locked.save(update_fields=["status", "status_changed_at"])
-        given = set()
-        if previous is not None:
-            given = set(
-                DoseAdministration.objects.filter(
-                    scheduled_dose__plan=previous, status=RecordStatus.VALID
-                ).values_list("scheduled_dose__date", "scheduled_dose__time")
-            )
-        count = schedule_doses(locked, given)
+        needs_second = second_signature_reasons_for(locked)
+        details: dict[str, Any] = {
+            "version": locked.version,
+            "digest": signature.digest,
+            "meaning": SIGNATURE_MEANING,
+            "override_reason": signature.override_reason,
+            "overridden_codes": signature.overridden_codes,
+        }
+        if needs_second:
+            # Not in force until a specialist signs too (issue 15): the plan in force, if any,
+            # stays so meanwhile, and no dose is scheduled.
+            locked.status = PlanStatus.AWAITING_SECOND_SIGNATURE
+            locked.status_changed_at = signed_at
+            locked.status_reason = " ".join(needs_second)
+            locked.save(update_fields=["status", "status_changed_at", "status_reason"])
+            details["awaiting_second_signature"] = list(needs_second)
+        else:
+            details.update(_put_in_force(locked, signed_at, not_before=None))
         audit.record(
             actor=by,
             action="taper_plan.signed",
             obj=locked,
             patient=admission.patient,
             request=request,
+            details=details,
+        )
+    return locked
+
+
+def second_signature_reasons_for(plan: TaperPlan) -> tuple[str, ...]:
+    """Why this plan needs a specialist's second signature (clinical.taper.rules); none when
+    the facility turned the requirement off (``TAPER_SECOND_SIGNATURE``)."""
+    if not settings.TAPER_SECOND_SIGNATURE:
+        return ()
+    warning_codes = [w["code"] for w in plan.result.get("warnings", [])]
+    return second_signature_reasons(warning_codes, list(plan.violations))
+
+
+def _put_in_force(
+    plan: TaperPlan, when: dt.datetime, *, not_before: dt.datetime | None
+) -> dict[str, Any]:
+    """Supersede the version it amends, make it active and schedule its doses; the caller holds
+    the plan's row lock and records the audit event."""
+    previous = None
+    if plan.supersedes_id:
+        previous = TaperPlan.objects.select_for_update().get(pk=plan.supersedes_id)
+        if previous.status not in IN_FORCE:
+            raise PlanNotEditable(
+                f"Version {previous.version} is no longer in force; start a new plan."
+            )
+        previous.status = PlanStatus.SUPERSEDED
+        previous.status_changed_at = when
+        previous.status_reason = f"Superseded by version {plan.version}."
+        previous.save(update_fields=["status", "status_changed_at", "status_reason"])
+    plan.status = PlanStatus.ACTIVE
+    plan.status_changed_at = when
+    plan.save(update_fields=["status", "status_changed_at"])
+    given = set()
+    if previous is not None:
+        given = set(
+            DoseAdministration.objects.filter(
+                scheduled_dose__plan=previous, status=RecordStatus.VALID
+            ).values_list("scheduled_dose__date", "scheduled_dose__time")
+        )
+    count = schedule_doses(plan, given, not_before=not_before)
+    return {"supersedes": previous.public_id if previous else None, "scheduled_doses": count}
+
+
+def plan_second_sign(
+    *,
+    plan: TaperPlan,
+    by: Any,
+    password: str,
+    otp_code: str | None = None,
+    request: HttpRequest | None = None,
+) -> TaperPlan:
+    """The addiction specialist's second signature (issue 15): another physician flagged as
+    specialist approves the same content (digest); the plan then comes into force, with doses
+    from now on."""
+    _require_physician(by)
+    if not getattr(by, "is_addiction_specialist", False):
+        raise PermissionDenied("Only a physician marked as addiction specialist may co-sign.")
+    if not password or not by.check_password(password):
+        audit.record(
+            actor=by,
+            action="taper_plan.second_signature_refused",
+            obj=plan,
+            patient=plan.admission.patient,
+            request=request,
+            details={"reason": "wrong password"},
+        )
+        raise ValidationError(
+            {"password": ["That password is not correct, so nothing was signed. Try again."]}
+        )
+    second = _second_factor(by, otp_code)
+    return _complete_second_signature(plan=plan, by=by, second_factor=second, request=request)
+
+
+def _complete_second_signature(
+    *, plan: TaperPlan, by: Any, second_factor: bool, request: HttpRequest | None
+) -> TaperPlan:
+    """The second signature after the credentials were checked (the demo seeder's entry)."""
+    if not getattr(by, "is_addiction_specialist", False):
+        raise PermissionDenied("Only a physician marked as addiction specialist may co-sign.")
+    with transaction.atomic():
+        locked = TaperPlan.objects.select_for_update().select_related("signature").get(pk=plan.pk)
+        if locked.status != PlanStatus.AWAITING_SECOND_SIGNATURE:
+            raise PlanNotEditable(
+                f"Version {locked.version} is {locked.get_status_display().lower()}; "
+                "it is not waiting for a second signature."
+            )
+        if locked.signature.signed_by_id == by.pk:
+            raise ValidationError(
+                {"non_field_errors": ["The second signature must come from another physician."]}
+            )
+        digest = digest_of(locked.canonical_json)
+        if digest != locked.signature.digest:
+            raise ValidationError(
+                {"non_field_errors": ["The stored plan no longer matches its first signature."]}
+            )
+        now = timezone.now()
+        cosign = PlanSecondSignature.objects.create(
+            plan=locked,
+            signed_by=by,
+            printed_name=by.display_name,
+            role=by.role,
+            signed_at=now,
+            meaning=SECOND_SIGNATURE_MEANING,
+            digest=digest,
+            reasons=list(second_signature_reasons_for(locked)),
+            second_factor=second_factor,
+        )
+        details = _put_in_force(locked, now, not_before=now)
+        audit.record(
+            actor=by,
+            action="taper_plan.second_signed",
+            obj=locked,
+            patient=locked.admission.patient,
+            request=request,
             details={
                 "version": locked.version,
-                "digest": signature.digest,
-                "meaning": SIGNATURE_MEANING,
-                "override_reason": signature.override_reason,
-                "overridden_codes": signature.overridden_codes,
-                "supersedes": previous.public_id if previous else None,
-                "scheduled_doses": count,
+                "digest": cosign.digest,
+                "meaning": SECOND_SIGNATURE_MEANING,
+                "reasons": cosign.reasons,
+                **details,
             },
         )
     return locked
@@ -487,7 +602,7 @@ def plan_discontinue(
         raise ValidationError({"reason": ["Say why the plan is discontinued."]})
     with transaction.atomic():
         locked = TaperPlan.objects.select_for_update().get(pk=plan.pk)
-        if locked.status not in (PlanStatus.DRAFT, *IN_FORCE):
+        if locked.status not in (PlanStatus.DRAFT, *IN_FORCE, *SIGNED_OPEN):
             raise PlanNotEditable(f"Version {locked.version} is already closed.")
         old = locked.status
         locked.status = PlanStatus.DISCONTINUED

@@ -18,6 +18,7 @@ urlpatterns = [
     path("plans/<uuid:plan_id>/print/", views.plan_print, name="print"),
     path("plans/<uuid:plan_id>/print/page.css", views.plan_print_page_css, name="print-page-css"),
     path("plans/<uuid:plan_id>/sign/", views.sign, name="sign"),
+    path("plans/<uuid:plan_id>/second-signature/", views.second_sign, name="second_sign"),
     path("plans/<uuid:plan_id>/amend/", views.amend, name="amend"),
     path("plans/<uuid:plan_id>/discontinue/", views.discontinue, name="discontinue"),
 ]

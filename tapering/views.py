@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +30,7 @@ from tapering.forms import (
     DoseForm,
     InErrorForm,
     ReasonForm,
+    SecondSignForm,
     SignForm,
     initial_from_inputs,
     steps_text,
@@ -188,6 +189,11 @@ def _plan_context(request: HttpRequest, plan: Any) -> dict[str, Any]:
         "admission": plan.admission,
         "shown": present(plan.result),
         "signature": getattr(plan, "signature", None) if plan.is_signed else None,
+        "second_signature": getattr(plan, "second_signature", None) if plan.is_signed else None,
+        "second_signature_reasons": services.second_signature_reasons_for(plan),
+        "specialists": selectors.specialists_for(plan.admission)
+        if plan.status == PlanStatus.AWAITING_SECOND_SIGNATURE
+        else [],
         "versions": selectors.plan_versions(plan.admission),
         "tz": plan.admission.unit.time_zone,
     }
@@ -195,7 +201,12 @@ def _plan_context(request: HttpRequest, plan: Any) -> dict[str, Any]:
 
 @clinician_required
 def plan_detail(
-    request: HttpRequest, plan_id: str, *, sign_form: Any = None, status: int = 200
+    request: HttpRequest,
+    plan_id: str,
+    *,
+    sign_form: Any = None,
+    second_sign_form: Any = None,
+    status: int = 200,
 ) -> HttpResponse:
     plan = selectors.plan_for_user(request.user, plan_id)
     context = _plan_context(request, plan)
@@ -210,6 +221,7 @@ def plan_detail(
             times=services.dose_times(plan),
         )
     context["sign_form"] = sign_form
+    context["second_sign_form"] = second_sign_form or SecondSignForm()
     context["reason_form"] = ReasonForm()
     return render(request, "tapering/plan.html", context, status=status)
 
@@ -244,11 +256,18 @@ def plan_print_page_css(request: HttpRequest, plan_id: str) -> HttpResponse:
 
     CSS paged media (@page margin boxes, counter(pages)) is the only way a browser numbers
     printed pages; the content of a margin box must be written in CSS, and the page's CSP
-    allows no inline style, so this small stylesheet is made per plan. The print view that
-    links it has already audited the read.
+    allows no inline style, so this small stylesheet is made per plan. It names the patient,
+    so fetching it is audited like any read of the record.
     """
     plan = selectors.plan_for_user(request.user, plan_id)
     patient = plan.admission.patient
+    audit.record(
+        actor=request.user,
+        action="taper_plan.print_header_viewed",
+        obj=plan,
+        patient=patient,
+        request=request,
+    )
     identity = f"{patient.full_name} · MRN {patient.mrn} · born {patient.date_of_birth:%d %b %Y}"
     plan_line = f"Taper plan version {plan.version} ({plan.get_status_display()})"
     font = "font: 9pt system-ui, sans-serif;"
@@ -287,9 +306,45 @@ def sign(request: HttpRequest, plan_id: str) -> HttpResponse:
         except (services.StaleVersion, services.PlanNotEditable) as err:
             form.add_error(None, str(err))
         else:
-            messages.success(request, f"Version {plan.version} signed and active.")
+            plan.refresh_from_db(fields=["status"])
+            if plan.status == PlanStatus.AWAITING_SECOND_SIGNATURE:
+                messages.success(
+                    request,
+                    f"Version {plan.version} signed; it needs an addiction specialist's second "
+                    "signature before it is in force.",
+                )
+            else:
+                messages.success(request, f"Version {plan.version} signed and active.")
             return redirect("tapering:plan", plan_id=plan.public_id)
     return plan_detail(request, plan_id, sign_form=form, status=400)
+
+
+@require_POST
+@physician_required
+def second_sign(request: HttpRequest, plan_id: str) -> HttpResponse:
+    plan = selectors.plan_for_user(request.user, plan_id)
+    form = SecondSignForm(request.POST)
+    if form.is_valid():
+        try:
+            services.plan_second_sign(
+                plan=plan,
+                by=request.user,
+                password=form.cleaned_data["password"],
+                otp_code=form.cleaned_data["otp_code"] or None,
+                request=request,
+            )
+        except ValidationError as err:
+            for field, msgs in django_validation_fields(err).items():
+                for m in msgs:
+                    form.add_error(field if field in form.fields else None, m)
+        except services.PlanNotEditable as err:
+            form.add_error(None, str(err))
+        except PermissionDenied as err:
+            form.add_error(None, str(err))
+        else:
+            messages.success(request, f"Version {plan.version} co-signed and now active.")
+            return redirect("tapering:plan", plan_id=plan.public_id)
+    return plan_detail(request, plan_id, second_sign_form=form, status=400)
 
 
 def _reason_action(request: HttpRequest, plan_id: str, service: Any, done: str) -> HttpResponse:

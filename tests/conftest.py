@@ -25,6 +25,14 @@ def _fast_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_second_signature_unless_asked(settings):
+    # Most tests sign 100 mg/day plans and test what follows (doses, amendments, reports);
+    # the specialist's second signature they would need (issue 15, on in production) is
+    # tested on its own in tests/tapering/test_second_signature.py, which turns it back on.
+    settings.TAPER_SECOND_SIGNATURE = False
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery():
     """Run queued tasks in-process unless a test starts a real worker."""
     previous = celery_app.conf.task_always_eager

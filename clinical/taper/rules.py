@@ -357,3 +357,24 @@ def conversion_warnings(conversion: RegimenConversion) -> list[PlanWarning]:
 def override_codes(warnings: Sequence[PlanWarning]) -> tuple[str, ...]:
     """Codes of the rule violations that need an override reason to sign, sorted, unique."""
     return tuple(sorted({w.code for w in warnings if w.requires_override}))
+
+
+def second_signature_reasons(
+    warning_codes: Sequence[str], overridden_codes: Sequence[str]
+) -> tuple[str, ...]:
+    """Why a plan needs an addiction specialist's second signature before it is in force.
+
+    tapering.md 1.3 (eTG): a starting dose above 40 mg/day diazepam equivalent needs specialist
+    review (the ``specialist_review`` warning of ``dose_warnings``, the one place that applies
+    the threshold); and a plan signed with any rule override (25% per 2 weeks, the cap, the
+    inpatient limits) gets a specialist's second look as well. Empty when none applies.
+    """
+    reasons: list[str] = []
+    if "specialist_review" in warning_codes:
+        reasons.append(
+            "Starting dose above 40 mg/day diazepam equivalent: specialist review (eTG, "
+            "tapering.md 1.3)."
+        )
+    if overridden_codes:
+        reasons.append(f"Signed with a rule override ({', '.join(overridden_codes)}).")
+    return tuple(reasons)

@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit
-from cnt_detox.core.models import EmergencyAccess
+from cnt_detox.core.models import EmergencyAccess, User
 
 MIN_REASON_LENGTH = 10
 
@@ -137,7 +137,16 @@ def emergency_access_review(
     return grant
 
 
-def pending_reviews() -> Any:
-    return EmergencyAccess.objects.filter(reviewed_at__isnull=True).select_related(
-        "user", "admission__patient", "admission__unit"
-    )
+def grants_for_admin(admin: Any) -> Any:
+    """Grants an admin reviews: by users of their units, or into their units' admissions."""
+    if not getattr(admin, "is_authenticated", False) or not admin.is_admin_role:
+        return EmergencyAccess.objects.none()
+    units = admin.units.values("pk")
+    colleagues = User.objects.filter(units__in=units).values("pk")
+    return EmergencyAccess.objects.filter(
+        Q(user_id__in=colleagues) | Q(admission__unit_id__in=units)
+    ).select_related("user", "reviewed_by", "admission__patient", "admission__unit")
+
+
+def pending_reviews(admin: Any) -> Any:
+    return grants_for_admin(admin).filter(reviewed_at__isnull=True)

@@ -25,6 +25,15 @@ class User(AbstractUser):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     role = models.CharField(max_length=16, choices=Role.choices, blank=True, db_index=True)
     units = models.ManyToManyField("patients.Unit", related_name="members", blank=True)
+    # A physician who may give the specialist's second signature on a taper plan that needs
+    # one (tapering.md 1.3: above 40 mg/day, specialist review; and plans signed with an
+    # override). Set by an admin in the admin site.
+    is_addiction_specialist = models.BooleanField(
+        "addiction specialist",
+        default=False,
+        help_text="May give the second signature on taper plans above 40 mg/day diazepam "
+        "equivalent or signed with a rule override.",
+    )
 
     @property
     def is_nurse(self) -> bool:
@@ -90,6 +99,9 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+        # Given to no role group (cnt_detox.core.roles): an admin reads their units' events;
+        # a facility-wide auditor is someone granted this on purpose.
+        permissions = [("view_facility_audit_log", "Read the whole facility's audit log")]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
@@ -140,3 +152,41 @@ class EmergencyAccess(PublicIdModel):
     @property
     def is_active(self) -> bool:
         return self.expires_at > timezone.now()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def live(self, now: Any = None) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class ApiToken(PublicIdModel):
+    """An API token that ends (issue 18.3): it expires, and logout, a password change,
+    deactivation or a two-factor reset revoke it.
+
+    Only the SHA-256 of the key is stored (a database dump gives no working token); the first
+    characters are kept to tell tokens apart on the Account page. ``password_digest`` ties the
+    token to the password it was issued under, so any password change (account page, admin
+    site, ``changepassword``) ends it; ``otp_device_id`` ties it to the authenticator it was
+    confirmed with, so resetting or removing that device ends it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    key_digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, blank=True)
+    password_digest = models.CharField(max_length=64, editable=False)
+    otp_device_id = models.BigIntegerField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.prefix}… {self.created_at:%Y-%m-%d %H:%M}"

@@ -12,6 +12,9 @@ urlpatterns = [
     path("account/otp/setup/", views_account.otp_setup, name="otp-setup"),
     path("account/otp/backup-codes/", views_account.otp_backup_codes, name="otp-backup-codes"),
     path("account/otp/remove/", views_account.otp_remove, name="otp-remove"),
+    path(
+        "account/api-tokens/revoke/", views_account.api_tokens_revoke_all, name="api-tokens-revoke"
+    ),
     path("audit/", views_audit.audit_log, name="audit"),
     path("emergency/", views_emergency.request_access, name="emergency"),
     path("emergency/review/", views_emergency.review_list, name="emergency-review"),

@@ -14,7 +14,6 @@ from clinical.medication import (
     GivenDose,
     PrnOrderFacts,
     diazepam_equivalent,
-    needs_second_signature,
     prn_gate,
     total_24h,
 )
@@ -148,13 +147,6 @@ def test_no_ceiling_when_order_sets_none():
         doses_given=[GivenDose("diazepam", Decimal("300"), NOW - dt.timedelta(hours=1))],
     )
     assert result.ok
-
-
-def test_second_signature_above_40_mg_or_with_override():
-    assert needs_second_signature(Decimal("40"), []) == ()
-    assert "above 40 mg" in needs_second_signature(Decimal("40.5"), [])[0]
-    assert "override" in needs_second_signature(Decimal("20"), ["max_25_per_14_days"])[0]
-    assert len(needs_second_signature(Decimal("60"), ["cap"])) == 2
 
 
 def test_interval_counts_the_nearest_dose_either_side():

@@ -75,5 +75,14 @@ def sign_before_first_dose(monkeypatch, plan, physician, **kwargs):
 
 
 @pytest.fixture
+def specialist(make_user, unit):
+    """A second physician of the unit, marked addiction specialist (may co-sign, issue 15)."""
+    user = make_user("specialist1", "physician", unit)
+    user.is_addiction_specialist = True
+    user.save(update_fields=["is_addiction_specialist"])
+    return user
+
+
+@pytest.fixture
 def active_plan(draft, physician, monkeypatch):
     return sign_before_first_dose(monkeypatch, draft, physician)

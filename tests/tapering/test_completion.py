@@ -137,9 +137,11 @@ def test_completed_shows_on_board_patient_page_and_period_export(
 
 
 def test_no_status_is_left_that_nothing_sets():
-    # tapering.md's "signed" is the signature, not a state: a plan is active from signing.
+    # tapering.md's "signed" is the signature, not a state: a plan is active from signing, or
+    # from the specialist's second signature when it needs one (issue 15).
     assert set(PlanStatus.values) == {
         "draft",
+        "awaiting_second",
         "active",
         "completed",
         "superseded",

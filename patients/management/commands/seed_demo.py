@@ -21,6 +21,8 @@ DEMO_BEDS = [f"A{n}" for n in range(1, 13)]
 DEMO_USERS = [
     ("nurse", "Nora", "Nurse", Role.NURSE),
     ("physician", "Phil", "Physician", Role.PHYSICIAN),
+    # An addiction specialist: gives the second signature on plans above 40 mg/day (issue 15).
+    ("specialist", "Sam", "Specialist", Role.PHYSICIAN),
     ("admin", "Ada", "Admin", Role.ADMIN),
 ]
 
@@ -59,6 +61,9 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
                 user_set_role(user, role)
+                if username == "specialist" and not user.is_addiction_specialist:
+                    user.is_addiction_specialist = True
+                    user.save(update_fields=["is_addiction_specialist"])
                 user.units.add(unit)
                 logins.append((username, password, role))
 

@@ -1,8 +1,9 @@
 """Recompute every signed plan's digest and report mismatches (exit status 1 if any).
 
 Checks, per signed plan version: SHA-256 of the stored canonical JSON equals the signature's
-digest; with ``--rebuild`` also that the stored inputs still build the same canonical JSON
-under the current domain code (a difference there means a rule or table changed since).
+digest (and the specialist's second signature's, where there is one); with ``--rebuild`` also
+that the stored inputs still build the same canonical JSON under the current domain code (a
+difference there means a rule or table changed since).
 
 A plan signed under an older taper rules version (``clinical.taper.rules.RULES_VERSION``) is not
 rebuilt: the current code carries the newer rules, so its content would differ by design. Its
@@ -18,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from clinical.taper.plan import build_plan, canonical_json
 from clinical.taper.rules import RULES_VERSION
 from tapering.inputs import request_from_stored
-from tapering.models import PlanSignature
+from tapering.models import PlanSecondSignature, PlanSignature
 from tapering.services import digest_of
 
 
@@ -53,6 +54,13 @@ class Command(BaseCommand):
                     continue
                 if rebuilt != plan.canonical_json:
                     bad.append(f"{name}: stored inputs no longer build the signed content")
+        # A specialist's second signature approves the same content: its digest must match too.
+        for second in PlanSecondSignature.objects.select_related("plan").order_by("id").iterator():
+            if second.digest != digest_of(second.plan.canonical_json):
+                bad.append(
+                    f"plan {second.plan.public_id} v{second.plan.version}: second signature "
+                    "does not match the stored content"
+                )
         for line in bad:
             self.stderr.write(f"MISMATCH {line}")
         if bad:

@@ -194,3 +194,24 @@ def test_custom_first_step_above_the_cap() -> None:
     s = custom((2, 90), (1, 0), apply_rate_rule=False)
     assert codes(above_cap_warning(s, D(80))) == ["above_cap"]
     assert above_cap_warning(s, D(90)) == []
+
+
+def test_second_signature_reasons():
+    from clinical.taper.rules import second_signature_reasons
+
+    assert second_signature_reasons(["high_dose"], []) == ()
+    (reason,) = second_signature_reasons(["specialist_review", "high_dose"], [])
+    assert "above 40 mg" in reason and "eTG" in reason
+    (reason,) = second_signature_reasons([], ["max_25_per_14_days"])
+    assert "override (max_25_per_14_days)" in reason
+    assert len(second_signature_reasons(["specialist_review"], ["capped"])) == 2
+
+
+def test_specialist_review_warning_is_above_40_not_at_40():
+    from decimal import Decimal
+
+    from clinical.taper.rules import dose_warnings
+
+    codes = lambda mg: {w.code for w in dose_warnings(Decimal(mg), Decimal(80))}  # noqa: E731
+    assert "specialist_review" not in codes("40")
+    assert "specialist_review" in codes("40.5")
