@@ -60,7 +60,6 @@ OTHER_VALUE: dict[str, tuple[str, dict[str, str]]] = {
     "EQUIVALENCE_DEFAULT_TABLE": ("who-2009", {}),
     "TAPER_STABILISATION_CAP_MG": ("60", {}),
     "CIWA_LATE_ENTRY_MINUTES": ("30", {}),
-    "PRN_CIWA_WITHIN_MINUTES": ("30", {}),
     "LOG_LEVEL": ("DEBUG", {}),
     "NOTIFICATIONS_REMINDER_LEAD_MINUTES": ("10", {}),
     "NOTIFICATIONS_OVERDUE_CHARGE_NURSE_MINUTES": ("20", {}),
