@@ -15,8 +15,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from cnt_detox.core.services import api_token_issue
 from tapering.models import DoseAdministration, ScheduledDose, TaperPlan
 from tests.security.walker import discover_routes, objects_with_ids, urls_for
 
@@ -37,8 +37,7 @@ def api_urls(seeded) -> list[str]:
 
 
 def token_client(user) -> Client:
-    token = Token.objects.get_or_create(user=user)[0].key
-    return Client(HTTP_AUTHORIZATION=f"Token {token}")
+    return Client(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user)[1]}")
 
 
 def assert_error_format(response, *statuses: int) -> dict:
@@ -69,7 +68,9 @@ def test_json_nested_five_thousand_deep_is_400(seeded, physician):
             for method in WRITE_METHODS:
                 response = getattr(client, method)(url, body, content_type="application/json")
                 assert response.status_code < 500, (method, url, response.content[:200])
-                if response.status_code not in (401, 403, 404, 405):
+                # A view that never reads the body (e.g. a revoke answering 204) may succeed;
+                # one that reads it must get the parse error.
+                if response.status_code >= 400 and response.status_code not in (401, 403, 404, 405):
                     error = assert_error_format(response, 400)
                     assert error["code"] == "parse_error", (method, url, error)
 
