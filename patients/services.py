@@ -192,6 +192,8 @@ def admission_create(
         errors["admitted_at"] = ["Enter the admission time."]
     elif admitted_at > now + CLOCK_SKEW:
         errors["admitted_at"] = ["The admission time cannot be in the future."]
+    elif _before_birth(admitted_at, patient.get("date_of_birth")):
+        errors["admitted_at"] = [BEFORE_BIRTH]
     raise_if(errors)
 
     try:
@@ -306,6 +308,9 @@ def admission_update_intake(
         if admitted_at is not None and admitted_at != admission.admitted_at:
             _check_new_admission_time(admission, admitted_at)
             admission.admitted_at = admitted_at
+        if _before_birth(admission.admitted_at, person.date_of_birth):
+            field = "admitted_at" if admitted_at is not None else "patient.date_of_birth"
+            raise ValidationError({field: [BEFORE_BIRTH]})
         for name, value in (history or {}).items():
             if name in HISTORY_FIELDS:
                 setattr(admission, name, value)
@@ -363,6 +368,14 @@ def admission_update_intake(
             details={"substances_marked_in_error": [str(r.public_id) for r in removed]},
         )
     return admission
+
+
+BEFORE_BIRTH = "The admission time is before the patient's date of birth: check the year."
+
+
+def _before_birth(admitted_at: dt.datetime | None, born: Any) -> bool:
+    """A clinical time before the patient was born is a typo (plausible-time rule, issue 19)."""
+    return isinstance(born, dt.date) and admitted_at is not None and admitted_at.date() < born
 
 
 def _check_new_admission_time(admission: Admission, admitted_at: dt.datetime) -> None:

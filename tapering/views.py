@@ -66,13 +66,17 @@ def _builder(request: HttpRequest, admission: Any, plan: Any) -> HttpResponse:
     preview, status = None, 200
     if request.method == "POST":
         form = BuilderForm(request.POST)
-        form.is_valid()
         action = request.POST.get("action", "preview")
-        data = form.to_data() if hasattr(form, "cleaned_data") else {}
-        try:
-            result = services.compute(data)
-        except ValidationError as err:
-            form.add_api_errors(django_validation_fields(err))
+        # An invalid field is missing from cleaned_data: computing (or saving) without it would
+        # preview or store a plan that leaves out what the physician typed. Errors first.
+        result = None
+        if form.is_valid():
+            data = form.to_data()
+            try:
+                result = services.compute(data)
+            except ValidationError as err:
+                form.add_api_errors(django_validation_fields(err))
+        if result is None:
             status = 400
         else:
             preview = present(to_dict(result))

@@ -11,13 +11,15 @@ import logging
 import uuid
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from cnt_detox.core.input_guard import api_error, is_api, page_error, too_large
 
 logger = logging.getLogger("cnt_detox.errors")
 
@@ -67,7 +69,23 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
+# What still escapes a view when input is bad: a body too large that was streamed without a
+# length, or a date/number out of range that reached arithmetic. A 4xx, never a 500.
+TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent)
+OUT_OF_RANGE = (OverflowError, RecursionError)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, TOO_LARGE):
+        return Response(
+            error_body("too_large", "The request is too large."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, OUT_OF_RANGE):
+        return Response(
+            error_body("invalid", "A date or number is out of range."),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, DjangoValidationError):
         fields = django_validation_fields(exc)
         return Response(
@@ -108,8 +126,11 @@ class ErrorIdMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, Http404 | PermissionDenied | DjangoValidationError):
+        if isinstance(exception, Http404 | PermissionDenied):
             return None
+        bad_input = _bad_input_response(request, exception)
+        if bad_input is not None:
+            return bad_input
         error_id = uuid.uuid4().hex[:12]
         request.error_id = error_id  # type: ignore[attr-defined]
         logger.exception("Unhandled error %s on %s %s", error_id, request.method, request.path)
@@ -126,6 +147,25 @@ class ErrorIdMiddleware:
                 status=500,
             )
         return None
+
+
+def _bad_input_response(request: HttpRequest, exception: Exception) -> HttpResponse | None:
+    """A 4xx for an exception that bad input caused (e.g. ``?unit=x`` reaching a UUID lookup
+    raises a Django ValidationError), in the API format or as the page; None otherwise."""
+    if isinstance(exception, TOO_LARGE):
+        return too_large(request)
+    if isinstance(exception, DjangoValidationError):
+        fields = django_validation_fields(exception)
+        message = "Some of what was sent cannot be accepted."
+    elif isinstance(exception, OUT_OF_RANGE):
+        fields = {}
+        message = "A date or number is out of range."
+    else:
+        return None
+    logger.info("Bad input on %s %s: %s", request.method, request.path, type(exception).__name__)
+    if is_api(request):
+        return api_error("invalid", message, 400, fields)
+    return page_error(request, 400, message, fields)
 
 
 def server_error_page(request: HttpRequest) -> HttpResponse:

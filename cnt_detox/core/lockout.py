@@ -44,3 +44,19 @@ def client_str(
     if isinstance(path_info, tuple | list):
         path_info = path_info[0] if path_info else ""
     return f'{{ip_address: "{ip_address}", path_info: "{path_info}"}}'
+
+
+# The longest username an account can have (Django's User.username, max_length 150): a
+# longer typed name is no account, and axes stores the name in a varchar(255), which a
+# 5,000-character login attempt overflowed (a 500 on PostgreSQL, found by the form fuzz).
+MAX_USERNAME_CHARS = 150
+
+
+def client_username(request: HttpRequest, credentials: Any = None) -> str | None:
+    """AXES_USERNAME_CALLABLE: the username axes counts failures for, cut to a real length."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        username = credentials.get(field)
+    else:
+        username = getattr(request, "data", request.POST).get(field)
+    return None if username is None else str(username)[:MAX_USERNAME_CHARS]

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import json
+from io import BytesIO
+
 import pytest
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ImproperlyConfigured
+from django.http import QueryDict
 from django.test import RequestFactory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rest_framework import exceptions as drf_exceptions
 
 from cnt_detox.core.csv_export import escape_cell
 from cnt_detox.core.env import env_bool, env_choice, env_int, env_list
+from cnt_detox.core.input_guard import (
+    DATE_MESSAGE,
+    MAX_JSON_DEPTH,
+    MAX_YEAR,
+    MIN_YEAR,
+    NUL_MESSAGE,
+    GuardedJSONParser,
+    mapping_problems,
+    value_problem,
+)
 from cnt_detox.core.otp import MAX_CODE_LENGTH, normalise_code
 from cnt_detox.core.views_audit import AuditFilterForm
 from patients.views_emergency import EmergencyAccessForm
@@ -90,3 +105,76 @@ def test_login_form_never_crashes_and_rejects_unknown_users(username, password, 
     request = RequestFactory().post("/accounts/login/", REMOTE_ADDR="10.9.9.9")
     form = AuthenticationForm(request, data={"username": username, "password": password})
     assert not form.is_valid() or form.get_user() == nurse
+
+
+# --- The input guard (issue 19): NUL bytes, implausible dates, deep JSON ----------------------
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.dates().map(str),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.text(max_size=60))
+def test_value_problem_flags_every_nul(value):
+    problem = value_problem(value)
+    if "\x00" in value:
+        assert problem == NUL_MESSAGE
+    else:
+        assert problem in (None, DATE_MESSAGE)
+
+
+@given(st.dates(), st.sampled_from(["", "T00:00", "T23:59:59Z", " 12:00"]))
+def test_value_problem_refuses_exactly_the_implausible_years(day, time_part):
+    problem = value_problem(day.isoformat() + time_part)
+    assert (problem == DATE_MESSAGE) == (not MIN_YEAR <= day.year <= MAX_YEAR)
+
+
+@given(st.text(alphabet="0123456789", min_size=5, max_size=6000))
+def test_value_problem_refuses_years_past_four_digits_without_crashing(year):
+    assert value_problem(f"{year}-01-01") == DATE_MESSAGE
+
+
+@given(st.dictionaries(st.text(max_size=10), st.text(max_size=20), max_size=6))
+def test_query_and_form_problems_name_the_field(data):
+    query = QueryDict(mutable=True)
+    for key, value in data.items():
+        query[key] = value
+    problems = mapping_problems(query)
+    for key, value in data.items():
+        if "\x00" in value or value_problem(value):
+            assert key.replace("\x00", "") in problems or "\x00" in key
+
+
+def _parse(raw: bytes):
+    return GuardedJSONParser().parse(BytesIO(raw), "application/json", {})
+
+
+@given(json_values)
+def test_guarded_parser_accepts_clean_json_and_names_bad_fields(value):
+    raw = json.dumps(value).encode()
+    try:
+        parsed, refused = _parse(raw), None
+    except drf_exceptions.ValidationError as exc:
+        parsed, refused = None, exc.detail
+    if refused is None:
+        assert parsed == json.loads(raw)
+    else:
+        assert refused  # names at least one field
+
+
+@given(st.integers(min_value=MAX_JSON_DEPTH + 2, max_value=6000), st.sampled_from("[{"))
+def test_guarded_parser_refuses_deep_nesting_as_a_parse_error(depth, opener):
+    raw = "[" * depth + "]" * depth if opener == "[" else '{"a":' * depth + "1" + "}" * depth
+    with pytest.raises(drf_exceptions.ParseError):
+        _parse(raw.encode())
+
+
+@given(st.text(max_size=10), st.text(max_size=10))
+def test_guarded_parser_refuses_nul_in_keys_and_values(before, after):
+    raw = json.dumps({"agents": [{"agent": before + "\x00" + after}]}).encode()
+    with pytest.raises(drf_exceptions.ValidationError) as caught:
+        _parse(raw)
+    assert "agents.0.agent" in caught.value.detail
