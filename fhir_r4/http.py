@@ -109,6 +109,9 @@ def fhir_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 class FhirView(APIView):
     """Base of every FHIR endpoint: token or session, nurses and physicians unless set."""
 
+    # The FHIR interface is described by its CapabilityStatement (GET /fhir/R4/metadata), not by
+    # the /api/v1 OpenAPI schema: keep these views out of it.
+    schema = None
     renderer_classes = [FhirJSONRenderer]
     parser_classes = [FhirJSONParser, JSONParser]
     content_negotiation_class = FhirNegotiation
