@@ -24,8 +24,6 @@ from assessments.forms import AssessmentForm, EnteredInErrorForm, band_bounds
 from clinical.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReason
 from cnt_detox.core.permissions import clinician_required
 
-ITEM_ERROR_FIELD = "items"
-
 
 def _add_service_errors(form: AssessmentForm, exc: ValidationError) -> None:
     for name, errors in exc.message_dict.items():
