@@ -65,9 +65,7 @@ class AssessmentCreateView(APIView):
         key = _idempotency_key(request)
         incoming = AssessmentIn(data=request.data)
         incoming.is_valid(raise_exception=True)
-        admission = selectors.admission_for_assessment(
-            request.user, incoming.validated_data["admission"]
-        )
+        admission = selectors.admission_for_save(request.user, incoming.validated_data["admission"])
         try:
             result = services.assessment_create(
                 admission=admission,

@@ -69,6 +69,8 @@ class AssessmentForm(ErrorFocusMixin, forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="Leave blank if you assessed just now. For a late entry, give when you assessed.",
     )
+    # Set by the service worker on an entry it queued while offline: when Save was pressed.
+    recorded_offline_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
     unable_reason = forms.ChoiceField(
         label="Why CIWA-B could not be done",
         required=False,
@@ -156,6 +158,7 @@ class AssessmentForm(ErrorFocusMixin, forms.Form):
             vitals=vitals,
             sedation_level=data.get("sedation_level"),
             notes=data.get("notes", ""),
+            recorded_offline_at=data.get("recorded_offline_at"),
             **{name: bool(data.get(name)) for name in OBSERVATIONS},
         )
 

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from assessments.limits import FUTURE_TOLERANCE, VITAL_LIMITS, late_entry_after
 from clinical import ciwa_b
 from clinical.ciwa_b import ITEMS, UNABLE_REASON_LABELS, Score, ScoringError, UnableReason
+from cnt_detox.core.offline import recorded_offline_errors
 from patients.models import Admission
 
 OBSERVATIONS: tuple[str, ...] = ("seizure", "hallucinations", "confusion", "suicidal_thoughts")
@@ -25,7 +26,11 @@ OBSERVATIONS: tuple[str, ...] = ("seizure", "hallucinations", "confusion", "suic
 
 @dataclass(frozen=True)
 class AssessmentInput:
-    """Raw entry. ``assessed_at`` None means "now"; ``items`` None means unable to assess."""
+    """Raw entry. ``assessed_at`` None means "now"; ``items`` None means unable to assess.
+
+    ``recorded_offline_at`` is when Save was pressed on a device that queued the entry while
+    offline (cnt_detox.core.offline); with no ``assessed_at`` it is the time of assessment.
+    """
 
     assessed_at: datetime | None = None
     items: Sequence[int | None] | None = None
@@ -37,13 +42,17 @@ class AssessmentInput:
     confusion: bool = False
     suicidal_thoughts: bool = False
     notes: str = ""
+    recorded_offline_at: datetime | None = None
 
     def fingerprint(self, admission: Admission) -> str:
         """Hash of the request as sent, to tell a retry from a different entry under one key.
 
         The raw ``assessed_at`` is hashed (None stays None), so a retry of "now" matches.
+        ``recorded_offline_at`` is left out: it says how the entry travelled, not what it is,
+        and a queued resend of a request whose answer was lost must match the original.
         """
         data = asdict(self)
+        del data["recorded_offline_at"]
         data["admission"] = str(admission.public_id)
         data["assessed_at"] = self.assessed_at.isoformat() if self.assessed_at else None
         data["items"] = list(self.items) if self.items is not None else None
@@ -114,7 +123,13 @@ def validate(admission: Admission, entry: AssessmentInput, *, now: datetime) -> 
     if entry.unable_reason and entry.unable_reason not in set(UnableReason):
         choices = ", ".join(str(r) for r in UNABLE_REASON_LABELS)
         errors["unable_to_assess"] = [f"Choose a reason: one of {choices}."]
-    assessed_at = entry.assessed_at or now
+    offline_errors = recorded_offline_errors(entry.recorded_offline_at, now=now)
+    if offline_errors:
+        errors["recorded_offline_at"] = offline_errors
+    # The bedside time: typed by the nurse, else when Save was pressed on a device that had
+    # no connection, else now.
+    assessed_at = entry.assessed_at or (None if offline_errors else entry.recorded_offline_at)
+    assessed_at = assessed_at or now
     if assessed_at.tzinfo is None:
         errors["assessed_at"] = ["Give the time with its time zone."]
     elif assessed_at > now + FUTURE_TOLERANCE:

@@ -29,6 +29,9 @@ class Assessment(PublicIdModel):
     assessed_at = models.DateTimeField(db_index=True)
     # When the server stored it; entries made well after assessed_at are marked late.
     recorded_at = models.DateTimeField(default=timezone.now)
+    # When Save was pressed on a device that queued the entry without a connection (device
+    # clock, checked within limits); null for entries that reached the server at once.
+    recorded_offline_at = models.DateTimeField(null=True, blank=True)
     is_late_entry = models.BooleanField(default=False)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -74,6 +74,13 @@ class AssessmentIn(serializers.Serializer):
     sedation_level = serializers.IntegerField(required=False, allow_null=True)
     observations = ObservationsIn(required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    recorded_offline_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When Save was pressed on a device that queued the entry offline (device "
+        "clock, with its zone). Used as assessed_at when that is not given; refused when in "
+        "the future or older than OFFLINE_ENTRY_MAX_AGE_HOURS.",
+    )
 
     def to_entry(self) -> AssessmentInput:
         data: dict[str, Any] = self.validated_data
@@ -87,6 +94,7 @@ class AssessmentIn(serializers.Serializer):
             vitals=vitals,
             sedation_level=data.get("sedation_level"),
             notes=data.get("notes", ""),
+            recorded_offline_at=data.get("recorded_offline_at"),
             **{name: bool(observations.get(name, False)) for name in OBSERVATIONS},
         )
 
@@ -116,6 +124,9 @@ class AssessmentOut(serializers.Serializer):
             "admission": str(a.admission.public_id),
             "assessed_at": dt_field.to_representation(a.assessed_at),
             "recorded_at": dt_field.to_representation(a.recorded_at),
+            "recorded_offline_at": (
+                dt_field.to_representation(a.recorded_offline_at) if a.recorded_offline_at else None
+            ),
             "is_late_entry": a.is_late_entry,
             "entered_by": a.entered_by.display_name,
             "instrument": {"code": a.instrument_code, "version": a.instrument_version},

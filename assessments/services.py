@@ -159,6 +159,7 @@ def _build(
         admission=admission,
         assessed_at=checked.assessed_at,
         recorded_at=now,
+        recorded_offline_at=entry.recorded_offline_at,
         is_late_entry=checked.is_late_entry,
         entered_by=by,
         items=list(scored.items) if scored else None,
@@ -239,6 +240,7 @@ def _record_outcome(
             "flags": [f.code for f in flags],
             "next_due_at": assessment.next_due_at,
             "late_entry": assessment.is_late_entry,
+            "recorded_offline_at": assessment.recorded_offline_at,
             "escalations": [e.kind for e in escalations],
         },
     )
@@ -277,11 +279,17 @@ def assessment_create(
     assessment.idempotency_key = idempotency_key
     assessment.request_fingerprint = fingerprint
 
-    latest = (
-        Assessment.objects.filter(admission=admission, status=AssessmentStatus.VALID)
-        .order_by("-assessed_at", "-id")
-        .first()
-    )
+    # selectors.admission_for_save brings the latest valid assessment and the substance rows
+    # with the admission (one SELECT instead of three); other callers read them here.
+    if hasattr(admission, "latest_valid"):
+        latest = admission.latest_valid
+    else:
+        latest = (
+            Assessment.objects.filter(admission=admission, status=AssessmentStatus.VALID)
+            .order_by("-assessed_at", "-id")
+            .first()
+        )
+    substances = getattr(admission, "current_substances", None)
     becomes_latest = latest is None or latest.assessed_at <= assessment.assessed_at
     if becomes_latest:
         previous = latest
@@ -299,7 +307,7 @@ def assessment_create(
         )
 
     flags = risk.assessment_flags(
-        intake_facts(admission),
+        intake_facts(admission, substances=substances),
         facts_of(assessment),
         facts_of(previous) if previous else None,
         as_of=assessment.assessed_at,

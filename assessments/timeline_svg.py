@@ -18,6 +18,7 @@ from html import escape
 
 from assessments.models import Assessment
 from clinical.ciwa_b import BAND_LABELS, TOTAL_MAX, band_for_total
+from cnt_detox.core.registry import TimelineMarker
 
 WIDTH, LEFT, RIGHT, TOP, BOTTOM = 360, 34, 10, 16, 34
 # 14 viewBox units render as 12.4 px at a 320 px wide chart (375 px phone minus margins).
@@ -50,10 +51,15 @@ class _Axis:
         return f"{local:%d %b %H:%M}"
 
 
-def _axis(assessments: Sequence[Assessment], tz: zoneinfo.ZoneInfo) -> _Axis:
-    """From the first to the last entry shown, plus a margin; never the whole window."""
-    start = assessments[0].assessed_at
-    end = assessments[-1].assessed_at
+def _axis(
+    assessments: Sequence[Assessment],
+    tz: zoneinfo.ZoneInfo,
+    extra: Sequence[datetime] = (),
+) -> _Axis:
+    """From the first to the last entry shown (and marker in ``extra``), plus a margin; never
+    the whole window."""
+    start = min([assessments[0].assessed_at, *extra])
+    end = max([assessments[-1].assessed_at, *extra])
     if end - start < MIN_SPAN:
         middle = start + (end - start) / 2
         start, end = middle - MIN_SPAN / 2, middle + MIN_SPAN / 2
@@ -109,13 +115,47 @@ def _bands() -> list[tuple[int, int, str]]:
     return spans
 
 
-def ciwa_chart(assessments: Sequence[Assessment], tz: zoneinfo.ZoneInfo) -> str:
+# Markers (e.g. as-needed doses): a dashed vertical line with its short label above the plot.
+MARKER_COLOUR = "#5b2a86"
+
+
+def _markers(markers: Sequence[TimelineMarker], axis: _Axis, height: int) -> list[str]:
+    """Each marker is a labelled line ("PRN") with its words in a tooltip; a label that would
+    overlap the previous one is left out (the line stays, and the list under the chart names
+    every marker)."""
+    parts: list[str] = []
+    last_label_end = -1.0
+    for m in markers:
+        x = axis.x(m.at)
+        label = ""
+        width = len(m.short) * CHAR_WIDTH
+        left = min(max(x - width / 2, 0.0), WIDTH - width)
+        if left >= last_label_end + 2:
+            last_label_end = left + width
+            label = (
+                f'<text x="{left:.1f}" y="{TOP - 3}" font-size="{FONT}" '
+                f'fill="{MARKER_COLOUR}" font-weight="bold">{escape(m.short)}</text>'
+            )
+        parts.append(
+            f'<g class="timeline-marker"><title>{escape(m.text)}</title>'
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{height - BOTTOM}" '
+            f'stroke="{MARKER_COLOUR}" stroke-width="1.5" stroke-dasharray="3 2"/>{label}</g>'
+        )
+    return parts
+
+
+def ciwa_chart(
+    assessments: Sequence[Assessment],
+    tz: zoneinfo.ZoneInfo,
+    markers: Sequence[TimelineMarker] = (),
+) -> str:
     """CIWA-B totals over time. Valid scored entries are joined by a line; entered-in-error
-    ones are grey crosses off the line; "unable to assess" is a triangle on the axis."""
+    ones are grey crosses off the line; "unable to assess" is a triangle on the axis;
+    ``markers`` (as-needed doses given, from the core registry) are labelled dashed lines."""
     height = 230
     if not assessments:
         return ""
-    axis = _axis(assessments, tz)
+    axis = _axis(assessments, tz, [m.at for m in markers])
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
         'aria-labelledby="ciwa-chart-title ciwa-chart-desc" xmlns="http://www.w3.org/2000/svg">',
@@ -129,6 +169,8 @@ def ciwa_chart(assessments: Sequence[Assessment], tz: zoneinfo.ZoneInfo) -> str:
             f"{len(valid)} scored assessments; latest total {latest.total} "
             f"({BAND_LABELS[band_for_total(latest.total)]}). The table below lists every entry."
         )
+    if markers:
+        desc += f" {len(markers)} marked events (listed below the chart)."
     parts.append(f'<desc id="ciwa-chart-desc">{escape(desc)}</desc>')
     for low, high, band in _bands():
         y_top = _y(high, 0, TOTAL_MAX, height)
@@ -177,6 +219,7 @@ def ciwa_chart(assessments: Sequence[Assessment], tz: zoneinfo.ZoneInfo) -> str:
                 f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#0b57d0">'
                 f"<title>{a.total}</title></circle>"
             )
+    parts += _markers(markers, axis, height)
     parts += _time_labels(axis, height, assessments[0].assessed_at, assessments[-1].assessed_at)
     parts.append("</svg>")
     return "".join(parts)

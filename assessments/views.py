@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,7 +23,28 @@ from assessments import selectors, services, timeline_svg
 from assessments.display import local_datetime, next_due_text
 from assessments.forms import AssessmentForm, EnteredInErrorForm, band_bounds
 from clinical.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReason
+from cnt_detox.core import offline, registry
 from cnt_detox.core.permissions import clinician_required
+
+
+def _received(result: services.CreateResult) -> HttpResponse:
+    """Answer to the offline queue: what the nurse sees once the entry has arrived."""
+    a = result.assessment
+    tz = a.admission.unit.tz
+    score = (
+        f"total {a.total} ({a.band_name.lower()})" if a.total is not None else "unable to assess"
+    )
+    parts = [f"CIWA-B received by the server {local_datetime(a.recorded_at, tz)}: {score}."]
+    if a.notify_physician or any(f["level"] == "critical" for f in a.flags):
+        parts.append("Physician notified.")
+    if a.is_late_entry:
+        parts.append(f"Marked as a late entry (assessed {local_datetime(a.assessed_at, tz)}).")
+    return offline.received_reply(
+        message=" ".join(parts),
+        url=reverse("assessments:detail", kwargs={"public_id": a.public_id}),
+        received_at=local_datetime(a.recorded_at, tz),
+        replayed=not result.created,
+    )
 
 
 def _add_service_errors(form: AssessmentForm, exc: ValidationError) -> None:
@@ -32,17 +54,32 @@ def _add_service_errors(form: AssessmentForm, exc: ValidationError) -> None:
             form.add_error(field, error)
 
 
+def _form_errors(form: AssessmentForm) -> dict[str, list[str]]:
+    named: dict[str, list[str]] = {}
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else None
+        named[name] = [f"{label}: {e}" if label else e for e in errors]
+    return named
+
+
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def new_assessment(request: HttpRequest, admission_id: uuid.UUID) -> HttpResponse:
-    admission = selectors.admission_for_assessment(request.user, admission_id)
+    # A POST saves: the save's reads come with the admission (one SELECT).
+    if request.method == "POST":
+        admission = selectors.admission_for_save(request.user, admission_id)
+    else:
+        admission = selectors.admission_for_assessment(request.user, admission_id)
     tz = admission.unit.tz
     status = 200
+    replay = request.method == "POST" and offline.is_offline_replay(request)
     if request.method == "POST":
         form = AssessmentForm(request.POST)
         # Times typed on the page are the unit's local time.
         with timezone.override(tz):
             valid = form.is_valid()
+        if not valid and replay:
+            return offline.refused_reply(_form_errors(form))
         if valid:
             try:
                 result = services.assessment_create(
@@ -53,19 +90,30 @@ def new_assessment(request: HttpRequest, admission_id: uuid.UUID) -> HttpRespons
                     request=request,
                 )
             except services.IdempotencyMismatch as exc:
+                if replay:
+                    return offline.refused_reply({"idempotency_key": [str(exc)]}, status=422)
                 form.add_error(None, str(exc))
                 status = 422
             except ValidationError as exc:
+                if replay:
+                    return offline.refused_reply(exc.message_dict)
                 _add_service_errors(form, exc)
                 status = 400
             else:
+                if replay:
+                    return _received(result)
                 return redirect("assessments:detail", public_id=result.assessment.public_id)
         else:
             status = 400
     else:
         # The form shows the patient's name and MRN: opening it is a read of the record.
+        action = (
+            "assessment.form_saved_offline"
+            if offline.is_offline_precache(request)
+            else "assessment.form_view"
+        )
         services.assessment_viewed(
-            by=request.user, admission=admission, action="assessment.form_view", request=request
+            by=request.user, admission=admission, action=action, request=request
         )
         unable = request.GET.get("unable") == "1"
         form = AssessmentForm(
@@ -115,6 +163,7 @@ def _result_context(assessment: Any) -> dict[str, Any]:
         "due_text": next_due_text(assessment.next_due_at, tz, now),
         "assessed_text": local_datetime(assessment.assessed_at, tz),
         "recorded_text": local_datetime(assessment.recorded_at, tz),
+        "offline_text": local_datetime(assessment.recorded_offline_at, tz),
     }
 
 
@@ -191,6 +240,9 @@ def timeline(request: HttpRequest, admission_id: uuid.UUID) -> HttpResponse:
         a.assessed_text = local_datetime(a.assessed_at, tz)
         a.band_label = BAND_LABELS[Band(a.band)] if a.band else ""
     schedule = selectors.schedule_for_admission(admission)
+    # Events other features draw on the chart (as-needed doses: the medication app).
+    since = now - dt.timedelta(days=days) if days is not None else None
+    markers = registry.timeline_markers(admission, since, now)
     services.assessment_viewed(
         by=request.user, admission=admission, action="assessment.timeline", request=request
     )
@@ -198,7 +250,8 @@ def timeline(request: HttpRequest, admission_id: uuid.UUID) -> HttpResponse:
         "admission": admission,
         "assessments": list(reversed(assessments)),
         # Escaped by the builder; see timeline_svg.
-        "ciwa_svg": mark_safe(timeline_svg.ciwa_chart(assessments, tz)),  # noqa: S308
+        "ciwa_svg": mark_safe(timeline_svg.ciwa_chart(assessments, tz, markers)),  # noqa: S308
+        "markers": markers,
         "vitals_svg": mark_safe(timeline_svg.vitals_chart(assessments, tz)),  # noqa: S308
         "due_text": next_due_text(schedule.next_due_at, tz, now) if schedule else None,
         "schedule": schedule,

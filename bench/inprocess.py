@@ -104,14 +104,14 @@ def queries(state: dict[str, Any], endpoints: dict[str, Any]) -> dict[str, Any]:
     """Queries per request for the save paths, the board and the timeline (varying rows)."""
     from django.db import transaction
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
     from cnt_detox.core.models import User
+    from cnt_detox.core.services import api_token_issue
 
     unit = state["units"][0]
     nurse = User.objects.get(username=unit["nurse"])
-    token, _ = Token.objects.get_or_create(user=nurse)
-    api = Client(HTTP_AUTHORIZATION=f"Token {token.key}", enforce_csrf_checks=False)
+    _, key = api_token_issue(user=nurse)
+    api = Client(HTTP_AUTHORIZATION=f"Token {key}", enforce_csrf_checks=False)
     page = Client()
     page.force_login(nurse)
     out: dict[str, Any] = {}
@@ -276,7 +276,20 @@ def sweep() -> dict[str, Any]:
         out["sweep"] = "not available (notifications.services.sweep missing)"
         return out
     runs = []
-    for label in ("first sweep (creates reminders)", "second sweep (nothing new)"):
+    labels = (
+        "first sweep (creates reminders)",
+        "second sweep (nothing new)",
+        "idle sweep (every reminder sent and delivered)",
+    )
+    for label in labels:
+        if label.startswith("idle"):
+            # The steady state of a live system: a worker has delivered what the first sweep
+            # created, so the sweep neither creates nor queues anything (issue 12 target).
+            from notifications.models import DeliveryStatus, Notification
+
+            Notification.objects.filter(delivered_at__isnull=True).update(
+                status=DeliveryStatus.DELIVERED, delivered_at=timezone.now()
+            )
         with counting() as ctx:
             started = time.perf_counter()
             result = fn()

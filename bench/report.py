@@ -216,6 +216,16 @@ def render(results: dict[str, Any]) -> str:
                 lines.append("  ```")
         else:
             lines.append(f"- **{key}**: {data}")
+    sealer = results.get("sealer")
+    if sealer:
+        lines += ["", "### Audit sealer after the load phases", ""]
+        if "error" in sealer:
+            lines.append(f"failed: {sealer['error']}")
+        else:
+            lines.append(
+                f"{sealer['sealed']} ({sealer['seconds']} s, seal_audit run once by hand: the run"
+                f" has no beat); verify_audit: {sealer['verify_audit']}"
+            )
     lines += ["", "### Click to confirmation (chromium)", ""]
     browser = results.get("browser")
     lines.append(

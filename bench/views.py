@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from assessments.models import Assessment
+from cnt_detox.core.audit import row_mac
 from cnt_detox.core.models import AuditEvent
 
 # A realistic scored entry (total 12, band "mild"): the same bytes the real endpoint stores.
@@ -99,6 +100,9 @@ def floor(request: HttpRequest) -> JsonResponse | HttpResponseBadRequest:
         "changes": {},
         "details": {"total": sum(_ITEMS), "band": "mild"},
     }
+    # The real save's audit row carries its own HMAC (cnt_detox.core.audit.row_mac); so does
+    # the floor's, so the sealer and verify_audit treat it like any other row.
+    audit["row_mac"] = row_mac(AuditEvent(**audit))
     # One transaction, like the real save: both rows or neither.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(assessment_sql, _values(assessment_fields, assessment))

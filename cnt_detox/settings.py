@@ -25,6 +25,7 @@ from cnt_detox.core.env import (
     env_choice,
     env_decimal,
     env_int,
+    env_json_object,
     env_list,
     env_required,
     env_str,
@@ -64,7 +65,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     # Security (issue 8): second factor, login lockout, Content-Security-Policy.
@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "medication",
     "reports",
     "notifications",
+    "aftercare",
+    "fhir_r4",
 ]
 
 MIDDLEWARE = [
@@ -152,13 +154,20 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # cnt_detox.core.passwords (issue 18.6): blank, repeated, keyboard runs, the username,
+    # and Django's common-password list also on the base word ("Password1234!").
+    {"NAME": "cnt_detox.core.passwords.BlankOrRepeatedValidator"},
+    {"NAME": "cnt_detox.core.passwords.KeyboardRunValidator"},
+    {"NAME": "cnt_detox.core.passwords.UsernamePasswordValidator"},
+    {"NAME": "cnt_detox.core.passwords.CommonBaseWordValidator"},
 ]
 SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_SECONDS", 15 * 60, minimum=60)
 SESSION_ABSOLUTE_TIMEOUT_SECONDS = env_int(
     "SESSION_ABSOLUTE_TIMEOUT_SECONDS", 12 * 3600, minimum=300
 )
+# API tokens end like a session's absolute limit (issue 18.3): 12 hours by default.
+API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 12 * 3600, minimum=300)
 # The cookie lives for the absolute limit; IdleSessionMiddleware enforces the idle limit so
 # background polling (which does not count as activity) cannot keep a session alive.
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_SECONDS
@@ -259,13 +268,22 @@ CONTENT_SECURITY_POLICY = {
 # Key of the audit hash chain (HMAC-SHA256). Keep it out of the database so whoever can write
 # the audit table cannot recompute the chain; never rotate it without re-anchoring (README).
 AUDIT_HASH_KEY = env_str("AUDIT_HASH_KEY", None) or SECRET_KEY
+# The audit sealer (cnt_detox.core.audit.seal_pending); operations, not clinical numbers.
+# Requests append unchained rows; beat links them into the chain every few seconds.
+AUDIT_SEAL_INTERVAL_SECONDS = env_int("AUDIT_SEAL_INTERVAL_SECONDS", 5, minimum=1, maximum=300)
+AUDIT_SEAL_BATCH_SIZE = env_int("AUDIT_SEAL_BATCH_SIZE", 500, minimum=1, maximum=10_000)
+# How far below the highest sealed event id the frequent pass looks for late commits.
+AUDIT_SEAL_LOOKBACK_ROWS = env_int("AUDIT_SEAL_LOOKBACK_ROWS", 10_000, minimum=0)
+# An unsealed row older than this fails verify_audit and /healthz (the sealer has stopped).
+AUDIT_UNSEALED_LIMIT_SECONDS = env_int("AUDIT_UNSEALED_LIMIT_SECONDS", 60, minimum=10)
 EMERGENCY_ACCESS_MINUTES = env_int("EMERGENCY_ACCESS_MINUTES", 60, minimum=5, maximum=24 * 60)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # No BasicAuthentication: it would pay the password hash on every request.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Expiring, revocable, hashed tokens (cnt_detox.core.tokens), not DRF's forever tokens.
+        "cnt_detox.core.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -397,6 +415,38 @@ CELERY_BEAT_SCHEDULE["tapering-complete-finished-plans"] = {
     "options": {"expires": float(NOTIFICATIONS_SWEEP_INTERVAL_SECONDS)},
 }
 
+# The sealer runs often (rows are unsealed only for seconds) and expires like the sweep, so a
+# stopped worker does not pile up seal tasks; the hourly full pass finds rows that committed
+# very late (see AUDIT_SEAL_LOOKBACK_ROWS).
+CELERY_BEAT_SCHEDULE["audit-seal"] = {
+    "task": "core.seal_audit",
+    "schedule": float(AUDIT_SEAL_INTERVAL_SECONDS),
+    "options": {"expires": float(AUDIT_SEAL_INTERVAL_SECONDS)},
+}
+CELERY_BEAT_SCHEDULE["audit-seal-full"] = {
+    "task": "core.seal_audit",
+    "schedule": 3600.0,
+    "kwargs": {"full": True},
+    "options": {"expires": 600.0},
+}
+# --- FHIR R4 interoperability (fhir_r4 app; README "FHIR R4") ------------------------------------
+# Identifiers and code systems of this facility (fhir.md: MRN system and local code systems are
+# the facility's own URIs; no LOINC code exists for CIWA-B and none is guessed). Not clinical.
+FHIR_BASE_URI = env_str("FHIR_BASE_URI", "https://cnt-detox.example.org/fhir").rstrip("/")
+FHIR_MRN_SYSTEM = env_str("FHIR_MRN_SYSTEM", f"{FHIR_BASE_URI}/sid/mrn")
+# Optional coding of the medicines (fhir.md: never invented; a facility may fill it), as JSON:
+# {"diazepam": {"system": "...", "code": "...", "display": "..."}}. Empty: medication as text.
+FHIR_MEDICATION_CODES = env_json_object("FHIR_MEDICATION_CODES", {})
+# Bulk export files: a private folder (never served as static or media files), removed after
+# the retention time. Operations settings, not clinical.
+FHIR_EXPORT_DIR = Path(env_str("FHIR_EXPORT_DIR", str(RUN_DIR / "fhir-exports")))
+FHIR_EXPORT_RETENTION_HOURS = env_int("FHIR_EXPORT_RETENTION_HOURS", 24, minimum=1, maximum=720)
+CELERY_BEAT_SCHEDULE["fhir-purge-exports"] = {
+    "task": "fhir.purge_exports",
+    "schedule": 3600.0,
+    "options": {"expires": 3600.0},
+}
+
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -428,6 +478,36 @@ TAPER_STABILISATION_CAP_MG = env_decimal(
 # A CIWA-B entry recorded this long after the assessment is marked late: app default (15 min),
 # not a clinical threshold (README "CIWA-B assessments", input limits).
 CIWA_LATE_ENTRY_MINUTES = env_int("CIWA_LATE_ENTRY_MINUTES", 15, minimum=1, maximum=24 * 60)
+
+# --- Discharge and aftercare (aftercare app) ----------------------------------------------------
+# None of these is a published threshold: facility choices, README "Discharge and aftercare".
+# How long the patient's phone link to their plain-language copy works.
+AFTERCARE_PATIENT_LINK_HOURS = env_int(
+    "AFTERCARE_PATIENT_LINK_HOURS", 72, minimum=1, maximum=24 * 90
+)
+# How long before a follow-up appointment the clinic is reminded, and after how long
+# unrecorded it counts as overdue.
+AFTERCARE_FOLLOWUP_REMINDER_LEAD_MINUTES = env_int(
+    "AFTERCARE_FOLLOWUP_REMINDER_LEAD_MINUTES", 24 * 60, minimum=0
+)
+AFTERCARE_FOLLOWUP_OVERDUE_MINUTES = env_int("AFTERCARE_FOLLOWUP_OVERDUE_MINUTES", 120, minimum=1)
+# Printed on the patient copy under "whom to call"; empty prints generic words instead.
+FACILITY_PHONE = env_str("FACILITY_PHONE", "")
+EMERGENCY_PHONE = env_str("EMERGENCY_PHONE", "")
+# --- Offline bedside entry (issue 14) ----------------------------------------------------------
+# Operational limits, not published clinical thresholds. A page saved on the device for
+# offline use is not shown after OFFLINE_PAGE_MAX_AGE_HOURS; an entry saved on the device
+# (queued while offline) is refused when it reaches the server more than
+# OFFLINE_ENTRY_MAX_AGE_HOURS after Save was pressed (the nurse is asked to record it again
+# as a late entry with the time of the assessment).
+OFFLINE_PAGE_MAX_AGE_HOURS = env_int("OFFLINE_PAGE_MAX_AGE_HOURS", 12, minimum=1, maximum=24)
+OFFLINE_ENTRY_MAX_AGE_HOURS = env_int("OFFLINE_ENTRY_MAX_AGE_HOURS", 12, minimum=1, maximum=72)
+# Seconds the unit board must stay open before the patients' pages are saved on the device in
+# the background (a board left at once costs the server nothing); 0 turns that saving off
+# (pages are still saved as they are opened). The browser tests turn it off except their own.
+OFFLINE_PRECACHE_DELAY_SECONDS = env_int(
+    "OFFLINE_PRECACHE_DELAY_SECONDS", 3, minimum=0, maximum=600
+)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))

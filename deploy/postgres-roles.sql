@@ -34,4 +34,7 @@ ALTER DEFAULT PRIVILEGES FOR ROLE cnt_owner IN SCHEMA public
 -- Audit tables: insert and read only.
 REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON core_auditevent FROM cnt_app;
 GRANT SELECT, INSERT ON core_auditevent TO cnt_app;
+-- The chain's links, written by the sealer (worker) as cnt_app: insert and read only as well.
+REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON core_auditseal FROM cnt_app;
+GRANT SELECT, INSERT ON core_auditseal TO cnt_app;
 -- GRANTS:END

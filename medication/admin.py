@@ -2,12 +2,15 @@ from typing import Any
 
 from django.contrib import admin
 
+from cnt_detox.core.admin_scope import AuditedMixin
 from cnt_detox.core.roles import Role
 from medication.models import FormularyItem
 
 
 @admin.register(FormularyItem)
-class FormularyItemAdmin(admin.ModelAdmin):
+class FormularyItemAdmin(AuditedMixin, admin.ModelAdmin):
+    """The facility's formulary (not per unit); every change audited with old and new values."""
+
     list_display = ("name", "agent", "form", "is_benzodiazepine", "sedating", "active")
     list_filter = ("is_benzodiazepine", "sedating", "active")
     search_fields = ("name", "agent")

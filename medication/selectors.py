@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.http import Http404
 
 from clinical.medication import GivenDose, diazepam_equivalent, total_24h
+from clinical.taper.rounding import format_mg
+from cnt_detox.core.registry import TimelineMarker
 from medication.models import (
     DoseOutcome,
     DoseStatus,
@@ -215,3 +217,73 @@ def _state(due: dt.datetime, now: dt.datetime) -> str:
     if now >= due - taper_selectors.late_after():
         return "due"
     return "upcoming"
+
+
+PRN_BOARD_WINDOW = dt.timedelta(hours=24)
+
+
+def prn_given_24h(admission_ids: list[int], now: dt.datetime) -> dict[int, list[dict[str, Any]]]:
+    """As-needed doses given in the 24 hours up to ``now``, per admission and medicine: count
+    and mg (valid records only), for the unit board. mg is summed per medicine, never across
+    medicines. One query whatever the number of patients."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    if not admission_ids:
+        return out
+    rows = (
+        MedicationDose.objects.filter(
+            order__admission_id__in=admission_ids,
+            order__kind=OrderKind.PRN,
+            status=DoseStatus.VALID,
+            outcome=DoseOutcome.GIVEN,
+            occurred_at__gt=now - PRN_BOARD_WINDOW,
+            occurred_at__lte=now,
+        )
+        .values("order__admission_id", "order__item__name")
+        .annotate(count=Count("id"), mg=Sum("mg"))
+        .order_by("order__admission_id", "order__item__name")
+    )
+    for row in rows:
+        out.setdefault(row["order__admission_id"], []).append(
+            {"medicine": row["order__item__name"], "count": row["count"], "mg": row["mg"]}
+        )
+    return out
+
+
+def prn_board_text(entries: list[dict[str, Any]]) -> str:
+    """'PRN: Diazepam 2 (10 mg) in 24 h'; several medicines are listed one by one."""
+    if not entries:
+        return ""
+    parts = [f"{e['medicine']} {e['count']} ({format_mg(Decimal(e['mg']))} mg)" for e in entries]
+    return f"PRN: {', '.join(parts)} in 24 h"
+
+
+def prn_timeline_markers(
+    admission: Any, since: dt.datetime | None, until: dt.datetime
+) -> list[TimelineMarker]:
+    """As-needed benzodiazepine doses given (valid records), for the CIWA-B chart; registered
+    with the core registry in apps.py because assessments sits below medication. One query."""
+    doses = MedicationDose.objects.filter(
+        order__admission=admission,
+        order__kind=OrderKind.PRN,
+        order__item__is_benzodiazepine=True,
+        status=DoseStatus.VALID,
+        outcome=DoseOutcome.GIVEN,
+        occurred_at__lte=until,
+    )
+    if since is not None:
+        doses = doses.filter(occurred_at__gte=since)
+    tz = admission.unit.tz
+    out = []
+    for name, mg, at in doses.order_by("occurred_at").values_list(
+        "order__item__name", "mg", "occurred_at"
+    ):
+        local = at.astimezone(tz)
+        out.append(
+            TimelineMarker(
+                at=at,
+                short="PRN",
+                text=f"{local:%d %b %H:%M} {local.tzname()}: as-needed {name} "
+                f"{format_mg(Decimal(mg))} mg given",
+            )
+        )
+    return out

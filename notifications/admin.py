@@ -9,8 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Q
 
 from cnt_detox.core import audit
+from cnt_detox.core.admin_scope import (
+    ScopedAdmin,
+    ScopedInline,
+    ScopedMixin,
+    admin_unit_ids,
+    is_server_superuser,
+    users_of_admin,
+)
 from cnt_detox.core.roles import Role
 from notifications.models import EscalationChainMember, Notification, UnitOnCall
 
@@ -38,7 +47,7 @@ class AdminRoleAccess:
         return False
 
 
-class ChainInline(AdminRoleAccess, admin.TabularInline):
+class ChainInline(AdminRoleAccess, ScopedInline):
     model = EscalationChainMember
     fk_name = "unit"
     extra = 1
@@ -50,7 +59,9 @@ class ChainInline(AdminRoleAccess, admin.TabularInline):
 
 
 @admin.register(UnitOnCall)
-class UnitOnCallAdmin(AdminRoleAccess, admin.ModelAdmin):
+class UnitOnCallAdmin(AdminRoleAccess, ScopedMixin, admin.ModelAdmin):
+    """Scoped to the admin's units; audited below as notifications.roster_* (old and new)."""
+
     list_display = ("unit", "on_call_physician", "charge_nurse", "updated_at")
     list_select_related = ("unit", "on_call_physician", "charge_nurse")
 
@@ -68,7 +79,7 @@ class UnitOnCallAdmin(AdminRoleAccess, admin.ModelAdmin):
 
 
 @admin.register(EscalationChainMember)
-class EscalationChainMemberAdmin(AdminRoleAccess, admin.ModelAdmin):
+class EscalationChainMemberAdmin(AdminRoleAccess, ScopedAdmin):
     list_display = ("unit", "position", "user")
     list_select_related = ("unit", "user")
     ordering = ("unit", "position")
@@ -76,30 +87,21 @@ class EscalationChainMemberAdmin(AdminRoleAccess, admin.ModelAdmin):
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return self._is_admin(request)
 
-    def save_model(self, request: Any, obj: EscalationChainMember, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        audit.record(
-            actor=request.user,
-            action="notifications.chain_change",
-            obj=obj,
-            details={"unit": obj.unit, "position": obj.position, "user": obj.user.username},
-            request=request,
-        )
-
-    def delete_model(self, request: Any, obj: EscalationChainMember) -> None:
-        audit.record(
-            actor=request.user,
-            action="notifications.chain_remove",
-            obj=obj,
-            details={"unit": obj.unit, "position": obj.position, "user": obj.user.username},
-            request=request,
-        )
-        super().delete_model(request, obj)
-
 
 @admin.register(Notification)
-class NotificationAdmin(AdminRoleAccess, admin.ModelAdmin):
-    """Read-only view of delivery state, for troubleshooting (no patient names listed)."""
+class NotificationAdmin(AdminRoleAccess, ScopedAdmin):
+    """Read-only view of delivery state, for troubleshooting (no patient names listed):
+    notifications about the admin's units' admissions or to their units' users."""
+
+    unit_path = "admission__unit"
+
+    def scope(self, request: Any, queryset: Any) -> Any:
+        if is_server_superuser(request):
+            return queryset
+        return queryset.filter(
+            Q(admission__unit__in=admin_unit_ids(request))
+            | Q(recipient__in=users_of_admin(request).values("pk"))
+        )
 
     list_display = ("kind", "due_at", "recipient", "status", "attempts", "delivered_at")
     list_filter = ("kind", "status")

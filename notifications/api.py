@@ -24,7 +24,10 @@ class NotificationOut(serializers.ModelSerializer):
     escalation = serializers.SerializerMethodField()
     headline = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField(
-        help_text="patient_url, and assessment_url for an escalation."
+        help_text=(
+            "patient_url; assessment_url for an escalation; plan_url for a second-signature "
+            "reminder."
+        )
     )
     acknowledged_by = serializers.CharField(
         source="acknowledged_by.display_name", read_only=True, default=None

@@ -23,8 +23,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import EscalationStatus
+from cnt_detox.core import registry
 from notifications import conf, providers
-from notifications.models import DOSE_KINDS, REMINDER_KINDS, DeliveryStatus, Notification
+from notifications.cosign import plan_still_awaiting
+from notifications.models import (
+    DOSE_KINDS,
+    REMINDER_KINDS,
+    DeliveryStatus,
+    Notification,
+    NotificationKind,
+)
 from notifications.wording import headline
 from patients.models import AdmissionStatus
 
@@ -50,6 +58,10 @@ def _claim(notification_id: int, now: dt.datetime) -> bool:
 
 def still_relevant(n: Notification) -> bool:
     """Skip what was dealt with meanwhile (assessment done, escalation acknowledged...)."""
+    source = registry.source_for_kind(n.kind)
+    if source is not None:
+        # Registered reminders (follow-ups) are about patients after discharge.
+        return n.subject_key in source.still_open([n.subject_key])
     admission = n.admission
     if admission.status != AdmissionStatus.OPEN or admission.discharged_at is not None:
         return False
@@ -60,6 +72,8 @@ def still_relevant(n: Notification) -> bool:
         return n.escalation.status == EscalationStatus.OPEN
     if n.kind in DOSE_KINDS:
         return providers.dose_is_pending(n.subject_key.removeprefix("dose:"))
+    if n.kind == NotificationKind.SECOND_SIGNATURE:
+        return plan_still_awaiting(n.subject_key)
     return True
 
 

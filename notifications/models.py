@@ -25,6 +25,10 @@ class NotificationKind(models.TextChoices):
     ESCALATION = "escalation", "Escalation"
     DOSE_DUE = "dose_due", "Dose due"
     DOSE_LATE = "dose_late", "Dose late"
+    SECOND_SIGNATURE = "second_signature", "Second signature awaited"
+    # Registered by a feature above (discharge and aftercare) through core.registry.
+    FOLLOWUP_DUE = "followup_due", "Follow-up appointment due"
+    FOLLOWUP_OVERDUE = "followup_overdue", "Follow-up not recorded"
 
 
 REMINDER_KINDS = (

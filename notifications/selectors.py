@@ -11,14 +11,14 @@ from django.http import Http404
 
 from assessments.models import Escalation
 from notifications.models import Notification
-from patients.selectors import units_for_user
+from patients.selectors import admission_ids_for_user
 
 
 def notifications_for_user(user: Any) -> QuerySet[Notification]:
     if not getattr(user, "is_authenticated", False):
         return Notification.objects.none()
     return Notification.objects.filter(
-        recipient=user, admission__unit__in=units_for_user(user)
+        recipient=user, admission__in=admission_ids_for_user(user)
     ).select_related(
         "admission__patient",
         "admission__unit",

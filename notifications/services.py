@@ -23,9 +23,10 @@ from django.utils import timezone
 from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
 from assessments.models import Escalation, EscalationKind, EscalationStatus, ReassessmentSchedule
-from cnt_detox.core import audit
+from cnt_detox.core import audit, registry
 from cnt_detox.core.queue import enqueue_after_commit
 from notifications import conf, providers
+from notifications.cosign import resolve_second_signatures, second_signature_rows
 from notifications.directory import Directory
 from notifications.models import (
     DOSE_KINDS,
@@ -82,9 +83,32 @@ def _open_admission_q(prefix: str = "admission__") -> Q:
 def _reminder_rows(now: dt.datetime) -> list[Notification]:
     """Assessments due within the lead time, and overdue by 30 and 60 minutes (risk.md)."""
     lead, o30, o60 = conf.lead_time(), conf.overdue_charge_nurse(), conf.overdue_physician()
+
+    # Only schedules still missing the reminder of their current stage for their current due
+    # time: once a stage's rows exist, an idle sweep skips the schedule in SQL (NOT EXISTS on
+    # the notification's unique key) instead of rebuilding thousands of rows for ON CONFLICT
+    # to discard. A stage's rows are inserted together, so one existing row means the stage is
+    # done (a later stage still starts its own rows). A unit with nobody to notify for a stage
+    # keeps its schedules selected, at no more cost than before.
+    def stage_sent(kind: str) -> Exists:
+        return Exists(
+            Notification.objects.filter(
+                admission_id=OuterRef("admission_id"),
+                due_at=OuterRef("next_due_at"),
+                kind=kind,
+            )
+        )
+
+    missing = (
+        Q(next_due_at__gt=now - o30) & ~stage_sent(NotificationKind.ASSESSMENT_DUE)
+        | Q(next_due_at__lte=now - o30, next_due_at__gt=now - o60)
+        & ~stage_sent(NotificationKind.ASSESSMENT_OVERDUE_30)
+        | Q(next_due_at__lte=now - o60) & ~stage_sent(NotificationKind.ASSESSMENT_OVERDUE_60)
+    )
     schedules = list(
         ReassessmentSchedule.objects.filter(_open_admission_q(), active=True)
         .filter(next_due_at__lte=now + lead)
+        .filter(missing)
         .select_related("admission", "based_on")
     )
     directory = Directory(s.admission.unit_id for s in schedules)
@@ -188,6 +212,43 @@ def _dose_rows(now: dt.datetime) -> list[Notification]:
     return rows
 
 
+def _source_rows(now: dt.datetime) -> list[Notification]:
+    """Reminders of features registered in core.registry (follow-up appointments)."""
+    reminders = [r for source in registry.reminder_sources() for r in source.due(now)]
+    if not reminders:
+        return []
+    directory = Directory({r.unit_id for r in reminders})
+    rows: list[Notification] = []
+    for r in reminders:
+        people = directory.for_unit(r.unit_id)
+        recipients = list(people.charge_nurse_ids())
+        if r.to_physicians:
+            recipients += people.physician_ids()
+        rows += _rows(
+            recipients,
+            now,
+            kind=r.kind,
+            admission_id=r.admission_id,
+            subject_key=r.subject_key[:80],
+            due_at=r.due_at,
+            detail=r.detail[:300],
+        )
+    return rows
+
+
+def _resolve_source_stale(now: dt.datetime) -> int:
+    resolved = 0
+    for source in registry.reminder_sources():
+        open_rows = Notification.objects.filter(
+            kind__in=source.kinds, resolved_at__isnull=True, acknowledged_at__isnull=True
+        )
+        keys = set(open_rows.values_list("subject_key", flat=True).distinct())
+        stale = keys - source.still_open(keys) if keys else set()
+        if stale:
+            resolved += open_rows.filter(subject_key__in=stale).update(resolved_at=now)
+    return resolved
+
+
 def _insert(rows: list[Notification]) -> None:
     # ON CONFLICT DO NOTHING against the unique constraint: the database, not this process,
     # decides whether a notification already exists, which is what makes concurrent sweeps
@@ -217,7 +278,8 @@ def _resolve_stale(now: dt.datetime) -> int:
         open_rows.filter(kind__in=DOSE_KINDS).exclude(_open_admission_q()).update(resolved_at=now)
     )
     resolved += resolve_recorded_doses(now)
-    return resolved
+    resolved += resolve_second_signatures(now)
+    return resolved + _resolve_source_stale(now)
 
 
 def close_dose_reminders(*, admission_id: int, due_at: dt.datetime) -> int:
@@ -274,7 +336,14 @@ def sweep(*, now: dt.datetime | None = None) -> SweepResult:
     now = now or started
     with transaction.atomic():
         escalations = assessment_selectors.open_escalations(raised_by=now)
-        _insert(_reminder_rows(now) + _escalation_rows(escalations, now) + _dose_rows(now))
+        _insert(
+            _reminder_rows(now)
+            + _escalation_rows(escalations, now)
+            + _dose_rows(now)
+            + _source_rows(now)
+            # Plans waiting for a specialist's co-signature (notifications/cosign.py; one query).
+            + second_signature_rows(now)
+        )
         created = Notification.objects.filter(created_at=now).count()
         resolved = _resolve_stale(now)
         queued = _queue_deliveries(now)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.urls import reverse
 
+from notifications.cosign import plan_public_id
 from notifications.models import Notification, NotificationKind
 
 
@@ -42,14 +43,25 @@ def headline(n: Notification, *, private: bool = False) -> str:
     if n.kind == NotificationKind.ESCALATION:
         step = "" if n.step == 0 else f", not acknowledged: chain step {n.step}"
         return f"Escalation at {due}{step} ({where})"
+    if n.kind == NotificationKind.SECOND_SIGNATURE:
+        return f"Taper plan waiting for a specialist's second signature since {due} ({where})"
+    if n.kind in (NotificationKind.FOLLOWUP_DUE, NotificationKind.FOLLOWUP_OVERDUE):
+        local = n.due_at.astimezone(unit.tz)
+        when = f"{local.day} {local:%b %H:%M} {local.tzname()}"
+        return f"{n.get_kind_display()}: {when} ({n.detail or unit.name})"
     if n.kind == NotificationKind.DOSE_DUE:
         return f"Dose due at {due} ({where})"
     return f"Dose late, was due at {due} ({where})"
 
 
 def notification_links(n: Notification) -> dict[str, str]:
-    """Where a notification leads: the patient, and for an escalation its assessment."""
+    """Where a notification leads: the patient, for an escalation its assessment, and for a
+    second-signature reminder the plan to co-sign (its id is in the key: no query)."""
     links = {"patient_url": reverse("patients:detail", args=[n.admission.public_id])}
+    if n.kind == NotificationKind.SECOND_SIGNATURE:
+        plan_id = plan_public_id(n.subject_key)
+        if plan_id:
+            links["plan_url"] = reverse("tapering:plan", args=[plan_id])
     esc = n.escalation if n.escalation_id else None
     if esc is not None and esc.assessment_id:
         links["assessment_url"] = reverse("assessments:detail", args=[esc.assessment.public_id])

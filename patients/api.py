@@ -10,10 +10,12 @@ from typing import Any
 
 from django.db.models import F
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from cnt_detox.core.permissions import IsClinician
 from patients import services
@@ -22,9 +24,11 @@ from patients.selectors import (
     admission_detail_for_user,
     admissions_for_user,
     admissions_with_intake_for_user,
+    beds_with_occupancy,
     patient_for_user,
     patients_for_user,
     unit_for_user,
+    units_for_user,
 )
 from patients.serializers import (
     AdmissionCreateIn,
@@ -202,3 +206,39 @@ class AdmissionViewSet(viewsets.GenericViewSet):
             request=request,
         )
         return Response(AdmissionOut(_fresh(request, admission)).data, status=status.HTTP_200_OK)
+
+
+class BedOutSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    label = serializers.CharField()
+    occupied = serializers.BooleanField()
+
+
+class UnitOutSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField()
+    time_zone = serializers.CharField()
+    beds = BedOutSerializer(many=True)
+
+
+class UnitListView(APIView):
+    """The user's units with their beds and whether each bed is occupied."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=UnitOutSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        units = list(units_for_user(request.user).order_by("name"))
+        beds_by_unit: dict[int, list[Any]] = {u.pk: [] for u in units}
+        for bed in beds_with_occupancy([u.pk for u in units]).order_by("label"):
+            beds_by_unit[bed.unit_id].append(bed)
+        data = [
+            {
+                "public_id": u.public_id,
+                "name": u.name,
+                "time_zone": u.time_zone,
+                "beds": beds_by_unit[u.pk],
+            }
+            for u in units
+        ]
+        return Response(UnitOutSerializer(data, many=True).data)

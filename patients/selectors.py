@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
+from cnt_detox.core.emergency import emergency_admissions_filter
 from patients.models import Admission, Bed, Patient, Unit
 
 
@@ -42,9 +43,17 @@ def admissions_for_user(user: Any) -> QuerySet[Admission]:
     )
     # Emergency access (cnt_detox.core.emergency): admissions outside the user's units that
     # they broke the glass for, while the grant lasts. A subquery: no extra query.
-    from cnt_detox.core.emergency import emergency_admissions_filter
-
     return admissions | Admission.objects.filter(emergency_admissions_filter(user))
+
+
+def admission_ids_for_user(user: Any) -> QuerySet[Admission]:
+    """Pks of every admission the user may open, as a subquery: the one access rule.
+
+    Their units' admissions plus live emergency grants (admissions_for_user). Every other
+    app's lookup of patient data (assessments, plans, doses, notifications) filters on this,
+    so a grant opens the whole admission and its expiry closes every path at once.
+    """
+    return admissions_for_user(user).values("pk")
 
 
 def admission_for_user(user: Any, public_id: uuid.UUID | str) -> Admission:
@@ -110,3 +119,8 @@ def patient_for_user(user: Any, public_id: uuid.UUID | str) -> Patient:
         return patients_for_user(user).get(public_id=public_id)
     except (Patient.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404("No such patient.") from None
+
+
+def mrns_by_public_id(public_ids: set[Any]) -> dict[Any, str]:
+    """MRN of each patient public id (the audit viewer's column; registered in apps.py)."""
+    return dict(Patient.objects.filter(public_id__in=public_ids).values_list("public_id", "mrn"))

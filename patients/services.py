@@ -79,13 +79,35 @@ def _resolve_unit_and_bed(actor: Any, unit_id: Any, bed_id: Any) -> tuple[Unit, 
     return unit, bed
 
 
-def _patient_for_admission(data: Mapping[str, Any]) -> tuple[Patient, bool]:
+# One answer for every conflict the nurse may not learn about (issue 18.4): whether the MRN
+# belongs to another unit's patient, and whether that person is admitted, stay hidden.
+NEUTRAL_MRN_CONFLICT = (
+    "This MRN cannot be admitted with these details. Check the MRN, name and date of birth "
+    "against the hospital record. If they are right, ask the bed manager; to open a patient "
+    "of another unit in an emergency, use Emergency access."
+)
+
+
+class HiddenMrnConflict(ValidationError):
+    """A conflict with a patient outside the actor's units: answered neutrally, audited."""
+
+    def __init__(self, mrn: str, reason: str) -> None:
+        super().__init__({"patient.mrn": [NEUTRAL_MRN_CONFLICT]})
+        self.mrn = mrn
+        self.reason = reason
+
+
+def _patient_for_admission(actor: Any, data: Mapping[str, Any]) -> tuple[Patient, bool]:
     """The patient to admit: a new one, or the same person re-admitted under their MRN.
 
     Re-admission (decision): a known MRN with the same name and date of birth and no open
     admission is the same person coming back; the existing record is reused so their history
     stays together. Same MRN with a different name or date of birth is refused: it is either
     a typing error or a different person, and guessing would merge two patients' records.
+
+    What the refusal says depends on what the actor may already see: a patient seen on their
+    units gets the precise reason; a patient known only elsewhere gets NEUTRAL_MRN_CONFLICT
+    whatever the reason, so the form is no oracle for other units' patients.
     """
     mrn = str(data["mrn"]).strip()
     existing = Patient.objects.select_for_update().filter(mrn=mrn).first()
@@ -105,12 +127,15 @@ def _patient_for_admission(data: Mapping[str, Any]) -> tuple[Patient, bool]:
             ) from None
         patient.save()
         return patient, True
+    here = existing.admissions.filter(unit__in=units_for_user(actor))
     same_person = (
         norm(existing.first_name) == norm(data["first_name"])
         and norm(existing.last_name) == norm(data["last_name"])
         and existing.date_of_birth == data["date_of_birth"]
     )
     if not same_person:
+        if not here.exists():
+            raise HiddenMrnConflict(mrn, "different_identity")
         raise ValidationError(
             {
                 "patient.mrn": [
@@ -121,8 +146,22 @@ def _patient_for_admission(data: Mapping[str, Any]) -> tuple[Patient, bool]:
             }
         )
     if existing.admissions.filter(discharged_at__isnull=True).exists():
+        if not here.filter(discharged_at__isnull=True).exists():
+            raise HiddenMrnConflict(mrn, "admitted_elsewhere")
         raise ValidationError({"patient.mrn": [f"The patient with MRN {mrn} is already admitted."]})
     return existing, False
+
+
+def _audit_hidden_conflict(actor: Any, conflict: HiddenMrnConflict, request: Any) -> None:
+    # Its own transaction: the admission's was rolled back, and the attempt must stay on
+    # record. The reason is for the reviewing admin, never for the form.
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action="admission.mrn_conflict",
+            request=request,
+            details={"mrn": conflict.mrn, "reason": conflict.reason},
+        )
 
 
 # --- services --------------------------------------------------------------------------------
@@ -158,7 +197,7 @@ def admission_create(
     try:
         with transaction.atomic():
             unit, bed = _resolve_unit_and_bed(actor, unit_id, bed_id)
-            person, created = _patient_for_admission(patient)
+            person, created = _patient_for_admission(actor, patient)
             admission = Admission(
                 patient=person,
                 unit=unit,
@@ -213,6 +252,9 @@ def admission_create(
                 ),
                 details={"readmission": not created},
             )
+    except HiddenMrnConflict as conflict:
+        _audit_hidden_conflict(actor, conflict, request)
+        raise ValidationError(conflict.message_dict) from None
     except IntegrityError as exc:
         raise integrity_error(exc) from None
     return admission
@@ -451,8 +493,13 @@ def admission_discharge(
     reason: str,
     request: HttpRequest | None = None,
     now: dt.datetime | None = None,
+    override: Mapping[str, Any] | None = None,
 ) -> Admission:
-    """Close an open admission: frees the bed; the record stays."""
+    """Close an open admission: frees the bed; the record stays.
+
+    Features above this app may refuse a discharge through ``hooks.on_discharge`` (discharge
+    readiness); ``override`` is handed to them unchanged.
+    """
     _require_clinician(actor)
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
@@ -471,6 +518,7 @@ def admission_discharge(
         )
         if not admission.is_open:
             raise ValidationError({"non_field_errors": ["This patient is already discharged."]})
+        hooks.discharge_check(admission=admission, actor=actor, override=override)
         last_move = admission.movements.order_by("-moved_at").values_list("moved_at", flat=True)
         earliest = max([admission.admitted_at, *last_move[:1]])
         # Forms give whole minutes: a discharge typed in the same minute as the last move is

@@ -19,7 +19,6 @@ from django.utils import timezone
 from clinical.equivalence import TABLES, EquivalenceError, convert
 from cnt_detox.core import registry
 from cnt_detox.core.permissions import clinician_required
-from cnt_detox.core.selectors import viewers_of_patient
 from patients import services
 from patients.forms import (
     AdmissionForm,
@@ -43,6 +42,7 @@ from patients.selectors import (
     units_for_user,
 )
 from patients.validation import PATIENT_FIELDS
+from patients.viewers import viewers_of_patient
 
 PAGE_SIZE = 50
 

@@ -113,6 +113,8 @@ class PeriodView(APIView):
                     "escalation_ack_median_minutes": s.ack_median_minutes,
                     "notifications": s.notifications,
                     "admission_to_signed_plan_median_hours": s.plan_median_hours,
+                    "follow_ups": s.follow_ups,
+                    "readmissions_within_30_days": s.readmissions_30d,
                 },
             }
         table = tables.period_table(

@@ -1,8 +1,8 @@
 """Streaming CSV and XLSX exports with the 42 CFR Part 2 notice and a SHA-256 digest.
 
 Memory stays flat whatever the row count: rows come from ``QuerySet.iterator(chunk_size=...)``,
-CSV goes out through ``StreamingHttpResponse`` in ~64 KB chunks, and XLSX is written with
-openpyxl's write-only mode to an anonymous temporary file sent with ``FileResponse``.
+CSV goes out through ``StreamingHttpResponse`` in ~64 KB chunks, and XLSX is written row by
+row (reports/xlsx_writer.py) to an anonymous temporary file sent with ``FileResponse``.
 
 Integrity. A file cannot hold its own digest, so the digest covers everything *above* it:
 - CSV: the last line reads ``SHA-256 of the lines above: <hex>``; it is the SHA-256 of every
@@ -23,131 +23,49 @@ what left the building.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import IO, Any
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
-from openpyxl import Workbook, load_workbook
+from django.http import FileResponse, HttpResponse
+from openpyxl import load_workbook
 
-# 42 CFR 2.32 requires this notice with every disclosure of Part 2 records; plain words,
-# citing the rule. The facility's privacy officer may want to review the wording.
-REDISCLOSURE_NOTICE = (
-    "CONFIDENTIAL - 42 CFR Part 2. These are confidential substance use disorder treatment "
-    "records protected by federal law (42 CFR Part 2). Do not disclose them further, or use "
-    "them against the patient, without the patient's written consent or as 42 CFR Part 2 "
-    "otherwise permits. A general authorization to release medical information is not enough."
+# The CSV writer is shared with the audit-log export, so it lives in core (layers); the
+# names stay importable from here for the report views and verify_export.
+from cnt_detox.core.csv_export import (  # noqa: F401
+    BOM,
+    CHUNK_BYTES,
+    DIGEST_PREFIX,
+    DIGEST_SHEET,
+    REDISCLOSURE_NOTICE,
+    XLSX_TYPE,
+    AuditHook,
+    ExportTable,
+    _Lines,
+    csv_chunks,
+    csv_response,
+    escape_cell,
+    verify_csv,
 )
-DIGEST_PREFIX = "SHA-256 of the lines above: "
-DIGEST_SHEET = "SHA-256"
-BOM = "\ufeff"
-CHUNK_BYTES = 64 * 1024
-# Spreadsheet programs run a cell starting with one of these as a formula (OWASP CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-AuditHook = Callable[[int, str, bool], None]
-
-
-def escape_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-@dataclass
-class ExportTable:
-    """One table to export: a header, lazily produced rows and the lines of its footer."""
-
-    kind: str
-    sheet: str
-    header: list[str]
-    rows: Iterable[Sequence[Any]]
-    meta: list[str] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
-    filename_stem: str = "export"
-
-    def footer(self) -> list[list[str]]:
-        return [[], [REDISCLOSURE_NOTICE], *([line] for line in self.meta)]
-
-
-class _Lines:
-    """Encodes one CSV row at a time, exactly as the file will hold it."""
-
-    def __init__(self) -> None:
-        self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer, lineterminator="\r\n")
-
-    def encode(self, values: Sequence[Any]) -> bytes:
-        self.buffer.seek(0)
-        self.buffer.truncate()
-        self.writer.writerow([escape_cell(v) for v in values])
-        return self.buffer.getvalue().encode("utf-8")
-
-
-def csv_chunks(table: ExportTable, on_done: AuditHook) -> Iterator[bytes]:
-    """Bytes of the CSV file; calls ``on_done(rows, sha256, completed)`` exactly once."""
-    lines = _Lines()
-    hasher = hashlib.sha256()
-    rows = 0
-    completed = False
-    pending: list[bytes] = []
-    size = 0
-
-    def take(data: bytes) -> None:
-        nonlocal size
-        hasher.update(data)
-        pending.append(data)
-        size += len(data)
-
-    try:
-        take(BOM.encode("utf-8") + lines.encode(table.header))
-        for values in table.rows:
-            take(lines.encode(values))
-            rows += 1
-            if size >= CHUNK_BYTES:
-                yield b"".join(pending)
-                pending.clear()
-                size = 0
-        for values in table.footer():
-            take(lines.encode(values))
-        digest = hasher.hexdigest()
-        pending.append(lines.encode([DIGEST_PREFIX + digest]))
-        yield b"".join(pending)
-        completed = True
-    finally:
-        on_done(rows, hasher.hexdigest() if completed else "", completed)
-
-
-def csv_response(table: ExportTable, filename: str, on_done: AuditHook) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        csv_chunks(table, on_done), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+from reports.xlsx_writer import ILLEGAL_XML, StreamingWorkbook
 
 
 def write_xlsx(table: ExportTable, out: IO[bytes]) -> tuple[int, str]:
     """Write the workbook to ``out``; returns (row count, digest of the rows as CSV)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(table.sheet[:31])
+    workbook = StreamingWorkbook(out)
+    title = table.sheet[:31]
+    workbook.create_sheet(title)
     lines = _Lines()
     hasher = hashlib.sha256(BOM.encode("utf-8"))
     rows = 0
 
     def put(values: Sequence[Any]) -> None:
-        escaped = _canonical([escape_cell(v) for v in values])
+        escaped = _canonical([_xml_safe(escape_cell(v)) for v in values])
         hasher.update(_raw_line(lines, escaped))
-        sheet.append([None if v == "" else v for v in escaped])
+        workbook.append(escaped)
 
     put(table.header)
     for values in table.rows:
@@ -156,12 +74,17 @@ def write_xlsx(table: ExportTable, out: IO[bytes]) -> tuple[int, str]:
     for values in table.footer():
         put(values)
     digest = hasher.hexdigest()
-    check = workbook.create_sheet(DIGEST_SHEET)
-    check.append([f"SHA-256 of the rows of sheet '{sheet.title}' as CSV lines (UTF-8, BOM):"])
-    check.append([digest])
-    check.append(["Verify with: python manage.py verify_export <file.xlsx>"])
-    workbook.save(out)
+    workbook.create_sheet(DIGEST_SHEET)
+    workbook.append([f"SHA-256 of the rows of sheet '{title}' as CSV lines (UTF-8, BOM):"])
+    workbook.append([digest])
+    workbook.append(["Verify with: python manage.py verify_export <file.xlsx>"])
+    workbook.close()
     return rows, digest
+
+
+def _xml_safe(value: Any) -> Any:
+    # A control character cannot be stored in XLSX; drop it so the digest matches the file.
+    return ILLEGAL_XML.sub("", value) if isinstance(value, str) else value
 
 
 def xlsx_response(table: ExportTable, filename: str, on_done: AuditHook) -> FileResponse:
@@ -199,14 +122,6 @@ def _key(label: str) -> str:
 
 
 # --- Verification ------------------------------------------------------------------------------
-
-
-def verify_csv(data: bytes) -> bool:
-    body, _, last = data.rstrip(b"\r\n").rpartition(b"\r\n")
-    text = last.decode("utf-8").strip().strip('"')
-    if not text.startswith(DIGEST_PREFIX):
-        return False
-    return hashlib.sha256(body + b"\r\n").hexdigest() == text[len(DIGEST_PREFIX) :]
 
 
 def xlsx_rows(path_or_file: Any) -> tuple[list[list[Any]], str]:

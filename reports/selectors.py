@@ -2,8 +2,9 @@
 
 The board runs a fixed number of queries whatever the number of patients: one for the
 admissions (with the last assessment id, the 24-hour peak and the schedule joined in), one
-for those last assessments, one for the flags in force, one for open escalations, and
-whatever the tapering feature's ``board_plan_info`` needs (also a fixed number).
+for those last assessments, one for the flags in force, one for open escalations, one for the
+as-needed (PRN) doses given in the last 24 hours, and whatever the tapering feature's
+``board_plan_info`` needs (also a fixed number).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from assessments.models import (
     EscalationStatus,
 )
 from clinical.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReason
+from medication.selectors import prn_board_text, prn_given_24h
 from patients.models import Admission, AdmissionMovement, Bed, Sex, Unit
 from patients.selectors import units_for_user
 from reports import formatting
@@ -97,6 +99,8 @@ class BoardRow:
     plan_status: str
     plan_label: str
     today_mg: Decimal | None
+    # "PRN: Diazepam 2 (10 mg) in 24 h" (medication.selectors.prn_board_text), or "".
+    prn_text: str = ""
     last_total: int | None = None
     last_band: str = ""
     last_band_label: str = ""
@@ -183,11 +187,14 @@ def board_rows(units: Sequence[Unit], now: dt.datetime | None = None) -> list[Bo
     ).order_by("created_at"):
         escalations.setdefault(esc.admission_id, []).append(esc)
     plans = plan_info(ids, now.date()) if ids else {}
+    prn = prn_given_24h(ids, now)
 
     rows = [
         _board_row(a, now, last.get(a.last_assessment_id), flags, escalations, plans)
         for a in admissions
     ]
+    for row in rows:
+        row.prn_text = prn_board_text(prn.get(row.admission.pk, []))
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     rows.sort(key=lambda r: (r.urgency, r.next_due_at or far, r.admission.bed.label))
     return rows

@@ -8,17 +8,24 @@ If-Match 428.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cnt_detox.core.errors import Conflict, PreconditionFailed, PreconditionRequired
+from cnt_detox.core.errors import (
+    Conflict,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unprocessable,
+)
 from cnt_detox.core.permissions import IsClinician, IsPhysician
 from patients.selectors import admission_for_user
 from tapering import dose_services, selectors, services
@@ -241,13 +248,36 @@ class AdmissionDosesView(APIView):
         return Response(DoseDayOut(body).data)
 
 
+DOSE_IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.UUID,
+    OpenApiParameter.HEADER,
+    description="A UUID made once per entry; a retry with it returns the original record.",
+)
+
+
+def _idempotency_key(request: Request) -> uuid.UUID | None:
+    raw = request.headers.get("Idempotency-Key")
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ValidationError({"Idempotency-Key": ["Send a UUID, made once per entry."]}) from None
+
+
 class DoseRecordView(APIView):
     """Record a scheduled dose as given, held (with reason) or refused."""
 
     permission_classes = [IsClinician]
 
-    @extend_schema(request=DoseRecordIn, responses={201: DoseRecordOut})
+    @extend_schema(
+        request=DoseRecordIn, parameters=[DOSE_IDEMPOTENCY_HEADER], responses={201: DoseRecordOut}
+    )
     def post(self, request: Request, dose_id: str) -> Response:
+        """A retry with the same Idempotency-Key returns the original record (201, header
+        Idempotent-Replayed: true); the same key for a different record is 422."""
+        key = _idempotency_key(request)
         dose = selectors.scheduled_dose_for_user(request.user, dose_id)
         body = DoseRecordIn(data=request.data)
         body.is_valid(raise_exception=True)
@@ -258,18 +288,26 @@ class DoseRecordView(APIView):
             if occurred is None or occurred.tzinfo is None:
                 raise ValidationError({"occurred_at": ["Use an ISO time with its zone offset."]})
         advice = selectors.sedation_advice(dose.plan.admission)
-        record = _call(
-            dose_services.dose_record,
-            scheduled_dose=dose,
-            by=request.user,
-            outcome=data["outcome"],
-            occurred_at=occurred,
-            held_reason=data["held_reason"],
-            reason_text=data["reason_text"],
-            sedation_advice_shown=advice["hold"],
-            request=request,
-        )
-        return Response(DoseRecordOut(record).data, status=status.HTTP_201_CREATED)
+        try:
+            record = _call(
+                dose_services.dose_record,
+                scheduled_dose=dose,
+                by=request.user,
+                outcome=data["outcome"],
+                occurred_at=occurred,
+                held_reason=data["held_reason"],
+                reason_text=data["reason_text"],
+                sedation_advice_shown=advice["hold"],
+                idempotency_key=key,
+                recorded_offline_at=data["recorded_offline_at"],
+                request=request,
+            )
+        except dose_services.IdempotencyMismatch as err:
+            raise Unprocessable(str(err)) from None
+        response = Response(DoseRecordOut(record).data, status=status.HTTP_201_CREATED)
+        if getattr(record, "replayed", False):
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
 class DoseInErrorView(APIView):

@@ -8,6 +8,7 @@ valid records), and a wrong record is marked "entered in error", never deleted.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from clinical.taper.administration import administration_time_errors
 from cnt_detox.core import audit, hooks
+from cnt_detox.core.offline import recorded_offline_errors
 from tapering.completion import plan_complete_if_finished
 from tapering.models import (
     DoseAdministration,
@@ -33,6 +35,40 @@ from tapering.services import PlanNotEditable, _require_clinician
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 
+class IdempotencyMismatch(Exception):
+    """The idempotency key was already used for a different dose record."""
+
+
+def _replay(
+    existing: DoseAdministration,
+    scheduled_dose: ScheduledDose,
+    outcome: str,
+    held_reason: str,
+    reason_text: str,
+) -> DoseAdministration:
+    same = (
+        existing.scheduled_dose_id == scheduled_dose.pk
+        and existing.outcome == outcome
+        and existing.held_reason == (held_reason if outcome == Outcome.HELD else "")
+        and existing.reason_text == reason_text.strip()
+    )
+    if not same:
+        raise IdempotencyMismatch(
+            "This key was already used for a different dose record. Reload the page to "
+            "record another one."
+        )
+    existing.replayed = True  # type: ignore[attr-defined]
+    return existing
+
+
+def _find_by_key(key: uuid.UUID | None) -> DoseAdministration | None:
+    if key is None:
+        return None
+    return (
+        DoseAdministration.objects.select_related("recorded_by").filter(idempotency_key=key).first()
+    )
+
+
 def dose_record(
     *,
     scheduled_dose: ScheduledDose,
@@ -42,13 +78,28 @@ def dose_record(
     held_reason: str = "",
     reason_text: str = "",
     sedation_advice_shown: bool = False,
+    idempotency_key: uuid.UUID | None = None,
+    recorded_offline_at: dt.datetime | None = None,
     request: HttpRequest | None = None,
 ) -> DoseAdministration:
-    """Record a scheduled dose as given, held (with a reason) or refused (tapering.md 6)."""
+    """Record a scheduled dose as given, held (with a reason) or refused (tapering.md 6).
+
+    Idempotent on ``idempotency_key``: a resend of a stored record returns it (attribute
+    ``replayed`` True) even if it would not validate now (the patient was discharged since);
+    the same key for a different record raises ``IdempotencyMismatch``.
+    ``recorded_offline_at`` (Save pressed on a device that queued the entry offline; see
+    cnt_detox.core.offline) is the time of the dose when none was typed.
+    """
     _require_clinician(by)
+    existing = _find_by_key(idempotency_key)
+    if existing is not None:
+        return _replay(existing, scheduled_dose, outcome, held_reason, reason_text)
     now = timezone.now()
-    occurred_at = occurred_at or now
     errors: dict[str, list[str]] = {}
+    offline_errors = recorded_offline_errors(recorded_offline_at, now=now)
+    if offline_errors:
+        errors["recorded_offline_at"] = offline_errors
+    occurred_at = occurred_at or (None if offline_errors else recorded_offline_at) or now
     if outcome not in Outcome.values:
         errors["outcome"] = [f"Choose one of: {', '.join(Outcome.values)}."]
     if outcome == Outcome.HELD and held_reason not in HeldReason.values:
@@ -74,6 +125,11 @@ def dose_record(
         )
         if when:
             errors["occurred_at"] = when
+        if not plan.admission.is_open:
+            errors["admission"] = [
+                "This patient has been discharged; doses can no longer be recorded. "
+                "Check you chose the right patient."
+            ]
         if errors:
             raise ValidationError(errors)
         # A completed plan still takes the record of a dose given late (the nurse records what
@@ -91,13 +147,20 @@ def dose_record(
             occurred_at=occurred_at,
             recorded_by=by,
             recorded_at=now,
+            idempotency_key=idempotency_key,
+            recorded_offline_at=recorded_offline_at,
             sedation_advice_shown=sedation_advice_shown,
         )
-        record.full_clean(validate_constraints=False)
+        # Uniqueness (one valid record per dose, the key) is the database's to decide, below.
+        record.full_clean(validate_unique=False, validate_constraints=False)
         try:
             with transaction.atomic():
                 record.save()
         except IntegrityError:
+            # A concurrent resend with the same key won the race: return its record.
+            existing = _find_by_key(idempotency_key)
+            if existing is not None:
+                return _replay(existing, scheduled_dose, outcome, held_reason, reason_text)
             raise ValidationError(
                 {
                     "non_field_errors": [
@@ -120,6 +183,7 @@ def dose_record(
                 "held_reason": held_reason,
                 "mg": scheduled_dose.mg,
                 "occurred_at": occurred_at,
+                "recorded_offline_at": recorded_offline_at,
             },
         )
         # The last dose recorded finishes the plan at once (same transaction).

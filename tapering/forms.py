@@ -315,6 +315,11 @@ class DoseForm(ErrorFocusMixin, forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}),
         help_text="Leave empty for now.",
     )
+    # Made when the page is drawn (and again by the page script on a page shown from the
+    # device's offline copy): a resend of the same entry records the dose once.
+    idempotency_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    # Set by the service worker on an entry it queued while offline: when Save was pressed.
+    recorded_offline_at = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
 
 class InErrorForm(ErrorFocusMixin, forms.Form):

@@ -282,6 +282,11 @@ class DoseAdministration(PublicIdModel):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # Made when the form was drawn; a resend with the same key returns this record.
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True)
+    # When Save was pressed on a device that queued the entry without a connection (device
+    # clock, checked within limits); null for records that reached the server at once.
+    recorded_offline_at = models.DateTimeField(null=True, blank=True)
     sedation_advice_shown = models.BooleanField(default=False)
     status = models.CharField(
         max_length=20, choices=RecordStatus.choices, default=RecordStatus.VALID

@@ -22,7 +22,7 @@ from assessments.models import Assessment, AssessmentStatus
 from clinical.risk.sedation import hold_sedating_doses
 from clinical.taper.rounding import format_mg
 from cnt_detox.core.models import User
-from patients.selectors import admissions_for_user, units_for_user
+from patients.selectors import admission_ids_for_user, admissions_for_user
 from tapering.models import (
     DoseAdministration,
     PlanSignature,
@@ -50,7 +50,7 @@ def missed_after() -> dt.timedelta:
 
 
 def plans_for_user(user: Any) -> QuerySet[TaperPlan]:
-    return TaperPlan.objects.filter(admission__unit__in=units_for_user(user)).select_related(
+    return TaperPlan.objects.filter(admission__in=admission_ids_for_user(user)).select_related(
         "admission__patient", "admission__unit", "admission__bed", "signature", "supersedes"
     )
 
@@ -118,7 +118,7 @@ def scheduled_dose_for_user(user: Any, public_id: uuid.UUID | str) -> ScheduledD
     try:
         return ScheduledDose.objects.select_related(
             "plan__admission__patient", "plan__admission__unit"
-        ).get(public_id=public_id, plan__admission__unit__in=units_for_user(user))
+        ).get(public_id=public_id, plan__admission__in=admission_ids_for_user(user))
     except (ScheduledDose.DoesNotExist, ValueError, TypeError):
         raise Http404("No such dose.") from None
 
@@ -129,7 +129,7 @@ def administration_for_user(user: Any, public_id: uuid.UUID | str) -> DoseAdmini
             "scheduled_dose__plan__admission__patient"
         ).get(
             public_id=public_id,
-            scheduled_dose__plan__admission__unit__in=units_for_user(user),
+            scheduled_dose__plan__admission__in=admission_ids_for_user(user),
         )
     except (DoseAdministration.DoesNotExist, ValueError, TypeError):
         raise Http404("No such dose record.") from None

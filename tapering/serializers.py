@@ -70,6 +70,14 @@ class DoseRecordIn(serializers.Serializer):
     held_reason = serializers.CharField(required=False, allow_blank=True, default="")
     reason_text = serializers.CharField(required=False, allow_blank=True, default="")
     occurred_at = serializers.CharField(required=False, allow_blank=True, default="")
+    recorded_offline_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When Save was pressed on a device that queued the entry offline (device "
+        "clock, with its zone). Used as occurred_at when that is not given; refused when in "
+        "the future or older than OFFLINE_ENTRY_MAX_AGE_HOURS.",
+    )
 
 
 # --- output: the computed plan (clinical.taper.plan.to_dict) ---------------------------------
@@ -337,12 +345,30 @@ class DoseDayOut(serializers.Serializer):
 
 
 class DoseRecordOut(serializers.Serializer):
+    """The saved record (or, for a retry with the same Idempotency-Key, the original)."""
+
     id = serializers.UUIDField()
     outcome = serializers.CharField()
     status = serializers.ChoiceField(RecordStatus.choices)
+    occurred_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField()
+    recorded_offline_at = serializers.DateTimeField(allow_null=True)
 
     def to_representation(self, record: DoseAdministration) -> dict[str, Any]:
-        return {"id": str(record.public_id), "outcome": record.outcome, "status": record.status}
+        # DRF's own datetime format here (not isoformat()), as the offline queue expects.
+        dt_field = serializers.DateTimeField()
+        return {
+            "id": str(record.public_id),
+            "outcome": record.outcome,
+            "status": record.status,
+            "occurred_at": dt_field.to_representation(record.occurred_at),
+            "recorded_at": dt_field.to_representation(record.recorded_at),
+            "recorded_offline_at": (
+                dt_field.to_representation(record.recorded_offline_at)
+                if record.recorded_offline_at
+                else None
+            ),
+        }
 
 
 class DoseInErrorOut(serializers.Serializer):

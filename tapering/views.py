@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from clinical.taper.plan import to_dict
 from clinical.taper.rounding import format_mg
 from clinical.taper.rules import INPATIENT_LIMITS_TEXT
-from cnt_detox.core import audit
+from cnt_detox.core import audit, offline
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required, physician_required
 from patients.selectors import admission_for_user
@@ -388,7 +388,7 @@ def _today_context(request: HttpRequest, admission: Any) -> dict[str, Any]:
     rows = selectors.doses_for_day(admission, local_now.date())
     audit.record(
         actor=request.user,
-        action="doses.viewed",
+        action="doses.saved_offline" if offline.is_offline_precache(request) else "doses.viewed",
         obj=admission,
         patient=admission.patient,
         request=request,
@@ -418,10 +418,29 @@ def today(request: HttpRequest, admission_id: str) -> HttpResponse:
     return render(request, "tapering/today.html", _today_context(request, admission))
 
 
+def _dose_received(record: Any, dose: Any, admission: Any) -> HttpResponse:
+    """Answer to the offline queue once the dose record has arrived."""
+    tz = admission.unit.tz
+    received = timezone.localtime(record.recorded_at, tz)
+    happened = timezone.localtime(record.occurred_at, tz)
+    # The queue shows this after the entry's own label ("Dose 5 mg due 08:00 for ...").
+    message = (
+        f"{record.get_outcome_display()} at {happened:%H:%M}, received by the server "
+        f"{received:%a %d %b %H:%M %Z}."
+    )
+    return offline.received_reply(
+        message=message,
+        url=reverse("tapering:today", kwargs={"admission_id": admission.public_id}),
+        received_at=f"{received:%a %d %b %H:%M %Z}",
+        replayed=getattr(record, "replayed", False),
+    )
+
+
 @require_POST
 @clinician_required
 def record_dose(request: HttpRequest, admission_id: str) -> HttpResponse:
     admission = admission_for_user(request.user, admission_id)
+    replay = offline.is_offline_replay(request)
     form = DoseForm(request.POST)
     error = None
     if form.is_valid():
@@ -429,13 +448,20 @@ def record_dose(request: HttpRequest, admission_id: str) -> HttpResponse:
         if dose.plan.admission_id != admission.pk:
             raise Http404("No such dose for this patient.")
         occurred = None
+        saved_at = form.cleaned_data["recorded_offline_at"]
         if form.cleaned_data["occurred_time"]:
-            local = admission.unit.local_now()
+            # A typed time is on the day Save was pressed (an entry queued offline before
+            # midnight must not move to the next day), in the unit's zone.
+            day = (
+                timezone.localtime(saved_at, admission.unit.tz).date()
+                if saved_at
+                else admission.unit.local_now().date()
+            )
             occurred = dt.datetime.combine(
-                local.date(), form.cleaned_data["occurred_time"], tzinfo=admission.unit.tz
+                day, form.cleaned_data["occurred_time"], tzinfo=admission.unit.tz
             )
         try:
-            dose_services.dose_record(
+            record = dose_services.dose_record(
                 scheduled_dose=dose,
                 by=request.user,
                 outcome=form.cleaned_data["outcome"],
@@ -443,19 +469,29 @@ def record_dose(request: HttpRequest, admission_id: str) -> HttpResponse:
                 held_reason=form.cleaned_data["held_reason"],
                 reason_text=form.cleaned_data["reason_text"],
                 sedation_advice_shown=selectors.sedation_advice(admission)["hold"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                recorded_offline_at=saved_at,
                 request=request,
             )
         except ValidationError as err:
+            if replay:
+                return offline.refused_reply({"entry": _errors_text(err)})
             error = " ".join(_errors_text(err))
-        except services.PlanNotEditable as err:
+        except (services.PlanNotEditable, dose_services.IdempotencyMismatch) as err:
+            if replay:
+                return offline.refused_reply({"entry": [str(err)]}, status=409)
             error = str(err)
         else:
+            if replay:
+                return _dose_received(record, dose, admission)
             messages.success(request, f"{format_mg(dose.mg)} mg at {dose.time:%H:%M} recorded.")
             return redirect("tapering:today", admission_id=admission.public_id)
     else:
         error = "Choose given, held or refused (and why, if held). " + " ".join(
             f"{k}: {' '.join(v)}" for k, v in form.errors.items() if k != "outcome"
         )
+        if replay:
+            return offline.refused_reply({"entry": [error]})
     context = _today_context(request, admission)
     context.update(error=error, failed_dose=request.POST.get("dose"))
     return render(request, "tapering/today.html", context, status=400)

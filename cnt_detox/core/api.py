@@ -6,7 +6,6 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -16,13 +15,15 @@ from rest_framework.views import APIView
 from cnt_detox.core import audit
 from cnt_detox.core.errors import error_body
 from cnt_detox.core.lockout import LOCKED_MESSAGE
+from cnt_detox.core.models import ApiToken
 from cnt_detox.core.otp import (
     MAX_CODE_LENGTH,
+    confirmed_totp_device,
     second_factor_required,
     user_has_second_factor,
     verify_second_factor,
 )
-from patients.selectors import beds_with_occupancy, units_for_user
+from cnt_detox.core.services import api_token_issue, api_tokens_revoke
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -39,6 +40,7 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -57,10 +59,13 @@ BAD_CREDENTIALS = "Unable to log in with provided credentials."
 class TokenView(APIView):
     """Exchange username, password (and the one-time code) for an API token.
 
-    Send it as `Authorization: Token <token>`. Accounts with two-factor login, and accounts
-    whose role requires it, must send `otp`; a role that requires it but has no authenticator
-    yet must enrol in the web app first. Failures count towards the login lockout
-    (django-axes), which answers 429 while it lasts.
+    Send it as `Authorization: Token <token>`. It works until `expires_at`
+    (API_TOKEN_TTL_SECONDS, 12 hours by default), `POST /api/v1/auth/logout/`, a password
+    change, deactivation or a reset of the two-factor device, whichever comes first.
+
+    Accounts with two-factor login, and accounts whose role requires it, must send `otp`; a
+    role that requires it but has no authenticator yet must enrol in the web app first.
+    Failures count towards the login lockout (django-axes), which answers 429 while it lasts.
     """
 
     authentication_classes: list[Any] = []
@@ -110,42 +115,23 @@ class TokenView(APIView):
                     else ("That one-time code did not work.")
                 )
                 raise ValidationError({"otp": [message]})
-        token, _ = Token.objects.get_or_create(user=user)
-        audit.record(actor=user, action="auth.token_issued", request=django_request)
-        return Response({"token": token.key})
+        # Tie the token to the authenticator that let this login through, so resetting it
+        # ends the token (cnt_detox.core.tokens).
+        device = confirmed_totp_device(user) if enrolled else None
+        token, key = api_token_issue(user=user, otp_device=device, request=django_request)
+        return Response({"token": key, "expires_at": token.expires_at})
 
 
-class BedOutSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="public_id")
-    label = serializers.CharField()
-    occupied = serializers.BooleanField()
-
-
-class UnitOutSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="public_id")
-    name = serializers.CharField()
-    time_zone = serializers.CharField()
-    beds = BedOutSerializer(many=True)
-
-
-class UnitListView(APIView):
-    """The user's units with their beds and whether each bed is occupied."""
+class ApiLogoutView(APIView):
+    """End the token this request was sent with (`POST /api/v1/auth/logout/`): 204."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=UnitOutSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        units = list(units_for_user(request.user).order_by("name"))
-        beds_by_unit: dict[int, list[Any]] = {u.pk: [] for u in units}
-        for bed in beds_with_occupancy([u.pk for u in units]).order_by("label"):
-            beds_by_unit[bed.unit_id].append(bed)
-        data = [
-            {
-                "public_id": u.public_id,
-                "name": u.name,
-                "time_zone": u.time_zone,
-                "beds": beds_by_unit[u.pk],
-            }
-            for u in units
-        ]
-        return Response(UnitOutSerializer(data, many=True).data)
+    @extend_schema(request=None, responses={204: None, 401: ErrorSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        if token is not None:
+            api_tokens_revoke(
+                user=request.user, reason="logout", token=token, request=request._request
+            )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,7 +1,9 @@
-"""One function every service calls to leave an audit event.
+"""One function every service calls to leave an audit event, and the sealer that chains them.
 
-Call it inside the same transaction as the write it describes, so a rolled-back write leaves
-no audit row and a committed one always has its row.
+Call ``record`` inside the same transaction as the write it describes, so a rolled-back write
+leaves no audit row and a committed one always has its row. ``seal_pending`` (Celery beat
+task ``core.seal_audit`` every AUDIT_SEAL_INTERVAL_SECONDS, and ``manage.py seal_audit``)
+links committed rows into the HMAC chain afterwards, off the request path.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models import Max, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
-from cnt_detox.core.models import AuditEvent
+from cnt_detox.core.models import AuditEvent, AuditSeal
 
 
 def _jsonable(value: Any) -> Any:
@@ -97,38 +101,118 @@ def record(
         changes=_jsonable(dict(changes or {})),
         details=_jsonable(dict(details or {})),
     )
-    # Joins the caller's transaction when there is one (the usual case: a service write);
-    # no savepoint, because a failed audit insert must fail the whole write anyway, and a
-    # savepoint costs two round trips on the hot path of every clinical save.
-    with transaction.atomic(savepoint=False):
-        _lock_chain()
-        previous = AuditEvent.objects.order_by("-id").values_list("row_hash", flat=True).first()
-        event.prev_hash = previous or ""
-        event.row_hash = row_hash(event)
-        event.save(force_insert=True)
+    # No lock and no read: the request only appends its row with its own HMAC (row_mac), so
+    # audited requests never wait for each other. The chain link is added later by the sealer
+    # (seal_pending). The row joins the caller's transaction, so a rolled-back write leaves none.
+    event.row_mac = row_mac(event)
+    event.save(force_insert=True)
     return event
 
 
 # --- Hash chain ------------------------------------------------------------------------------
-# Any 64-bit number, the same in every process: the advisory lock that orders the chain.
+# Any 64-bit number, the same in every process: the advisory lock that orders the chain. Only
+# sealers take it; requests never do.
 AUDIT_CHAIN_LOCK_ID = 0x434E_5441_5544_4954  # "CNTAUDIT"
 
 
 def _lock_chain() -> None:
-    """Serialise "read the last hash, insert the next row" across concurrent transactions.
+    """Serialise sealers: "read the chain head, append the next links" must not interleave.
 
-    Without it two transactions could read the same previous hash and both link to it, forking
-    the chain (verify_audit would then report a break that is not tampering). A
-    transaction-level advisory lock is held until the surrounding transaction commits or
-    rolls back, so the next writer reads the committed last row; READ COMMITTED gives each
-    statement a fresh snapshot, so it sees that row. A row lock on the last row would not do:
-    a rolled-back writer leaves no row to lock. The cost is that audited transactions commit
-    one after the other, which is small next to the writes they audit. SQLite (development)
-    has one writer at a time and no advisory locks.
+    Without it two sealers could read the same head and both link to it, forking the chain
+    (verify_audit would then report a break that is not tampering). A transaction-level
+    advisory lock is held until the sealer's transaction commits, so the next sealer reads the
+    committed head (READ COMMITTED gives each statement a fresh snapshot). SQLite
+    (development) has one writer at a time and no advisory locks.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_ID])
+
+
+def legacy_head() -> str:
+    """The last inline link written before the sealer existed ("" on a new database)."""
+    return (
+        AuditEvent.objects.exclude(row_hash="")
+        .order_by("-id")
+        .values_list("row_hash", flat=True)
+        .first()
+        or ""
+    )
+
+
+def unsealed_events(*, full: bool = False) -> QuerySet[AuditEvent]:
+    """Committed rows that carry a row MAC but no seal yet, in id order.
+
+    The normal pass looks only at ids above the highest sealed event id minus
+    AUDIT_SEAL_LOOKBACK_ROWS: an index range scan instead of an anti-join over the whole log.
+    A row committed so late that more than that many later rows were sealed meanwhile is
+    caught by the full pass (hourly beat entry, ``seal_audit --full``) and reported by
+    verify_audit if it is older than AUDIT_UNSEALED_LIMIT_SECONDS.
+    """
+    pending = AuditEvent.objects.filter(row_hash="", seal__isnull=True, row_mac__gt="").order_by(
+        "id"
+    )
+    if not full:
+        top = AuditSeal.objects.aggregate(top=Max("event_id"))["top"]
+        if top is not None:
+            pending = pending.filter(id__gt=top - settings.AUDIT_SEAL_LOOKBACK_ROWS)
+    return pending
+
+
+def seal_batch(*, batch_size: int, full: bool = False) -> int:
+    """Link up to ``batch_size`` unsealed rows into the chain; returns how many.
+
+    Why the chain follows seal order and not strictly event id order: ids come from a sequence
+    when a row is inserted, not when its transaction commits, so a row with a lower id can
+    become visible after rows with higher ids were already sealed (a long transaction). A
+    sealer that chained by id would have to stop at every id it cannot see yet (it cannot tell
+    an uncommitted row from a rolled-back gap) or leave a hole. Instead each link gets its
+    position from the AuditSeal id, allocated here under the sealers' lock, i.e. in commit
+    order of the seals: rows are taken in id order among those committed, and a row that
+    commits late is linked in the next batch. Nothing is skipped, nothing waits, and
+    verify_audit needs no guess about grace windows; it walks the seals in position order.
+    Idempotent: a row gets one seal (unique event_id) and is only picked while it has none.
+    """
+    with transaction.atomic():
+        _lock_chain()
+        head = AuditSeal.objects.order_by("-id").values_list("row_hash", flat=True).first()
+        prev = legacy_head() if head is None else head
+        seals: list[AuditSeal] = []
+        for event in unsealed_events(full=full)[:batch_size]:
+            link = chain_hash(event, prev)
+            seals.append(AuditSeal(event=event, prev_hash=prev, row_hash=link))
+            prev = link
+        AuditSeal.objects.bulk_create(seals)
+    return len(seals)
+
+
+def seal_pending(
+    *, batch_size: int | None = None, max_batches: int = 50, full: bool = False
+) -> int:
+    """Seal everything pending, one short transaction (and lock) per batch."""
+    size = batch_size or settings.AUDIT_SEAL_BATCH_SIZE
+    total = 0
+    for _ in range(max_batches):
+        sealed = seal_batch(batch_size=size, full=full)
+        total += sealed
+        if sealed < size:
+            break
+    return total
+
+
+def seal_health(now: dt.datetime | None = None) -> tuple[bool, dict[str, Any]]:
+    """For /healthz: unsealed rows older than AUDIT_UNSEALED_LIMIT_SECONDS mean the sealer
+    (beat + worker) is not running. Uses the sealer's cheap window, not a full scan."""
+    now = now or timezone.now()
+    limit = dt.timedelta(seconds=settings.AUDIT_UNSEALED_LIMIT_SECONDS)
+    pending = unsealed_events()
+    oldest = pending.values_list("occurred_at", flat=True).first()
+    stale = oldest is not None and now - oldest > limit
+    return not stale, {
+        "status": "error" if stale else "ok",
+        "oldest_unsealed_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0,
+        "limit_seconds": settings.AUDIT_UNSEALED_LIMIT_SECONDS,
+    }
 
 
 def _stable(value: Any) -> Any:
@@ -143,10 +227,10 @@ def _stable(value: Any) -> Any:
     return value
 
 
-def _canonical(event: AuditEvent) -> bytes:
+def _canonical(event: AuditEvent, prev: str) -> bytes:
     occurred = event.occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds")
     content = {
-        "prev": event.prev_hash,
+        "prev": prev,
         "public_id": str(event.public_id),
         "occurred_at": occurred,
         "actor_id": event.actor_id,
@@ -162,11 +246,30 @@ def _canonical(event: AuditEvent) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def row_hash(event: AuditEvent) -> str:
-    """HMAC-SHA256 over the row and the previous row's hash, keyed by AUDIT_HASH_KEY.
+def _hmac(message: bytes) -> str:
+    key = str(settings.AUDIT_HASH_KEY).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def chain_hash(event: AuditEvent, prev: str) -> str:
+    """HMAC-SHA256 over the row and the previous link's hash, keyed by AUDIT_HASH_KEY.
 
     Keyed so that someone who can write the table but not read the app's secrets cannot
     rebuild a consistent chain after editing a row.
     """
-    key = str(settings.AUDIT_HASH_KEY).encode()
-    return hmac.new(key, _canonical(event), hashlib.sha256).hexdigest()
+    return _hmac(_canonical(event, prev))
+
+
+def row_hash(event: AuditEvent) -> str:
+    """The inline link of a row written before the sealer (its own prev_hash column)."""
+    return chain_hash(event, event.prev_hash)
+
+
+# Stands where a previous hash would be, so a row MAC can never equal a chain link.
+_ROW_MAC_MARK = "row-mac"
+
+
+def row_mac(event: AuditEvent) -> str:
+    """HMAC over the row alone: written by the request, checked by the verifier, so a row
+    changed or forged between its insert and its seal is still caught."""
+    return _hmac(_canonical(event, _ROW_MAC_MARK))

@@ -6,6 +6,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from cnt_detox.core.offline import offline_user_key
+
 
 def session_info(request: HttpRequest) -> dict[str, Any]:
     """Idle expiry for the page footer ("Session ends at ... if idle")."""
@@ -24,4 +26,7 @@ def session_info(request: HttpRequest) -> dict[str, Any]:
         # client's clock does not matter, and asks the server again before acting on it.
         "session_remaining_seconds": remaining,
         "facility_name": settings.FACILITY_NAME,
+        "offline_user_key": offline_user_key(user),
+        "offline_page_max_age_seconds": settings.OFFLINE_PAGE_MAX_AGE_HOURS * 3600,
+        "offline_precache_delay_seconds": settings.OFFLINE_PRECACHE_DELAY_SECONDS,
     }

@@ -3,7 +3,8 @@
 The clinician gives the MRN and a reason; the grant covers that patient's current (or most
 recent) admission for EMERGENCY_ACCESS_MINUTES, is audited as ``emergency_access.granted``
 and waits for an admin's review. ``patients.selectors.admissions_for_user`` adds granted
-admissions through ``emergency_admissions_filter`` (a subquery, so no extra query).
+admissions through ``emergency_admissions_filter`` (a subquery, so no extra query). The grant
+itself (which looks the MRN up among admissions) is ``patients.emergency.emergency_access_grant``.
 """
 
 from __future__ import annotations
@@ -11,15 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit
-from cnt_detox.core.models import EmergencyAccess
+from cnt_detox.core.models import EmergencyAccess, User
 
 MIN_REASON_LENGTH = 10
 
@@ -32,14 +32,6 @@ def emergency_admissions_filter(user: Any, now: dt.datetime | None = None) -> Q:
     return Q(pk__in=granted)
 
 
-def emergency_admission_ids(user: Any, now: dt.datetime | None = None) -> set[int]:
-    if not getattr(user, "is_authenticated", False) or not user.is_clinician:
-        return set()
-    return set(
-        EmergencyAccess.objects.active(now).filter(user=user).values_list("admission_id", flat=True)
-    )
-
-
 def active_grants_for_user(user: Any) -> list[EmergencyAccess]:
     return list(
         EmergencyAccess.objects.active()
@@ -47,70 +39,6 @@ def active_grants_for_user(user: Any) -> list[EmergencyAccess]:
         .select_related("admission__patient", "admission__unit")
         .order_by("expires_at")
     )
-
-
-def emergency_access_grant(
-    *, user: Any, mrn: str, reason: str, request: HttpRequest | None = None
-) -> EmergencyAccess:
-    """Grant ``user`` access to the patient with ``mrn``; ValidationError names the field."""
-    from patients.models import Admission
-    from patients.selectors import units_for_user
-
-    if not user.is_clinician:
-        raise PermissionDenied("Only nurses and physicians may use emergency access.")
-    mrn = (mrn or "").strip()
-    reason = (reason or "").strip()
-    errors: dict[str, list[str]] = {}
-    if not mrn:
-        errors["mrn"] = ["Enter the patient's MRN."]
-    if len(reason) < MIN_REASON_LENGTH:
-        errors["reason"] = [
-            f"Say why you need this record now (at least {MIN_REASON_LENGTH} characters)."
-        ]
-    if errors:
-        raise ValidationError(errors)
-    admissions = Admission.objects.filter(patient__mrn=mrn).select_related("patient", "unit")
-    admission = (
-        admissions.filter(discharged_at__isnull=True).first()
-        or admissions.order_by("-admitted_at").first()
-    )
-    if admission is None:
-        audit.record(
-            actor=user,
-            action="emergency_access.not_found",
-            request=request,
-            details={"reason": reason},
-        )
-        raise ValidationError({"mrn": ["No admission has that MRN. Check the number."]})
-    if units_for_user(user).filter(pk=admission.unit_id).exists():
-        raise ValidationError(
-            {"mrn": ["This patient is on one of your units; open them from the patient list."]}
-        )
-    now = timezone.now()
-    with transaction.atomic():
-        grant = EmergencyAccess(
-            user=user,
-            admission=admission,
-            reason=reason,
-            granted_at=now,
-            expires_at=now + dt.timedelta(minutes=settings.EMERGENCY_ACCESS_MINUTES),
-        )
-        grant.full_clean()
-        grant.save()
-        audit.record(
-            actor=user,
-            action="emergency_access.granted",
-            obj=grant,
-            patient=admission.patient,
-            request=request,
-            details={
-                "reason": reason,
-                "admission": str(admission.public_id),
-                "unit": admission.unit.name,
-                "expires_at": grant.expires_at,
-            },
-        )
-    return grant
 
 
 def emergency_access_review(
@@ -137,7 +65,16 @@ def emergency_access_review(
     return grant
 
 
-def pending_reviews() -> Any:
-    return EmergencyAccess.objects.filter(reviewed_at__isnull=True).select_related(
-        "user", "admission__patient", "admission__unit"
-    )
+def grants_for_admin(admin: Any) -> Any:
+    """Grants an admin reviews: by users of their units, or into their units' admissions."""
+    if not getattr(admin, "is_authenticated", False) or not admin.is_admin_role:
+        return EmergencyAccess.objects.none()
+    units = admin.units.values("pk")
+    colleagues = User.objects.filter(units__in=units).values("pk")
+    return EmergencyAccess.objects.filter(
+        Q(user_id__in=colleagues) | Q(admission__unit_id__in=units)
+    ).select_related("user", "reviewed_by", "admission__patient", "admission__unit")
+
+
+def pending_reviews(admin: Any) -> Any:
+    return grants_for_admin(admin).filter(reviewed_at__isnull=True)

@@ -7,6 +7,7 @@ or on.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -123,3 +124,19 @@ def env_choice(
             f"Environment variable {name}={value!r} must be one of {choices}."
         )
     return value
+
+
+def env_json_object(
+    name: str, default: dict[str, object], *, environ: Mapping[str, str] | None = None
+) -> dict[str, object]:
+    """A JSON object (``{...}``); anything else is refused, never half-read."""
+    value = _raw(name, environ)
+    if value is None:
+        return dict(default)
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"Environment variable {name} is not valid JSON.") from None
+    if not isinstance(parsed, dict):
+        raise ImproperlyConfigured(f"Environment variable {name} must be a JSON object.")
+    return parsed

@@ -43,3 +43,20 @@ def on_dose_recorded(hook: AdmissionHook) -> AdmissionHook:
 def dose_recorded(*, admission_id: int, due_at: Any) -> None:
     for hook in list(_dose_recorded):
         hook(admission_id=admission_id, due_at=due_at)
+
+
+DischargeGuard = Callable[..., None]
+_discharge_guards: list[DischargeGuard] = []
+
+
+def on_discharge(guard: DischargeGuard) -> DischargeGuard:
+    """Register ``guard(*, admission, actor, override)``, run inside the discharge transaction
+    before anything is written; it raises ValidationError to refuse (discharge readiness)."""
+    if guard not in _discharge_guards:
+        _discharge_guards.append(guard)
+    return guard
+
+
+def discharge_check(*, admission: Any, actor: Any, override: Any) -> None:
+    for guard in list(_discharge_guards):
+        guard(admission=admission, actor=actor, override=override)

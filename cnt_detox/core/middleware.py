@@ -164,7 +164,15 @@ class SecondFactorMiddleware:
     """
 
     # Reachable while the second factor is pending: the step itself, logout, static files.
-    OPEN_NAMES = ("core:otp-verify", "core:otp-setup", "logout", "login", "healthz")
+    OPEN_NAMES = (
+        "core:otp-verify",
+        "core:otp-setup",
+        "logout",
+        "login",
+        "healthz",
+        "service-worker",
+        "web-manifest",
+    )
 
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response

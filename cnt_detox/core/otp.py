@@ -117,6 +117,10 @@ def verify_second_factor(user: Any, code: Any) -> bool:
     return match_second_factor(user, code) is not None
 
 
+def confirmed_totp_device(user: Any) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
+
+
 def new_totp_device(user: Any) -> TOTPDevice:
     """An unconfirmed authenticator for enrolment; replaces earlier unconfirmed ones."""
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()

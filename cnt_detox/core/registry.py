@@ -8,9 +8,10 @@ idempotent (keyed by name) because ``ready()`` may run more than once in tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -114,3 +115,84 @@ def register_patient_panel(name: str, template: str, *, order: int) -> None:
 
 def patient_panels() -> list[str]:
     return [template for _, template in sorted(_patient_panels.values())]
+
+
+@dataclass(frozen=True)
+class TimelineMarker:
+    """An event drawn on the CIWA-B chart at its time (e.g. an as-needed dose given).
+
+    ``short`` is the label on the chart ("PRN"); ``text`` says what it was in words, for the
+    tooltip and the list under the chart.
+    """
+
+    at: Any  # aware datetime
+    short: str
+    text: str
+
+
+# ``provider(admission, since, until)`` returns the markers of that admission in the window
+# (``since`` None: the whole stay); a fixed number of queries, whatever the number of markers.
+TimelineMarkers = Callable[[Any, Any, Any], list[TimelineMarker]]
+_timeline_markers: dict[str, TimelineMarkers] = {}
+
+
+def register_timeline_markers(name: str, provider: TimelineMarkers) -> None:
+    _timeline_markers[name] = provider
+
+
+def timeline_markers(admission: Any, since: Any, until: Any) -> list[TimelineMarker]:
+    markers: list[TimelineMarker] = []
+    for name in sorted(_timeline_markers):
+        markers += _timeline_markers[name](admission, since, until)
+    return sorted(markers, key=lambda m: m.at)
+
+
+_patient_mrns: list[Callable[[set[Any]], dict[Any, str]]] = []
+
+
+def register_patient_mrns(lookup: Callable[[set[Any]], dict[Any, str]]) -> None:
+    """``lookup(public_ids) -> {public_id: mrn}``: the audit viewer names patients by MRN."""
+    _patient_mrns[:] = [lookup]
+
+
+def patient_mrns(public_ids: set[Any]) -> dict[Any, str]:
+    return _patient_mrns[0](public_ids) if _patient_mrns and public_ids else {}
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder a feature wants the notifications sweep to create (once, by its key)."""
+
+    admission_id: int
+    unit_id: int
+    subject_key: str  # stable and prefixed by the source, e.g. "followup:12" (max 80 chars)
+    kind: str  # a notifications NotificationKind value listed in the source's ``kinds``
+    due_at: dt.datetime
+    detail: str = ""
+    to_physicians: bool = False  # also the unit's physicians (else its charge nurses only)
+
+
+class ReminderSource(Protocol):
+    """What the sweep asks a feature (follow-up appointments) for: the kinds it owns, what is
+    due now, and which of its open reminders are still worth sending."""
+
+    kinds: tuple[str, ...]
+
+    def due(self, now: dt.datetime) -> list[Reminder]: ...
+
+    def still_open(self, subject_keys: Iterable[str]) -> set[str]: ...
+
+
+_reminder_sources: dict[str, ReminderSource] = {}
+
+
+def register_reminder_source(name: str, source: ReminderSource) -> None:
+    _reminder_sources[name] = source
+
+
+def reminder_sources() -> list[ReminderSource]:
+    return [_reminder_sources[name] for name in sorted(_reminder_sources)]
+
+
+def source_for_kind(kind: str) -> ReminderSource | None:
+    return next((s for s in reminder_sources() if kind in s.kinds), None)

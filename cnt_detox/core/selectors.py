@@ -1,4 +1,5 @@
-"""Reads of the audit log: the admin viewer and "who viewed this patient"."""
+"""Reads of the audit log for the admin viewer ("who viewed this patient" is
+``patients.viewers``, which knows admissions)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, QuerySet
-from django.http import Http404
+from django.db.models import Q, QuerySet
 
-from cnt_detox.core.models import AuditEvent, EmergencyAccess
+from cnt_detox.core.models import AuditEvent, User
+
+# The explicit permission for a facility-wide auditor (migration 0005). No role group has it:
+# an admin reads only their units' events unless someone grants this on purpose.
+FACILITY_AUDIT_PERMISSION = "core.view_facility_audit_log"
 
 
 @dataclass(frozen=True)
@@ -22,11 +26,39 @@ class AuditFilter:
     until: dt.datetime | None = None
 
 
+def reads_facility_audit_log(user: Any) -> bool:
+    """The user holds the explicit facility-wide auditor permission (never a role default)."""
+    return bool(
+        getattr(user, "is_authenticated", False) and user.has_perm(FACILITY_AUDIT_PERMISSION)
+    )
+
+
+def audit_patient_ids_for_admin(user: Any) -> QuerySet[Any]:
+    """Public ids of patients with any admission (ever) in the admin's units, as a subquery.
+
+    Reached through the user's own ``units`` relation, so core needs no import of patients.
+    """
+    return user.units.filter(admissions__isnull=False).values("admissions__patient__public_id")
+
+
+def audit_scope(user: Any) -> Q:
+    """Q on AuditEvent: what this admin may read.
+
+    Events about patients of their units, and events by users of their units (their staff's
+    logins, emergency accesses, exports). Everything else (other units' patients and staff,
+    events with neither a patient nor an actor) only with the facility-wide permission.
+    """
+    if reads_facility_audit_log(user):
+        return Q()
+    colleagues = User.objects.filter(units__in=user.units.values("pk")).values("pk")
+    return Q(patient_public_id__in=audit_patient_ids_for_admin(user)) | Q(actor_id__in=colleagues)
+
+
 def audit_events(user: Any, filters: AuditFilter) -> QuerySet[AuditEvent]:
-    """Audit rows for the admin viewer, newest first. Admins only."""
+    """Audit rows for the admin viewer, newest first, within the admin's scope (audit_scope)."""
     if not getattr(user, "is_authenticated", False) or not user.is_admin_role:
         raise PermissionDenied("Only administrators read the audit log.")
-    events = AuditEvent.objects.all()
+    events = AuditEvent.objects.filter(audit_scope(user))
     if filters.username:
         events = events.filter(actor_username__iexact=filters.username)
     if filters.patient_public_id:
@@ -41,54 +73,22 @@ def audit_events(user: Any, filters: AuditFilter) -> QuerySet[AuditEvent]:
     return events.order_by("-occurred_at", "-id")
 
 
+def audit_patient_id_by_mrn(user: Any, mrn: str) -> Any:
+    """Public id of the patient with ``mrn`` within the admin's audit scope, else None.
+
+    Another unit's MRN and an unknown MRN give the same None, so the filter is no oracle for
+    whether a record exists elsewhere. Looked up through units (the user's ``units``
+    relation), so core needs no import of the patients app.
+    """
+    units = user.units.all()
+    if reads_facility_audit_log(user):
+        units = User._meta.get_field("units").related_model.objects.all()
+    return (
+        units.filter(admissions__patient__mrn=(mrn or "").strip())
+        .values_list("admissions__patient__public_id", flat=True)
+        .first()
+    )
+
+
 def audit_action_names() -> list[str]:
     return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())
-
-
-@dataclass(frozen=True)
-class PatientViewer:
-    username: str
-    display_name: str
-    role: str
-    accesses: int
-    last_at: dt.datetime
-    emergency: bool
-
-
-def viewers_of_patient(user: Any, patient: Any) -> list[PatientViewer]:
-    """Everyone who opened or changed this patient's record, for the patient's physicians.
-
-    404 when the patient is not in the physician's units (or emergency grants), 403 for other
-    roles. One query for the events and one for emergency grants, whatever the number of rows.
-    """
-    from patients.selectors import admissions_for_user
-
-    if not getattr(user, "is_authenticated", False) or not user.is_physician:
-        raise PermissionDenied("Only physicians see who viewed a patient.")
-    if not admissions_for_user(user).filter(patient=patient).exists():
-        raise Http404("No such patient.")
-    rows = (
-        AuditEvent.objects.filter(patient_public_id=patient.public_id, actor__isnull=False)
-        .values("actor_username", "actor__first_name", "actor__last_name", "actor__role")
-        .annotate(accesses=Count("id"), last_at=Max("occurred_at"))
-        .order_by("-last_at")
-    )
-    emergency_users = set(
-        EmergencyAccess.objects.filter(admission__patient=patient).values_list(
-            "user__username", flat=True
-        )
-    )
-    viewers = []
-    for row in rows:
-        full = f"{row['actor__first_name']} {row['actor__last_name']}".strip()
-        viewers.append(
-            PatientViewer(
-                username=row["actor_username"],
-                display_name=full or row["actor_username"],
-                role=row["actor__role"] or "",
-                accesses=row["accesses"],
-                last_at=row["last_at"],
-                emergency=row["actor_username"] in emergency_users,
-            )
-        )
-    return viewers

@@ -1,8 +1,8 @@
-"""Pages of the core app: account security, audit viewer, emergency access."""
+"""Pages of the core app: account security and the audit viewer."""
 
 from django.urls import path
 
-from cnt_detox.core import views_account, views_audit, views_emergency
+from cnt_detox.core import views_account, views_audit
 
 app_name = "core"
 urlpatterns = [
@@ -12,12 +12,8 @@ urlpatterns = [
     path("account/otp/setup/", views_account.otp_setup, name="otp-setup"),
     path("account/otp/backup-codes/", views_account.otp_backup_codes, name="otp-backup-codes"),
     path("account/otp/remove/", views_account.otp_remove, name="otp-remove"),
-    path("audit/", views_audit.audit_log, name="audit"),
-    path("emergency/", views_emergency.request_access, name="emergency"),
-    path("emergency/review/", views_emergency.review_list, name="emergency-review"),
     path(
-        "emergency/<uuid:public_id>/review/",
-        views_emergency.mark_reviewed,
-        name="emergency-mark-reviewed",
+        "account/api-tokens/revoke/", views_account.api_tokens_revoke_all, name="api-tokens-revoke"
     ),
+    path("audit/", views_audit.audit_log, name="audit"),
 ]

@@ -26,6 +26,14 @@ from cnt_detox.core import audit
 from cnt_detox.core import otp as second_factor
 from cnt_detox.core.lockout import lockout_response
 from cnt_detox.core.middleware import background_view, session_remaining_seconds
+from cnt_detox.core.services import (
+    api_tokens_revoke,
+    backup_codes_renew,
+    live_tokens,
+    second_factor_confirm,
+    second_factor_remove,
+    user_password_set,
+)
 
 # Tells the browser to drop this origin's cache, cookies and storage (localStorage,
 # IndexedDB, service workers) on logout, so the next person at a shared workstation finds
@@ -62,8 +70,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("login")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        user = form.save()
-        audit.record(actor=user, action="auth.password_changed", request=self.request)
+        user_password_set(
+            user=form.user, password=form.cleaned_data["new_password1"], request=self.request
+        )
         logout(self.request)
         messages.success(self.request, "Your password was changed. Log in with the new one.")
         response = redirect(self.get_success_url())
@@ -149,14 +158,11 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST" and device is not None:
         code = second_factor.normalise_code(request.POST.get("code"))
-        if code and device.verify_token(code):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
+        codes = second_factor_confirm(user=user, device=device, code=code, request=request)
+        if codes is not None:
             request.session[second_factor.SESSION_ENROLLED_KEY] = True
-            codes = second_factor.new_backup_codes(user)
             otp_login(request, device)
             request.session.cycle_key()
-            audit.record(actor=user, action="auth.otp_enrolled", request=request)
             # Rendered on the POST response (not a redirect) so the codes are shown once.
             return render(
                 request,
@@ -191,8 +197,19 @@ def account(request: HttpRequest) -> HttpResponse:
             "enrolled": second_factor.user_has_second_factor(user),
             "required": second_factor.second_factor_required(user),
             "backup_left": second_factor.remaining_backup_codes(user),
+            "api_tokens": live_tokens(user),
         },
     )
+
+
+@never_cache
+@login_required
+@require_POST
+def api_tokens_revoke_all(request: HttpRequest) -> HttpResponse:
+    """End every API token of this user (a lost phone, a script that should stop)."""
+    count = api_tokens_revoke(user=request.user, reason="revoked", request=request)
+    messages.info(request, f"{count} API token(s) ended." if count else "No API token was live.")
+    return redirect("core:account")
 
 
 @never_cache
@@ -203,8 +220,7 @@ def otp_backup_codes(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not (second_factor.user_has_second_factor(user) and user.is_verified()):
         return redirect("core:account")
-    codes = second_factor.new_backup_codes(user)
-    audit.record(actor=user, action="auth.otp_backup_codes_renewed", request=request)
+    codes = backup_codes_renew(user=user, request=request)
     return render(
         request, "registration/otp_backup_codes.html", {"codes": codes, "next": reverse("home")}
     )
@@ -218,9 +234,8 @@ def otp_remove(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_verified():
         return redirect("core:account")
-    second_factor.remove_second_factor(user)
+    second_factor_remove(user=user, request=request)
     request.session[second_factor.SESSION_ENROLLED_KEY] = False
-    audit.record(actor=user, action="auth.otp_removed", request=request)
     if second_factor.second_factor_required(user):
         # A required role goes straight to enrolment again; the session stays verified only
         # for the device that no longer exists, so clear it.

@@ -6,22 +6,28 @@ never lands in URLs, browser history or proxy logs.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from cnt_detox.core import audit
+from cnt_detox.core import audit, registry
+from cnt_detox.core.csv_export import ExportTable, csv_response
 from cnt_detox.core.permissions import admin_required
-from cnt_detox.core.selectors import AuditFilter, audit_action_names, audit_events
+from cnt_detox.core.selectors import (
+    AuditFilter,
+    audit_action_names,
+    audit_events,
+    audit_patient_id_by_mrn,
+)
 
 PAGE_SIZE = 50
 CSV_COLUMNS = [
@@ -56,17 +62,14 @@ class AuditFilterForm(forms.Form):
             self.add_error("until", "The end date is before the start date.")
         return data
 
-    def to_filter(self) -> AuditFilter:
-        from patients.models import Patient
-
+    def to_filter(self, user: Any) -> AuditFilter:
         data = self.cleaned_data
         patient_public_id = None
         if data.get("mrn"):
-            patient = Patient.objects.filter(mrn=data["mrn"].strip()).first()
-            if patient is None:
-                self.add_error("mrn", "No patient has that MRN.")
-            else:
-                patient_public_id = patient.public_id
+            patient_public_id = audit_patient_id_by_mrn(user, data["mrn"])
+            if patient_public_id is None:
+                # One message whether the MRN is unknown or another unit's (no oracle).
+                self.add_error("mrn", "No patient of your units has that MRN.")
 
         def start_of(day: dt.date | None) -> dt.datetime | None:
             if day is None:
@@ -84,53 +87,32 @@ class AuditFilterForm(forms.Form):
 
 
 def _mrns(events: list[Any]) -> dict[str, str]:
-    from patients.models import Patient
-
+    # The patients app registers how public ids map to MRNs (one query a batch).
     ids = {e.patient_public_id for e in events if e.patient_public_id}
-    return {
-        str(pid): mrn
-        for pid, mrn in Patient.objects.filter(public_id__in=ids).values_list("public_id", "mrn")
-    }
+    return {str(pid): mrn for pid, mrn in registry.patient_mrns(ids).items()}
 
 
-def _csv_safe(value: Any) -> str:
-    """Stop spreadsheet formula injection: a cell starting with = + - @ is shown as text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_rows(events: Any) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
+def _csv_rows(events: Any) -> Iterator[list[str]]:
+    """Rows of the export, 1,000 events (and one MRN query) at a time."""
     batch: list[Any] = []
 
-    def flush() -> Iterator[str]:
+    def flush() -> Iterator[list[str]]:
         mrns = _mrns(batch)
         for e in batch:
             pid = str(e.patient_public_id or "")
-            yield writer.writerow(
-                [
-                    _csv_safe(v)
-                    for v in (
-                        e.occurred_at.astimezone(dt.UTC).isoformat(),
-                        e.actor_username,
-                        e.action,
-                        e.object_type,
-                        e.object_id,
-                        pid,
-                        mrns.get(pid, ""),
-                        e.ip_address,
-                        e.changes,
-                        e.details,
-                        e.row_hash,
-                    )
-                ]
-            )
+            yield [
+                e.occurred_at.astimezone(dt.UTC).isoformat(),
+                e.actor_username,
+                e.action,
+                e.object_type,
+                e.object_id,
+                pid,
+                mrns.get(pid, ""),
+                e.ip_address or "",
+                json.dumps(e.changes, sort_keys=True),
+                json.dumps(e.details, sort_keys=True),
+                e.row_hash or e.row_mac,
+            ]
 
     for event in events.iterator(chunk_size=1000):
         batch.append(event)
@@ -138,6 +120,39 @@ def _csv_rows(events: Any) -> Iterator[str]:
             yield from flush()
             batch = []
     yield from flush()
+
+
+def _export(request: HttpRequest, events: Any, filters: AuditFilter) -> HttpResponse:
+    """The audit CSV through the writer every export uses (cnt_detox.core.csv_export): BOM,
+    formula-safe cells, the 42 CFR Part 2 notice and a SHA-256 line; the export is audited
+    when streaming ends, with its row count and digest."""
+    params = {
+        "username": filters.username,
+        "action": filters.action,
+        "since": filters.since,
+        "until": filters.until,
+    }
+
+    def on_done(rows: int, digest: str, completed: bool) -> None:
+        audit.record(
+            actor=request.user,
+            action="audit.export",
+            request=request,
+            patient_public_id=filters.patient_public_id,
+            details={**params, "rows": rows, "sha256": digest, "completed": completed},
+        )
+
+    table = ExportTable(
+        kind="audit",
+        sheet="Audit log",
+        header=CSV_COLUMNS,
+        rows=_csv_rows(events),
+        meta=["Times are UTC. Scope: events about your units' patients and by their staff."],
+        params=params,
+        filename_stem="audit",
+    )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    return csv_response(table, f"audit-{stamp}.csv", on_done)
 
 
 @never_cache
@@ -148,26 +163,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     page_obj = None
     rows: list[dict[str, Any]] = []
     if form.is_valid():
-        filters = form.to_filter()
+        filters = form.to_filter(request.user)
     if form.is_valid():  # to_filter may add an error (unknown MRN)
         events = audit_events(request.user, filters)
         if request.method == "POST" and "export" in request.POST:
-            audit.record(
-                actor=request.user,
-                action="audit.export",
-                request=request,
-                patient_public_id=filters.patient_public_id,
-                details={
-                    "username": filters.username,
-                    "action": filters.action,
-                    "since": filters.since,
-                    "until": filters.until,
-                },
-            )
-            response = StreamingHttpResponse(_csv_rows(events), content_type="text/csv")
-            stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-            response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-            return response
+            return _export(request, events, filters)
         paginator = Paginator(events, PAGE_SIZE)
         page_obj = paginator.get_page(form.cleaned_data.get("page") or 1)
         page_events = list(page_obj.object_list)
@@ -183,6 +183,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "page_obj": page_obj,
             "rows": rows,
             "actions": audit_action_names(),
+            # Granting the admin role is shown on its own so no one is made admin unseen.
+            "role_grants": list(
+                audit_events(request.user, AuditFilter(action="admin.role_granted"))[:20]
+            ),
         },
         status=200 if form.is_valid() else 400,
     )

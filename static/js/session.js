@@ -16,8 +16,18 @@
   var checking = false, warnedChecked = false;
 
   function fmt(d) { return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
+  var leaving = false;
   function toLogin() {
-    window.location.assign(el.dataset.loginUrl + "?next=" + encodeURIComponent(window.location.pathname));
+    if (leaving) return;
+    leaving = true;
+    var go = function () {
+      window.location.assign(el.dataset.loginUrl + "?next=" + encodeURIComponent(window.location.pathname));
+    };
+    // Pages saved for offline use hold patient data: delete them first (offline.js).
+    var shell = window.CNTOfflinePage;
+    if (!shell) { go(); return; }
+    shell.clearPages().then(go, go);
+    setTimeout(go, 2000);
   }
   function setRemaining(seconds) {
     deadline = Date.now() + Math.max(seconds, 1) * 1000;
@@ -36,6 +46,9 @@
     }).then(function (body) {
       if (body) setRemaining(body.remaining_seconds);
     }).catch(function () {
+      // Offline and the idle time is up: the same as the server's idle logout (the saved
+      // pages go; entries waiting on the device stay for the next login).
+      if (deadline - Date.now() <= 0) { toLogin(); return; }
       deadline = Date.now() + 5000;  // offline: ask again shortly
     }).then(function () { checking = false; });
   }

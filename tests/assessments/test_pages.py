@@ -162,3 +162,29 @@ def test_timeline_shows_recent_days_by_default_and_whole_stay_on_request(client,
     assert str(old.public_id) in whole
     # An unknown window falls back to the default rather than failing.
     assert client.get(url, {"days": "bogus"}).status_code == 200
+
+
+# The whole page POST as the server sees it: session and user, the admission with the save's
+# reads, BEGIN, writes, COMMIT. One more than the API (session + user instead of the token).
+PAGE_SAVE_BUDGET = {"sqlite": {12: 9, 45: 10}, "postgresql": {12: 9, 45: 10}}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("total", [12, 45])
+def test_whole_page_save_query_budget(client, nurse, admission, total, monkeypatch):
+    from cnt_detox.core import queue
+
+    monkeypatch.setattr(queue, "_hand_off", lambda name, ids: None)  # tasks run elsewhere
+    client.force_login(nurse)
+    url = reverse("assessments:new", args=[admission.public_id])
+    earlier = timezone.localtime(timezone.now() - dt.timedelta(minutes=30))
+    warm_up = form_data(5, assessed_at=earlier.strftime("%Y-%m-%dT%H:%M"))
+    assert client.post(url, warm_up).status_code in (302, 400)
+    data = form_data(total, seizure="on" if total > 40 else "")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, data)
+    assert response.status_code == 302
+    sql = [q["sql"] for q in queries]
+    assert "BEGIN" in sql and sql[-1] == "COMMIT"
+    budget = PAGE_SAVE_BUDGET[connection.vendor][total]
+    assert len(sql) <= budget, "\n".join(q[:120] for q in sql)

@@ -87,3 +87,10 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _no_background_page_saving(settings):
+    """The board saves its patients' pages for offline use in the background; those requests
+    would race the test's own on SQLite. tests/browser/test_offline.py turns it back on."""
+    settings.OFFLINE_PRECACHE_DELAY_SECONDS = 0

@@ -32,6 +32,10 @@ def _pages_for(page, base: str, role: str, admission) -> list[str]:
             f"/assessments/admissions/{a}/timeline/",
             f"/tapering/admissions/{a}/",
             f"/tapering/admissions/{a}/today/",
+            f"/aftercare/admissions/{a}/",
+            f"/aftercare/admissions/{a}/discharge/",
+            f"/aftercare/admissions/{a}/aftercare/",
+            f"/aftercare/admissions/{a}/summary/",
         ]
     return [p for p in dict.fromkeys(paths) if p and not p.startswith(SKIP)]
 

@@ -77,7 +77,7 @@ def test_emergency_access_and_audit_pages_render_on_a_phone(
 ):
     page = csp_violations(page_factory(viewport=PHONE))
     login(page, other_physician.username)
-    page.goto(f"{live_server.url}/core/emergency/")
+    page.goto(f"{live_server.url}/patients/emergency/")
     page.fill("#id_mrn", "NOPE")
     page.fill("#id_reason", "short")
     page.click("button.primary")

@@ -122,12 +122,12 @@ def test_healthz_checks_database(client):
 
 
 def test_server_error_in_api_gives_error_id_without_traceback(client, nurse, monkeypatch):
-    from cnt_detox.core import api as core_api
+    from patients import api as patients_api
 
     def boom(*args, **kwargs):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(core_api.UnitListView, "get", boom)
+    monkeypatch.setattr(patients_api.UnitListView, "get", boom)
     client.raise_request_exception = False
     client.force_login(nurse)
     response = client.get("/api/v1/units/")

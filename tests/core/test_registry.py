@@ -15,6 +15,7 @@ def test_navigation_by_role(nurse, physician, admin_user):
         "Patients",
         "Admit",
         "Notifications",
+        "Follow-ups",
         "Emergency access",
         "API docs",
         "Account",
@@ -31,8 +32,9 @@ def test_every_app_registered_its_parts():
         "assessments.demo",
         "tapering.demo",
         "medication.demo",
+        "aftercare.demo",
     ]
-    assert [c.name for c in registry.health_checks()] == ["sweep"]
+    assert [c.name for c in registry.health_checks()] == ["audit_sealer", "sweep"]
     assert [x.url_name for x in registry.patient_links("actions")] == [
         "assessments:new",
         "tapering:plan_for_admission",

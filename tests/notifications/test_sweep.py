@@ -104,6 +104,29 @@ def test_two_sweeps_create_one_notification(roster, admission, nurse):
     assert Notification.objects.filter(recipient=nurse).count() == 1
 
 
+def test_idle_sweep_selects_only_schedules_missing_their_current_stage(
+    roster, admission, nurse, physician
+):
+    """Issue 12: once a stage's reminders exist, the sweep does not rebuild them for
+    ON CONFLICT to discard; it selects nothing and inserts nothing until the next stage."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    due_in(admission, nurse, 10)
+    assert sweep(now=NOW).created == 1
+    with CaptureQueriesContext(connection) as idle:
+        assert sweep(now=NOW + dt.timedelta(minutes=1)).created == 0
+    assert not [q for q in idle if q["sql"].startswith('INSERT INTO "notifications_notification"')]
+    # The next stage still starts: 30 minutes past due, the charge-nurse notice.
+    assert sweep(now=NOW + dt.timedelta(minutes=41)).created >= 1
+    assert K.ASSESSMENT_OVERDUE_30 in kinds_for(nurse)
+    with CaptureQueriesContext(connection) as idle:
+        assert sweep(now=NOW + dt.timedelta(minutes=42)).created == 0
+    assert not [q for q in idle if q["sql"].startswith('INSERT INTO "notifications_notification"')]
+    assert sweep(now=NOW + dt.timedelta(minutes=71)).created >= 1
+    assert kinds_for(physician) == [K.ASSESSMENT_OVERDUE_60]
+
+
 def test_no_roster_falls_back_to_unit_members(unit, admission, nurse, physician, other_nurse):
     due_in(admission, nurse, -61)
     sweep(now=NOW)

@@ -205,3 +205,20 @@ def test_new_admission_is_due_at_admission_and_first_on_the_board(client, nurse,
     html = rows_for(client, nurse).content.decode()
     assert "No CIWA-B scheduled" not in html
     assert "First CIWA-B (admission)" in html
+
+
+def test_board_of_one_unit_costs_at_most_ten_queries(client, nurse, unit):
+    """Issue 12: session, user, units, admissions, assessments, flags, escalations, plans,
+    the audit row and the bell count; the ?unit= filter adds none."""
+    client.force_login(nurse)
+    _fill(unit, nurse, 5)
+    url = reverse("reports:board") + f"?unit={unit.public_id}"
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert len(queries) <= 10, [q["sql"][:100] for q in queries.captured_queries]
+
+
+def test_board_of_another_unit_is_404(client, nurse, other_unit):
+    client.force_login(nurse)
+    assert client.get(reverse("reports:board") + f"?unit={other_unit.public_id}").status_code == 404

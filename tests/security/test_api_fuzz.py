@@ -19,7 +19,6 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -27,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from cnt_detox.core.services import api_token_issue
 from tests.factories import make_admission, make_assessment
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
@@ -68,10 +68,7 @@ def tokens(db, same_connection, unit, other_unit, nurse, physician, admin_user, 
     first = make_admission(unit, by=nurse)
     make_assessment(first, by=nurse, total=14)
     make_admission(other_unit, by=other_nurse)
-    return {
-        user.role: Token.objects.get_or_create(user=user)[0].key
-        for user in (nurse, physician, admin_user)
-    }
+    return {user.role: api_token_issue(user=user)[1] for user in (nurse, physician, admin_user)}
 
 
 @pytest.mark.fuzz

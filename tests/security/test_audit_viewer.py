@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -16,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cnt_detox.core import audit
+from cnt_detox.core.csv_export import REDISCLOSURE_NOTICE, verify_csv
 from cnt_detox.core.models import AuditEvent, EmergencyAccess
-from cnt_detox.core.selectors import viewers_of_patient
+from patients.viewers import viewers_of_patient
 from tests.factories import make_admission
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +63,7 @@ def test_filters_by_user_patient_action_and_time(client, admin_user, events, adm
     assert shown(since=today.isoformat(), until=today.isoformat()) == 3
     assert shown(until=(today - dt.timedelta(days=1)).isoformat()) == 1  # "No events" row
     bad = client.post(url, {"mrn": "no-such-mrn"})
-    assert bad.status_code == 400 and b"No patient has that MRN" in bad.content
+    assert bad.status_code == 400 and b"No patient of your units has that MRN" in bad.content
     backwards = client.post(url, {"since": "2026-02-02", "until": "2026-01-01"})
     assert backwards.status_code == 400
 
@@ -70,23 +72,28 @@ def test_csv_export_is_audited_and_formula_safe(client, admin_user, events, admi
     client.force_login(admin_user)
     response = client.post(reverse("core:audit"), {"export": "csv", "username": "doc1"})
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    data = b"".join(response.streaming_content)
+    # The same writer as the report exports: BOM, Part 2 notice, a SHA-256 line that checks.
+    assert verify_csv(data) and REDISCLOSURE_NOTICE.encode() in data
+    text = data.decode("utf-8-sig")
+    rows = [r for r in csv.DictReader(io.StringIO(text)) if r.get("row_hash")]
     assert {r["action"] for r in rows} == {"patient.view", "plan.sign"}
     viewed = next(r for r in rows if r["action"] == "patient.view")
     assert viewed["patient_mrn"] == admission.patient.mrn
     signed = next(r for r in rows if r["action"] == "plan.sign")
-    assert signed["details"].startswith("{")  # JSON text, not a formula
+    assert json.loads(signed["details"]) == {"note": "=HYPERLINK(1)"}  # JSON, not a formula
     export = AuditEvent.objects.get(action="audit.export")
     assert export.actor == admin_user and export.details["username"] == "doc1"
+    assert export.details["rows"] == 2 and export.details["completed"] is True
 
 
 def test_formula_cells_are_neutralised():
-    from cnt_detox.core.views_audit import _csv_safe
+    from cnt_detox.core.csv_export import escape_cell
 
-    assert _csv_safe("=cmd()") == "'=cmd()"
-    assert _csv_safe("@SUM(1)") == "'@SUM(1)"
-    assert _csv_safe("nurse1") == "nurse1"
+    assert escape_cell("=cmd()") == "'=cmd()"
+    assert escape_cell("@SUM(1)") == "'@SUM(1)"
+    assert escape_cell("nurse1") == "nurse1"
 
 
 def test_audit_page_query_count_does_not_grow_with_rows(client, admin_user, nurse, admission):

@@ -77,12 +77,12 @@ def test_no_patient_identifiers_in_logs_or_query_strings(
     inspect(
         "emergency",
         outsider.post(
-            reverse("core:emergency"), {"mrn": patient.mrn, "reason": "collapsed in the lift"}
+            reverse("patients:emergency"), {"mrn": patient.mrn, "reason": "collapsed in the lift"}
         ),
     )
     inspect(
         "emergency-bad",
-        outsider.post(reverse("core:emergency"), {"mrn": patient.mrn, "reason": "x"}),
+        outsider.post(reverse("patients:emergency"), {"mrn": patient.mrn, "reason": "x"}),
     )
 
     admin = Client(raise_request_exception=False)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0004_audit_hash_chain_emergency_access"),
+        ("core", "0006_api_tokens_that_end"),
     ]
 
     operations = [

@@ -15,13 +15,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cnt_detox.core.emergency import (
     MIN_REASON_LENGTH,
     active_grants_for_user,
-    emergency_access_grant,
     emergency_access_review,
+    grants_for_admin,
     pending_reviews,
 )
 from cnt_detox.core.forms import ErrorFocusMixin
-from cnt_detox.core.models import EmergencyAccess
 from cnt_detox.core.permissions import admin_required, clinician_required
+from patients.emergency import emergency_access_grant
 
 
 class EmergencyAccessForm(ErrorFocusMixin, forms.Form):
@@ -67,7 +67,7 @@ def request_access(request: HttpRequest) -> HttpResponse:
                 f"Emergency access to {grant.admission.patient.full_name} granted until "
                 f"{grant.expires_at:%H:%M} UTC. It is recorded and will be reviewed.",
             )
-            return redirect("core:emergency")
+            return redirect("patients:emergency")
     grants = [
         {"grant": g, "link": admission_link(g.admission)}
         for g in active_grants_for_user(request.user)
@@ -83,10 +83,10 @@ def request_access(request: HttpRequest) -> HttpResponse:
 @never_cache
 @admin_required
 def review_list(request: HttpRequest) -> HttpResponse:
-    pending = list(pending_reviews().order_by("granted_at")[:200])
+    pending = list(pending_reviews(request.user).order_by("granted_at")[:200])
     reviewed = list(
-        EmergencyAccess.objects.filter(reviewed_at__isnull=False)
-        .select_related("user", "reviewed_by", "admission__patient", "admission__unit")
+        grants_for_admin(request.user)
+        .filter(reviewed_at__isnull=False)
         .order_by("-reviewed_at")[:50]
     )
     return render(request, "core/emergency_review.html", {"pending": pending, "reviewed": reviewed})
@@ -96,15 +96,11 @@ def review_list(request: HttpRequest) -> HttpResponse:
 @admin_required
 @require_POST
 def mark_reviewed(request: HttpRequest, public_id: Any) -> HttpResponse:
-    grant = (
-        EmergencyAccess.objects.select_related("admission__patient")
-        .filter(public_id=public_id)
-        .first()
-    )
+    grant = grants_for_admin(request.user).filter(public_id=public_id).first()
     if grant is None:
         raise Http404("No such emergency access.")
     emergency_access_review(
         admin=request.user, grant=grant, note=request.POST.get("note", "")[:2000], request=request
     )
     messages.success(request, "Marked as reviewed.")
-    return redirect("core:emergency-review")
+    return redirect("patients:emergency-review")

@@ -1,0 +1,214 @@
+"""Reads of the discharge and aftercare feature, always through the user's units (404 else).
+
+``readiness_for`` gathers the facts of clinical.discharge from the stay's records in a fixed
+number of queries (the patient page shows it on every open admission).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.http import Http404
+from django.utils import timezone
+
+from aftercare.models import (
+    AftercarePlan,
+    DischargeSummary,
+    FollowUpAppointment,
+    FollowUpStatus,
+    PatientLink,
+    SummaryStatus,
+    SupportGroup,
+)
+from assessments.models import Escalation, EscalationStatus, ReassessmentSchedule
+from clinical import discharge as rules
+from clinical.taper.plan import TARGET_PER_DIAZEPAM
+from patients.models import Admission
+from patients.selectors import admissions_for_user, units_for_user
+from tapering.models import PlanStatus, RecordStatus, ScheduledDose, TaperPlan
+
+
+def active_plan(admission: Admission) -> TaperPlan | None:
+    return (
+        TaperPlan.objects.filter(admission=admission, status=PlanStatus.ACTIVE)
+        .only("id", "public_id", "version", "target_agent", "admission_id", "status")
+        .first()
+    )
+
+
+def discharge_day_daily_mg(plan: TaperPlan, day: dt.date) -> Decimal | None:
+    """The plan's total mg (its own agent) on ``day``; past its last dose day, that last day's.
+
+    None when the plan has no doses on or before ``day`` (it starts later).
+    """
+    last_day = (
+        ScheduledDose.objects.filter(plan=plan, date__lte=day)
+        .order_by("-date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    if last_day is None:
+        return None
+    return sum(
+        ScheduledDose.objects.filter(plan=plan, date=last_day).values_list("mg", flat=True),
+        Decimal(0),
+    )
+
+
+def readiness_facts(admission: Admission, now: dt.datetime | None = None) -> rules.Facts:
+    now = now or timezone.now()
+    today = admission.unit.local_now(now).date()
+    plan = active_plan(admission)
+    diazepam_mg = None
+    if plan is not None:
+        mg = discharge_day_daily_mg(plan, today)
+        if mg is not None:
+            diazepam_mg = mg / TARGET_PER_DIAZEPAM[plan.target_agent]
+    schedule = (
+        ReassessmentSchedule.objects.filter(admission=admission, active=True)
+        .values_list("next_due_at", flat=True)
+        .first()
+    )
+    unrecorded = 0
+    if plan is not None:
+        unrecorded = (
+            ScheduledDose.objects.filter(plan=plan, date=today, due_at__lte=now)
+            .exclude(administrations__status=RecordStatus.VALID)
+            .count()
+        )
+    awaiting = (
+        TaperPlan.objects.filter(admission=admission, status=PlanStatus.AWAITING_SECOND_SIGNATURE)
+        .values_list("version", flat=True)
+        .first()
+    )
+    return rules.Facts(
+        awaiting_second_version=awaiting,
+        discharge_daily_diazepam_mg=diazepam_mg,
+        plan_version=plan.version if plan else None,
+        open_escalations=Escalation.objects.filter(
+            admission=admission, status=EscalationStatus.OPEN
+        ).count(),
+        ciwa_due_at=schedule,
+        now=now,
+        unrecorded_doses_today=unrecorded,
+    )
+
+
+# Where each open item is resolved: (url name, kwargs key). Resolved in the view layer.
+ITEM_LINKS = {
+    "dose_above_discharge": "tapering:plan_for_admission",
+    "open_escalation": "notifications:list",
+    "ciwa_overdue": "assessments:new",
+    "doses_unrecorded": "tapering:today",
+    "plan_awaiting_second_signature": "tapering:plan_for_admission",
+}
+
+
+def readiness_for(admission: Admission, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Open items as dicts (code, level, message, source), blockers first."""
+    return [
+        {"code": i.code, "level": i.level, "message": i.message, "source": i.source}
+        for i in rules.readiness(readiness_facts(admission, now))
+    ]
+
+
+def aftercare_versions(admission: Admission) -> list[AftercarePlan]:
+    return list(
+        AftercarePlan.objects.filter(admission=admission)
+        .select_related("created_by")
+        .order_by("-version")
+    )
+
+
+def current_aftercare(admission: Admission) -> AftercarePlan | None:
+    return (
+        AftercarePlan.objects.filter(admission=admission, superseded_at__isnull=True)
+        .select_related("created_by")
+        .first()
+    )
+
+
+def aftercare_plan_for_user(user: Any, public_id: uuid.UUID | str) -> AftercarePlan:
+    try:
+        return AftercarePlan.objects.select_related("admission__patient", "admission__unit").get(
+            public_id=public_id, admission__in=admissions_for_user(user)
+        )
+    except (AftercarePlan.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such aftercare plan.") from None
+
+
+def support_groups() -> list[SupportGroup]:
+    return list(SupportGroup.objects.filter(active=True).order_by("name"))
+
+
+def follow_ups(admission: Admission) -> list[FollowUpAppointment]:
+    return list(
+        FollowUpAppointment.objects.filter(admission=admission)
+        .select_related("outcome_recorded_by")
+        .order_by("scheduled_at", "id")
+    )
+
+
+def follow_up_for_user(user: Any, public_id: uuid.UUID | str) -> FollowUpAppointment:
+    try:
+        return FollowUpAppointment.objects.select_related(
+            "admission__patient", "admission__unit"
+        ).get(public_id=public_id, admission__unit__in=units_for_user(user))
+    except (FollowUpAppointment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such follow-up appointment.") from None
+
+
+def follow_ups_for_user(user: Any, *, status: str | None = None) -> Any:
+    """The clinic's list: follow-ups of the user's units, soonest first."""
+    qs = FollowUpAppointment.objects.filter(admission__unit__in=units_for_user(user))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("admission__patient", "admission__unit").order_by("scheduled_at")
+
+
+def summary_versions(admission: Admission) -> list[DischargeSummary]:
+    return list(DischargeSummary.objects.filter(admission=admission).order_by("-version"))
+
+
+def current_summary(admission: Admission) -> DischargeSummary | None:
+    return DischargeSummary.objects.filter(admission=admission, status=SummaryStatus.SIGNED).first()
+
+
+def summary_for_user(user: Any, public_id: uuid.UUID | str) -> DischargeSummary:
+    try:
+        return DischargeSummary.objects.select_related("admission__patient", "admission__unit").get(
+            public_id=public_id, admission__in=admissions_for_user(user)
+        )
+    except (DischargeSummary.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such discharge summary.") from None
+
+
+def link_by_token_hash(token_hash: str, now: dt.datetime | None = None) -> PatientLink | None:
+    """The link if it is live (not expired, not revoked); None otherwise, whatever the reason,
+    so the public page says the same thing for a wrong, expired or revoked link."""
+    now = now or timezone.now()
+    return (
+        PatientLink.objects.filter(
+            token_hash=token_hash, expires_at__gt=now, revoked_at__isnull=True
+        )
+        .select_related("admission__patient", "admission__unit")
+        .first()
+    )
+
+
+def links_for(admission: Admission) -> list[PatientLink]:
+    return list(PatientLink.objects.filter(admission=admission).order_by("-created_at"))
+
+
+def follow_up_counts(unit_ids: list[int], start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+    """Follow-ups due in [start, end) of admissions of these units, by outcome (one query)."""
+    counts = dict.fromkeys(FollowUpStatus.values, 0)
+    rows = FollowUpAppointment.objects.filter(
+        admission__unit_id__in=unit_ids, scheduled_at__gte=start, scheduled_at__lt=end
+    ).values_list("status", flat=True)
+    for value in rows:
+        counts[value] += 1
+    return counts
