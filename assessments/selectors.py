@@ -18,8 +18,14 @@ from django.db.models.functions import Cast, JSONObject
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
-from assessments.models import Assessment, AssessmentStatus, ReassessmentSchedule
-from patients.models import Admission, SubstanceUse
+from assessments.models import (
+    Assessment,
+    AssessmentStatus,
+    Escalation,
+    EscalationStatus,
+    ReassessmentSchedule,
+)
+from patients.models import Admission, AdmissionStatus, SubstanceUse
 from patients.selectors import admission_ids_for_user, admissions_for_user
 
 
@@ -218,3 +224,24 @@ def patient_page_context(user: Any, admission: Admission, now: Any) -> dict[str,
         "schedule": schedule if active else None,
         "overdue": bool(active and schedule.next_due_at < now),
     }
+
+
+def open_escalations(
+    *, raised_by: dt.datetime | None = None, escalation_id: int | None = None
+) -> list[Escalation]:
+    """Unacknowledged escalations of open admissions, with their admission, for the reminders.
+
+    ``raised_by`` keeps only those raised at or before that time (the sweep's ``now``);
+    ``escalation_id`` picks one (notify a just-raised escalation at once). Not scoped to a user:
+    the reminders feature decides who is told through the unit's roster.
+    """
+    rows = Escalation.objects.filter(
+        admission__status=AdmissionStatus.OPEN,
+        admission__discharged_at__isnull=True,
+        status=EscalationStatus.OPEN,
+    )
+    if escalation_id is not None:
+        rows = rows.filter(pk=escalation_id)
+    if raised_by is not None:
+        rows = rows.filter(created_at__lte=raised_by)
+    return list(rows.select_related("admission"))

@@ -28,6 +28,7 @@ from assessments.models import (
     AssessmentStatus,
     Escalation,
     EscalationKind,
+    EscalationStatus,
     ReassessmentSchedule,
 )
 from clinical import ciwa_b, risk
@@ -436,4 +437,18 @@ def escalation_raise(
         reason=reason[:400],
         summary=summary[:200],
         reasons=[{"kind": kind, "text": reason[:400], "words": summary[:200]}],
+    )
+
+
+def escalation_acknowledge(*, escalation_id: int, actor: Any, now: datetime) -> bool:
+    """Close an open escalation (role table: physicians acknowledge escalations).
+
+    A conditional UPDATE, so two physicians acknowledging together close it once; returns
+    whether this call closed it. The caller holds the transaction and records the audit event
+    of what the physician acknowledged (the notification), which names this outcome.
+    """
+    return bool(
+        Escalation.objects.filter(pk=escalation_id, status=EscalationStatus.OPEN).update(
+            status=EscalationStatus.ACKNOWLEDGED, acknowledged_by=actor, acknowledged_at=now
+        )
     )

@@ -26,8 +26,6 @@ from clinical.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReaso
 from cnt_detox.core import offline, registry
 from cnt_detox.core.permissions import clinician_required
 
-ITEM_ERROR_FIELD = "items"
-
 
 def _received(result: services.CreateResult) -> HttpResponse:
     """Answer to the offline queue: what the nurse sees once the entry has arrived."""

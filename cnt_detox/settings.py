@@ -312,6 +312,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" choice set; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "PlanStatusEnum": "tapering.models.PlanStatus",
+        "RecordStatusEnum": "tapering.models.RecordStatus",
+    },
     # Swagger UI and Redoc from the vendored sidecar package: nothing loads from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from tapering import selectors as tapering_selectors
-from tapering.models import PlanStatus, RecordStatus, ScheduledDose
+from tapering.models import ScheduledDose
 
 _STAMP = "%Y%m%dT%H%MZ"
 
@@ -46,10 +46,8 @@ def due_doses(now: dt.datetime) -> list[DueDose]:
 
 
 def pending_doses() -> QuerySet[ScheduledDose]:
-    """Scheduled doses of active plans with no valid record (a queryset to match against)."""
-    return ScheduledDose.objects.filter(plan__status=PlanStatus.ACTIVE).exclude(
-        administrations__status=RecordStatus.VALID
-    )
+    """Scheduled doses of active plans with no valid record (``tapering.selectors``)."""
+    return tapering_selectors.pending_doses()
 
 
 def dose_is_pending(key: str) -> bool:
@@ -58,7 +56,7 @@ def dose_is_pending(key: str) -> bool:
     Keys made before doses were keyed by admission and time were scheduled-dose ids.
     """
     if key.isdigit():
-        return pending_doses().filter(pk=int(key)).exists()
+        return tapering_selectors.dose_pending(scheduled_dose_id=int(key))
     admission, _, stamp = key.partition("@")
     try:
         due_at = dt.datetime.strptime(stamp, _STAMP).replace(tzinfo=dt.UTC)
@@ -66,4 +64,4 @@ def dose_is_pending(key: str) -> bool:
         return False
     if not admission.isdigit():
         return False
-    return pending_doses().filter(plan__admission_id=int(admission), due_at=due_at).exists()
+    return tapering_selectors.dose_pending(admission_id=int(admission), due_at=due_at)

@@ -20,6 +20,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from assessments import selectors as assessment_selectors
+from assessments import services as assessment_services
 from assessments.models import Escalation, EscalationKind, EscalationStatus, ReassessmentSchedule
 from cnt_detox.core import audit, registry
 from cnt_detox.core.queue import enqueue_after_commit
@@ -333,11 +335,7 @@ def sweep(*, now: dt.datetime | None = None) -> SweepResult:
     started = timezone.now()
     now = now or started
     with transaction.atomic():
-        escalations = list(
-            Escalation.objects.filter(_open_admission_q(), status=EscalationStatus.OPEN)
-            .filter(created_at__lte=now)
-            .select_related("admission")
-        )
+        escalations = assessment_selectors.open_escalations(raised_by=now)
         _insert(
             _reminder_rows(now)
             + _escalation_rows(escalations, now)
@@ -373,11 +371,7 @@ def escalation_notify(*, escalation_id: int, now: dt.datetime | None = None) -> 
     """Notify step 0 of a just-raised escalation without waiting for the sweep."""
     now = now or timezone.now()
     with transaction.atomic():
-        escalations = list(
-            Escalation.objects.filter(
-                _open_admission_q(), pk=escalation_id, status=EscalationStatus.OPEN
-            ).select_related("admission")
-        )
+        escalations = assessment_selectors.open_escalations(escalation_id=escalation_id)
         if not escalations:
             return 0
         _insert(_escalation_rows(escalations, now))
@@ -398,12 +392,8 @@ def notification_acknowledge(
         notification.refresh_from_db()
         escalation_closed = False
         if notification.escalation_id and user.is_physician:
-            escalation_closed = bool(
-                Escalation.objects.filter(
-                    pk=notification.escalation_id, status=EscalationStatus.OPEN
-                ).update(
-                    status=EscalationStatus.ACKNOWLEDGED, acknowledged_by=user, acknowledged_at=now
-                )
+            escalation_closed = assessment_services.escalation_acknowledge(
+                escalation_id=notification.escalation_id, actor=user, now=now
             )
             if escalation_closed:
                 Notification.objects.filter(

@@ -281,13 +281,7 @@ def admission_update_intake(
     _require_clinician(actor)
     now = now or timezone.now()
     patient = {k: v for k, v in (patient or {}).items() if k in PATIENT_FIELDS and k != "mrn"}
-    errors: dict[str, list[str]] = {}
-    validate_patient(patient, errors, today=now.date())
-    if substances is not None:
-        validate_substances(substances, errors, now=now)
-    if admitted_at is not None and admitted_at > now + CLOCK_SKEW:
-        errors["admitted_at"] = ["The admission time cannot be in the future."]
-    raise_if(errors)
+    _validate_intake_edit(patient, substances, admitted_at, now)
 
     with transaction.atomic():
         # Locked: two people editing the same intake must not interleave their recomputes.
@@ -298,66 +292,25 @@ def admission_update_intake(
         )
         person = admission.patient
         current = list(admission.substances.all())
-        before = {
-            **audit.snapshot(admission, AUDITED_ADMISSION_FIELDS),
-            **{f"patient.{k}": v for k, v in audit.snapshot(person, PATIENT_FIELDS).items()},
-            "substances": substance_snapshot(current),
-        }
-        for name, value in patient.items():
-            setattr(person, name, str(value).strip() if name != "date_of_birth" else value)
-        if admitted_at is not None and admitted_at != admission.admitted_at:
-            _check_new_admission_time(admission, admitted_at)
-            admission.admitted_at = admitted_at
-        if _before_birth(admission.admitted_at, person.date_of_birth):
-            field = "admitted_at" if admitted_at is not None else "patient.date_of_birth"
-            raise ValidationError({field: [BEFORE_BIRTH]})
-        for name, value in (history or {}).items():
-            if name in HISTORY_FIELDS:
-                setattr(admission, name, value)
-        if referral_notes is not None:
-            admission.referral_notes = referral_notes
-        if other_substances is not None:
-            admission.other_substances = other_substances
-
-        removed: list[SubstanceUse] = []
-        rows = current
+        before = _intake_snapshot(admission, current)
+        _apply_intake_fields(
+            admission,
+            patient=patient,
+            admitted_at=admitted_at,
+            history=history,
+            referral_notes=referral_notes,
+            other_substances=other_substances,
+        )
+        rows, removed = current, []
         if substances is not None:
-            fresh = build_substances(admission, substances)
-            rows = []
-            for i, new in enumerate(fresh):
-                if i < len(current):
-                    row = current[i]
-                    for name in SUBSTANCE_FIELDS:
-                        setattr(row, name, getattr(new, name))
-                    rows.append(row)
-                else:
-                    rows.append(new)
-            removed = current[len(fresh) :]
-            full_clean_rows(rows)
+            rows, removed = _merge_substances(admission, current, substances)
         compute_intake(admission, rows, table_id=equivalence_table_id())
-        try:
-            person.full_clean(exclude=["mrn"])
-        except ValidationError as exc:
-            raise ValidationError(
-                {f"patient.{k}": v for k, v in exc.message_dict.items()}
-            ) from None
-        admission.full_clean(exclude=["patient", "unit", "bed", "created_by"])
+        _full_clean_intake(admission)
 
-        after = {
-            **audit.snapshot(admission, AUDITED_ADMISSION_FIELDS),
-            **{f"patient.{k}": v for k, v in audit.snapshot(person, PATIENT_FIELDS).items()},
-            "substances": substance_snapshot(rows),
-        }
-        changes = audit.diff(before, after)
+        changes = audit.diff(before, _intake_snapshot(admission, rows))
         if not changes:
             return admission
-        person.save()
-        admission.save()
-        for row in rows:
-            row.save()
-        for row in removed:
-            row.entered_in_error = True
-            row.save(update_fields=["entered_in_error"])
+        _save_intake(admission, rows, removed)
         audit.record(
             actor=actor,
             action="admission.update",
@@ -376,6 +329,102 @@ BEFORE_BIRTH = "The admission time is before the patient's date of birth: check 
 def _before_birth(admitted_at: dt.datetime | None, born: Any) -> bool:
     """A clinical time before the patient was born is a typo (plausible-time rule, issue 19)."""
     return isinstance(born, dt.date) and admitted_at is not None and admitted_at.date() < born
+
+
+def _validate_intake_edit(
+    patient: Mapping[str, Any],
+    substances: Sequence[Mapping[str, Any]] | None,
+    admitted_at: dt.datetime | None,
+    now: dt.datetime,
+) -> None:
+    """Every field error of an intake edit at once, before anything is locked or changed."""
+    errors: dict[str, list[str]] = {}
+    validate_patient(patient, errors, today=now.date())
+    if substances is not None:
+        validate_substances(substances, errors, now=now)
+    if admitted_at is not None and admitted_at > now + CLOCK_SKEW:
+        errors["admitted_at"] = ["The admission time cannot be in the future."]
+    raise_if(errors)
+
+
+def _intake_snapshot(admission: Admission, rows: Sequence[SubstanceUse]) -> dict[str, Any]:
+    """The audited values of an intake: admission, patient (``patient.`` keys), substances."""
+    person = admission.patient
+    return {
+        **audit.snapshot(admission, AUDITED_ADMISSION_FIELDS),
+        **{f"patient.{k}": v for k, v in audit.snapshot(person, PATIENT_FIELDS).items()},
+        "substances": substance_snapshot(rows),
+    }
+
+
+def _apply_intake_fields(
+    admission: Admission,
+    *,
+    patient: Mapping[str, Any],
+    admitted_at: dt.datetime | None,
+    history: Mapping[str, Any] | None,
+    referral_notes: str | None,
+    other_substances: str | None,
+) -> None:
+    """Set the edited patient and admission fields (unsaved); None leaves a field as it is."""
+    person = admission.patient
+    for name, value in patient.items():
+        setattr(person, name, str(value).strip() if name != "date_of_birth" else value)
+    if admitted_at is not None and admitted_at != admission.admitted_at:
+        _check_new_admission_time(admission, admitted_at)
+        admission.admitted_at = admitted_at
+    if _before_birth(admission.admitted_at, person.date_of_birth):
+        field = "admitted_at" if admitted_at is not None else "patient.date_of_birth"
+        raise ValidationError({field: [BEFORE_BIRTH]})
+    for name, value in (history or {}).items():
+        if name in HISTORY_FIELDS:
+            setattr(admission, name, value)
+    if referral_notes is not None:
+        admission.referral_notes = referral_notes
+    if other_substances is not None:
+        admission.other_substances = other_substances
+
+
+def _merge_substances(
+    admission: Admission,
+    current: list[SubstanceUse],
+    substances: Sequence[Mapping[str, Any]],
+) -> tuple[list[SubstanceUse], list[SubstanceUse]]:
+    """The new substance list over the current rows: updated in place by position, new rows
+    past the end, and the rows beyond the new list returned as removed (to mark in error)."""
+    fresh = build_substances(admission, substances)
+    rows = []
+    for i, new in enumerate(fresh):
+        if i < len(current):
+            row = current[i]
+            for name in SUBSTANCE_FIELDS:
+                setattr(row, name, getattr(new, name))
+            rows.append(row)
+        else:
+            rows.append(new)
+    full_clean_rows(rows)
+    return rows, current[len(fresh) :]
+
+
+def _full_clean_intake(admission: Admission) -> None:
+    try:
+        admission.patient.full_clean(exclude=["mrn"])
+    except ValidationError as exc:
+        raise ValidationError({f"patient.{k}": v for k, v in exc.message_dict.items()}) from None
+    admission.full_clean(exclude=["patient", "unit", "bed", "created_by"])
+
+
+def _save_intake(
+    admission: Admission, rows: list[SubstanceUse], removed: list[SubstanceUse]
+) -> None:
+    # Substance rows are never deleted: rows past the new list are marked entered in error.
+    admission.patient.save()
+    admission.save()
+    for row in rows:
+        row.save()
+    for row in removed:
+        row.entered_in_error = True
+        row.save(update_fields=["entered_in_error"])
 
 
 def _check_new_admission_time(admission: Admission, admitted_at: dt.datetime) -> None:

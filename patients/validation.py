@@ -96,36 +96,54 @@ def validate_substances(
         errors["substances"] = [f"Enter at most {MAX_SUBSTANCES} substances."]
         return
     for i, row in enumerate(rows):
-        key = f"substances.{i}."
-        agent = str(row.get("agent") or "").strip().lower()
-        if agent not in AGENTS and agent != SubstanceUse.OTHER:
-            errors[key + "agent"] = [
-                f"Unknown agent {agent!r}: choose one from the list, or 'other' and type its name."
-            ]
-        if agent == SubstanceUse.OTHER and not str(row.get("other_agent_text") or "").strip():
-            errors[key + "other_agent_text"] = ["Type the name of the other/unknown substance."]
-        dose = row.get("daily_dose_mg")
-        if dose is None:
-            errors[key + "daily_dose_mg"] = ["Enter the daily dose in mg."]
-        elif dose <= 0:
-            errors[key + "daily_dose_mg"] = ["The daily dose must be more than 0 mg."]
-        elif dose > MAX_DAILY_DOSE_MG:
-            errors[key + "daily_dose_mg"] = [
-                f"{dose} mg a day is not plausible (over {MAX_DAILY_DOSE_MG} mg): check the "
-                "units (mg, not micrograms) and the number of tablets."
-            ]
-        days = row.get("days_per_week")
-        if days is None or not 1 <= int(days) <= 7:
-            errors[key + "days_per_week"] = ["Days per week must be 1 to 7."]
-        months = row.get("duration_months")
-        if months is None or months < 0 or months > 1200:
-            errors[key + "duration_months"] = ["Duration must be 0 to 1200 months."]
-        per_day = row.get("doses_per_day")
-        if per_day is not None and not 1 <= int(per_day) <= 12:
-            errors[key + "doses_per_day"] = ["Doses per day must be 1 to 12."]
-        last = row.get("last_dose_at")
-        if last is not None and last > now + CLOCK_SKEW:
-            errors[key + "last_dose_at"] = ["The last dose cannot be in the future."]
+        _check_substance(row, f"substances.{i}.", errors, now=now)
+
+
+def _check_substance(
+    row: Mapping[str, Any], key: str, errors: dict[str, list[str]], *, now: dt.datetime
+) -> None:
+    """Field errors of one substance row, under ``key`` (``substances.<i>.``)."""
+    _check_agent(row, key, errors)
+    _check_daily_dose(row.get("daily_dose_mg"), key, errors)
+    _check_pattern(row, key, errors)
+    last = row.get("last_dose_at")
+    if last is not None and last > now + CLOCK_SKEW:
+        errors[key + "last_dose_at"] = ["The last dose cannot be in the future."]
+
+
+def _check_agent(row: Mapping[str, Any], key: str, errors: dict[str, list[str]]) -> None:
+    agent = str(row.get("agent") or "").strip().lower()
+    if agent not in AGENTS and agent != SubstanceUse.OTHER:
+        errors[key + "agent"] = [
+            f"Unknown agent {agent!r}: choose one from the list, or 'other' and type its name."
+        ]
+    if agent == SubstanceUse.OTHER and not str(row.get("other_agent_text") or "").strip():
+        errors[key + "other_agent_text"] = ["Type the name of the other/unknown substance."]
+
+
+def _check_daily_dose(dose: Any, key: str, errors: dict[str, list[str]]) -> None:
+    if dose is None:
+        errors[key + "daily_dose_mg"] = ["Enter the daily dose in mg."]
+    elif dose <= 0:
+        errors[key + "daily_dose_mg"] = ["The daily dose must be more than 0 mg."]
+    elif dose > MAX_DAILY_DOSE_MG:
+        errors[key + "daily_dose_mg"] = [
+            f"{dose} mg a day is not plausible (over {MAX_DAILY_DOSE_MG} mg): check the "
+            "units (mg, not micrograms) and the number of tablets."
+        ]
+
+
+def _check_pattern(row: Mapping[str, Any], key: str, errors: dict[str, list[str]]) -> None:
+    """How the substance is taken: days a week, months of use, doses a day."""
+    days = row.get("days_per_week")
+    if days is None or not 1 <= int(days) <= 7:
+        errors[key + "days_per_week"] = ["Days per week must be 1 to 7."]
+    months = row.get("duration_months")
+    if months is None or months < 0 or months > 1200:
+        errors[key + "duration_months"] = ["Duration must be 0 to 1200 months."]
+    per_day = row.get("doses_per_day")
+    if per_day is not None and not 1 <= int(per_day) <= 12:
+        errors[key + "doses_per_day"] = ["Doses per day must be 1 to 12."]
 
 
 def raise_if(errors: Mapping[str, list[str]]) -> None:

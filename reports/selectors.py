@@ -244,30 +244,50 @@ def _board_row(
         record_url=reverse_for_admission("assessments:new", admission.public_id),
     )
     if last is not None:
-        row.last_total = last.total
-        row.last_band = last.band
-        row.last_band_label = band_label(last.band) if last.band else ""
-        row.last_unable = unable_label(last.unable_reason) if last.unable_reason else ""
-        row.last_at = formatting.clock(last.assessed_at, tz, now)
+        _set_last_assessment(row, last, tz, now)
     row.next_due_at = _schedule_due(admission) or (last.next_due_at if last else None)
-    if row.next_due_at is not None:
-        left = formatting.minutes_between(now, row.next_due_at)
-        when = formatting.clock(row.next_due_at, tz, now)
-        first = "" if last is not None else "First CIWA-B (admission): "
-        if row.next_due_at < now:
-            row.overdue = True
-            row.due_text = f"{first}Overdue by {formatting.duration(-left)} (was due {when})"
-        elif left == 0:
-            row.due_text = f"{first}Due now ({when})"
-        else:
-            row.due_text = f"{first}Due {when} (in {formatting.duration(left)})"
-    else:
-        row.due_text = "No CIWA-B scheduled"
-    row.flags = [
+    row.overdue = row.next_due_at is not None and row.next_due_at < now
+    row.due_text = _due_text(row.next_due_at, first=last is None, tz=tz, now=now)
+    row.flags = _flag_items(flags.get(admission.pk, []))
+    row.escalations = _escalation_items(escalations.get(admission.pk, []), tz, now)
+    row.urgency = _urgency(row, now)
+    return row
+
+
+def _set_last_assessment(row: BoardRow, last: Assessment, tz: Any, now: dt.datetime) -> None:
+    row.last_total = last.total
+    row.last_band = last.band
+    row.last_band_label = band_label(last.band) if last.band else ""
+    row.last_unable = unable_label(last.unable_reason) if last.unable_reason else ""
+    row.last_at = formatting.clock(last.assessed_at, tz, now)
+
+
+def _due_text(due: dt.datetime | None, *, first: bool, tz: Any, now: dt.datetime) -> str:
+    """ "Due 14:30 (in 52 min)", "Overdue by ...", or "No CIWA-B scheduled"."""
+    if due is None:
+        return "No CIWA-B scheduled"
+    left = formatting.minutes_between(now, due)
+    when = formatting.clock(due, tz, now)
+    prefix = "First CIWA-B (admission): " if first else ""
+    if due < now:
+        return f"{prefix}Overdue by {formatting.duration(-left)} (was due {when})"
+    if left == 0:
+        return f"{prefix}Due now ({when})"
+    return f"{prefix}Due {when} (in {formatting.duration(left)})"
+
+
+def _flag_items(flags: list[AssessmentFlag]) -> list[dict[str, str]]:
+    """Flags in force, most serious first."""
+    return [
         {"level": f.level, "level_label": LEVEL_LABELS.get(f.level, f.level), "text": f.reason}
-        for f in sorted(flags.get(admission.pk, []), key=lambda f: LEVEL_RANK.get(f.level, 9))
+        for f in sorted(flags, key=lambda f: LEVEL_RANK.get(f.level, 9))
     ]
-    row.escalations = [
+
+
+def _escalation_items(
+    escalations: list[Escalation], tz: Any, now: dt.datetime
+) -> list[dict[str, str]]:
+    return [
         {
             # The headline words (every reason in one escalation, issue 20 item 8), or for an
             # escalation raised before them, its kind.
@@ -275,18 +295,23 @@ def _board_row(
             or (EscalationKind(e.kind).label if e.kind in EscalationKind.values else e.kind),
             "since": formatting.clock(e.created_at, tz, now),
         }
-        for e in escalations.get(admission.pk, [])
+        for e in escalations
     ]
+
+
+def _urgency(row: BoardRow, now: dt.datetime) -> int:
+    """Urgent: overdue, a critical flag, an open escalation or a severe last band; soon: a
+    high flag or a check due within DUE_SOON_MINUTES; else routine."""
     levels = {f["level"] for f in row.flags}
     severe = row.last_band in (Band.SEVERE, Band.VERY_SEVERE)
     if row.overdue or "critical" in levels or row.escalations or severe:
-        row.urgency = URGENT
-    elif "high" in levels or (
+        return URGENT
+    if "high" in levels or (
         row.next_due_at is not None
         and row.next_due_at - now <= dt.timedelta(minutes=DUE_SOON_MINUTES)
     ):
-        row.urgency = SOON
-    return row
+        return SOON
+    return ROUTINE
 
 
 # --- Census ----------------------------------------------------------------------------------

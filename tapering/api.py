@@ -15,13 +15,11 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinical.taper.plan import to_dict
-from clinical.taper.rounding import format_mg
 from cnt_detox.core.errors import (
     Conflict,
     PreconditionFailed,
@@ -32,22 +30,18 @@ from cnt_detox.core.permissions import IsClinician, IsPhysician
 from patients.selectors import admission_for_user
 from tapering import dose_services, selectors, services
 from tapering.models import TaperPlan
-
-
-class PreviewRequestSerializer(serializers.Serializer):
-    """Documentation only: the body is parsed by tapering.inputs.request_from_data."""
-
-    agents = serializers.ListField(child=serializers.DictField())
-    target_agent = serializers.ChoiceField(["diazepam", "chlordiazepoxide"], default="diazepam")
-    table = serializers.CharField(required=False)
-    strategy = serializers.ChoiceField(["inpatient", "outpatient", "custom"], default="inpatient")
-    params = serializers.DictField(required=False)
-    custom_steps = serializers.ListField(child=serializers.DictField(), required=False)
-    start_date = serializers.DateField()
-    age = serializers.IntegerField(required=False)
-    hepatic_impairment = serializers.BooleanField(required=False)
-    epilepsy = serializers.BooleanField(required=False)
-    withdrawal_seizures = serializers.BooleanField(required=False)
+from tapering.serializers import (
+    DoseDayOut,
+    DoseInErrorOut,
+    DoseRecordIn,
+    DoseRecordOut,
+    PlanOut,
+    PreviewIn,
+    ReasonIn,
+    SecondSignIn,
+    SignIn,
+    TaperResultOut,
+)
 
 
 def _if_match(request: Request) -> int:
@@ -72,50 +66,8 @@ def _call(fn: Any, **kwargs: Any) -> Any:
         raise PreconditionFailed(str(err)) from None
 
 
-def plan_data(plan: TaperPlan) -> dict[str, Any]:
-    signature = getattr(plan, "signature", None) if plan.is_signed else None
-    second = getattr(plan, "second_signature", None) if plan.is_signed else None
-    return {
-        "id": str(plan.public_id),
-        "admission": str(plan.admission.public_id),
-        "version": plan.version,
-        "lock_version": plan.lock_version,
-        "status": plan.status,
-        "supersedes": str(plan.supersedes.public_id) if plan.supersedes_id else None,
-        "amendment_reason": plan.amendment_reason,
-        "status_reason": plan.status_reason,
-        "inputs": plan.inputs,
-        "plan": plan.result,
-        "content_digest": plan.content_digest,
-        "signature": None
-        if signature is None
-        else {
-            "printed_name": signature.printed_name,
-            "role": signature.role,
-            "signed_at": signature.signed_at.isoformat(),
-            "meaning": signature.meaning,
-            "digest": signature.digest,
-            "override_reason": signature.override_reason,
-            "overridden_codes": signature.overridden_codes,
-        },
-        "second_signature": None
-        if second is None
-        else {
-            "printed_name": second.printed_name,
-            "role": second.role,
-            "signed_at": second.signed_at.isoformat(),
-            "meaning": second.meaning,
-            "digest": second.digest,
-            "reasons": second.reasons,
-        },
-        "second_signature_needed": list(services.second_signature_reasons_for(plan))
-        if plan.is_signed
-        else [],
-    }
-
-
 def _plan_response(plan: TaperPlan, code: int = status.HTTP_200_OK) -> Response:
-    return Response(plan_data(plan), status=code, headers={"ETag": f'"{plan.lock_version}"'})
+    return Response(PlanOut(plan).data, status=code, headers={"ETag": f'"{plan.lock_version}"'})
 
 
 class TaperPreviewView(APIView):
@@ -123,9 +75,9 @@ class TaperPreviewView(APIView):
 
     permission_classes = [IsClinician]
 
-    @extend_schema(request=PreviewRequestSerializer, responses={200: dict})
+    @extend_schema(request=PreviewIn, responses={200: TaperResultOut})
     def post(self, request: Request) -> Response:
-        return Response(to_dict(services.compute(request.data)))
+        return Response(TaperResultOut(services.compute(request.data)).data)
 
 
 class AdmissionPlansView(APIView):
@@ -134,19 +86,13 @@ class AdmissionPlansView(APIView):
     def get_permissions(self) -> list[Any]:
         return [IsPhysician()] if self.request.method == "POST" else [IsClinician()]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: PlanOut(many=True)})
     def get(self, request: Request, admission_id: str) -> Response:
         admission = admission_for_user(request.user, admission_id)
-        return Response(
-            [
-                plan_data(p)
-                for p in selectors.plans_for_user(request.user)
-                .filter(admission=admission)
-                .order_by("-version")
-            ]
-        )
+        plans = selectors.plans_for_user(request.user).filter(admission=admission)
+        return Response(PlanOut(plans.order_by("-version"), many=True).data)
 
-    @extend_schema(request=PreviewRequestSerializer, responses={201: dict})
+    @extend_schema(request=PreviewIn, responses={201: PlanOut})
     def post(self, request: Request, admission_id: str) -> Response:
         admission = admission_for_user(request.user, admission_id)
         plan = _call(
@@ -165,14 +111,14 @@ class PlanView(APIView):
     def get_permissions(self) -> list[Any]:
         return [IsPhysician()] if self.request.method in ("PUT", "PATCH") else [IsClinician()]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: PlanOut})
     def get(self, request: Request, plan_id: str) -> Response:
         return _plan_response(selectors.plan_for_user(request.user, plan_id))
 
     @extend_schema(
-        request=PreviewRequestSerializer,
+        request=PreviewIn,
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)],
-        responses={200: dict},
+        responses={200: PlanOut},
     )
     def put(self, request: Request, plan_id: str) -> Response:
         plan = selectors.plan_for_user(request.user, plan_id)
@@ -194,31 +140,15 @@ class PlanView(APIView):
     patch = put
 
 
-class SignSerializer(serializers.Serializer):
-    password = serializers.CharField(required=False, allow_blank=True, default="")
-    otp_code = serializers.CharField(required=False, allow_blank=True, default="")
-    override_reason = serializers.CharField(required=False, allow_blank=True, default="")
-    start_date = serializers.DateField(
-        required=False, allow_null=True, default=None, help_text="Default: next dose time's day."
-    )
-    first_dose_time = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="One of the plan's dose times (HH:MM); earlier times of the start date are "
-        "not scheduled. Default: the next dose time from now.",
-    )
-
-
 class PlanSignView(APIView):
     """Sign a draft: password (and one-time code if enrolled); ``If-Match`` the version read."""
 
     permission_classes = [IsPhysician]
 
-    @extend_schema(request=SignSerializer, responses={200: dict})
+    @extend_schema(request=SignIn, responses={200: PlanOut})
     def post(self, request: Request, plan_id: str) -> Response:
         plan = selectors.plan_for_user(request.user, plan_id)
-        body = SignSerializer(data=request.data)
+        body = SignIn(data=request.data)
         body.is_valid(raise_exception=True)
         if not plan.is_draft:
             raise Conflict(f"Version {plan.version} is already signed.")
@@ -237,20 +167,15 @@ class PlanSignView(APIView):
         return _plan_response(selectors.plan_for_user(request.user, signed.public_id))
 
 
-class SecondSignSerializer(serializers.Serializer):
-    password = serializers.CharField(write_only=True)
-    otp_code = serializers.CharField(required=False, allow_blank=True, default="")
-
-
 class PlanSecondSignView(APIView):
     """An addiction specialist's second signature on a plan awaiting one (issue 15)."""
 
     permission_classes = [IsPhysician]
 
-    @extend_schema(request=SecondSignSerializer, responses={200: dict})
+    @extend_schema(request=SecondSignIn, responses={200: PlanOut})
     def post(self, request: Request, plan_id: str) -> Response:
         plan = selectors.plan_for_user(request.user, plan_id)
-        body = SecondSignSerializer(data=request.data)
+        body = SecondSignIn(data=request.data)
         body.is_valid(raise_exception=True)
         signed = _call(
             services.plan_second_sign,
@@ -263,19 +188,15 @@ class PlanSecondSignView(APIView):
         return _plan_response(selectors.plan_for_user(request.user, signed.public_id))
 
 
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-
-
 class PlanAmendView(APIView):
     """Start an amendment: a new draft version with a reason (400 without one)."""
 
     permission_classes = [IsPhysician]
 
-    @extend_schema(request=ReasonSerializer, responses={201: dict})
+    @extend_schema(request=ReasonIn, responses={201: PlanOut})
     def post(self, request: Request, plan_id: str) -> Response:
         plan = selectors.plan_for_user(request.user, plan_id)
-        body = ReasonSerializer(data=request.data)
+        body = ReasonIn(data=request.data)
         body.is_valid(raise_exception=True)
         draft = _call(
             services.plan_amend,
@@ -290,10 +211,10 @@ class PlanAmendView(APIView):
 class PlanDiscontinueView(APIView):
     permission_classes = [IsPhysician]
 
-    @extend_schema(request=ReasonSerializer, responses={200: dict})
+    @extend_schema(request=ReasonIn, responses={200: PlanOut})
     def post(self, request: Request, plan_id: str) -> Response:
         plan = selectors.plan_for_user(request.user, plan_id)
-        body = ReasonSerializer(data=request.data)
+        body = ReasonIn(data=request.data)
         body.is_valid(raise_exception=True)
         done = _call(
             services.plan_discontinue,
@@ -305,34 +226,12 @@ class PlanDiscontinueView(APIView):
         return _plan_response(done)
 
 
-def _dose_data(row: selectors.DoseRow) -> dict[str, Any]:
-    record = row.record
-    return {
-        "id": str(row.dose.public_id),
-        "date": row.dose.date.isoformat(),
-        "time": row.dose.time.strftime("%H:%M"),
-        "due_at": row.dose.due_at.isoformat(),
-        "mg": format_mg(row.dose.mg),
-        "units": row.dose.units_text,
-        "state": row.state,
-        "record": None
-        if record is None
-        else {
-            "id": str(record.public_id),
-            "outcome": record.outcome,
-            "held_reason": record.held_reason,
-            "reason_text": record.reason_text,
-            "occurred_at": record.occurred_at.isoformat(),
-        },
-    }
-
-
 class AdmissionDosesView(APIView):
     """The active plan's doses on a day (``?date=YYYY-MM-DD``, default unit-local today)."""
 
     permission_classes = [IsClinician]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: DoseDayOut})
     def get(self, request: Request, admission_id: str) -> Response:
         admission = admission_for_user(request.user, admission_id)
         raw = request.query_params.get("date")
@@ -340,15 +239,13 @@ class AdmissionDosesView(APIView):
             day = dt.date.fromisoformat(raw) if raw else admission.unit.local_now().date()
         except ValueError:
             raise ValidationError({"date": ["Use YYYY-MM-DD."]}) from None
-        rows = selectors.doses_for_day(admission, day)
-        return Response(
-            {
-                "date": day.isoformat(),
-                "time_zone": admission.unit.time_zone,
-                "sedation": selectors.sedation_advice(admission),
-                "doses": [_dose_data(r) for r in rows],
-            }
-        )
+        body = {
+            "date": day,
+            "time_zone": admission.unit.time_zone,
+            "sedation": selectors.sedation_advice(admission),
+            "rows": selectors.doses_for_day(admission, day),
+        }
+        return Response(DoseDayOut(body).data)
 
 
 DOSE_IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -369,35 +266,20 @@ def _idempotency_key(request: Request) -> uuid.UUID | None:
         raise ValidationError({"Idempotency-Key": ["Send a UUID, made once per entry."]}) from None
 
 
-class DoseRecordSerializer(serializers.Serializer):
-    outcome = serializers.CharField()
-    held_reason = serializers.CharField(required=False, allow_blank=True, default="")
-    reason_text = serializers.CharField(required=False, allow_blank=True, default="")
-    occurred_at = serializers.CharField(required=False, allow_blank=True, default="")
-    recorded_offline_at = serializers.DateTimeField(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="When Save was pressed on a device that queued the entry offline (device "
-        "clock, with its zone). Used as occurred_at when that is not given; refused when in "
-        "the future or older than OFFLINE_ENTRY_MAX_AGE_HOURS.",
-    )
-
-
 class DoseRecordView(APIView):
     """Record a scheduled dose as given, held (with reason) or refused."""
 
     permission_classes = [IsClinician]
 
     @extend_schema(
-        request=DoseRecordSerializer, parameters=[DOSE_IDEMPOTENCY_HEADER], responses={201: dict}
+        request=DoseRecordIn, parameters=[DOSE_IDEMPOTENCY_HEADER], responses={201: DoseRecordOut}
     )
     def post(self, request: Request, dose_id: str) -> Response:
         """A retry with the same Idempotency-Key returns the original record (201, header
         Idempotent-Replayed: true); the same key for a different record is 422."""
         key = _idempotency_key(request)
         dose = selectors.scheduled_dose_for_user(request.user, dose_id)
-        body = DoseRecordSerializer(data=request.data)
+        body = DoseRecordIn(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         occurred = None
@@ -422,22 +304,7 @@ class DoseRecordView(APIView):
             )
         except dose_services.IdempotencyMismatch as err:
             raise Unprocessable(str(err)) from None
-        dt_field = serializers.DateTimeField()
-        response = Response(
-            {
-                "id": str(record.public_id),
-                "outcome": record.outcome,
-                "status": record.status,
-                "occurred_at": dt_field.to_representation(record.occurred_at),
-                "recorded_at": dt_field.to_representation(record.recorded_at),
-                "recorded_offline_at": (
-                    dt_field.to_representation(record.recorded_offline_at)
-                    if record.recorded_offline_at
-                    else None
-                ),
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        response = Response(DoseRecordOut(record).data, status=status.HTTP_201_CREATED)
         if getattr(record, "replayed", False):
             response["Idempotent-Replayed"] = "true"
         return response
@@ -448,10 +315,10 @@ class DoseInErrorView(APIView):
 
     permission_classes = [IsClinician]
 
-    @extend_schema(request=ReasonSerializer, responses={200: dict})
+    @extend_schema(request=ReasonIn, responses={200: DoseInErrorOut})
     def post(self, request: Request, record_id: str) -> Response:
         record = selectors.administration_for_user(request.user, record_id)
-        body = ReasonSerializer(data=request.data)
+        body = ReasonIn(data=request.data)
         body.is_valid(raise_exception=True)
         done = dose_services.dose_mark_in_error(
             administration=record,
@@ -459,4 +326,4 @@ class DoseInErrorView(APIView):
             reason=body.validated_data["reason"],
             request=request,
         )
-        return Response({"id": str(done.public_id), "status": done.status})
+        return Response(DoseInErrorOut(done).data)

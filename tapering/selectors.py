@@ -1,7 +1,8 @@
 """Reads of taper plans and doses, always through the user's units (other units: 404).
 
 Also the read helpers other features call: ``board_plan_info`` (unit board),
-``signed_at_by_admission`` (period report) and ``due_doses`` (reminder sweep).
+``signed_at_by_admission`` (period report), ``due_doses``, ``pending_doses`` and
+``dose_pending`` (reminder sweep and delivery).
 """
 
 from __future__ import annotations
@@ -304,6 +305,26 @@ def due_doses(now: dt.datetime) -> list[tuple[int, int, dt.datetime]]:
         .values_list("plan__admission_id", "id", "due_at")
     )
     return list(rows)
+
+
+def pending_doses() -> QuerySet[ScheduledDose]:
+    """Scheduled doses of active plans with no valid record (a queryset to match against)."""
+    return ScheduledDose.objects.filter(plan__status=PlanStatus.ACTIVE).exclude(
+        administrations__status=RecordStatus.VALID
+    )
+
+
+def dose_pending(
+    *,
+    admission_id: int | None = None,
+    due_at: dt.datetime | None = None,
+    scheduled_dose_id: int | None = None,
+) -> bool:
+    """Whether an active plan still has this dose unrecorded: by scheduled-dose id, or by the
+    admission and due time (every plan version's row for that dose counts)."""
+    if scheduled_dose_id is not None:
+        return pending_doses().filter(pk=scheduled_dose_id).exists()
+    return pending_doses().filter(plan__admission_id=admission_id, due_at=due_at).exists()
 
 
 def patient_page_context(user: Any, admission: Any, now: dt.datetime) -> dict[str, Any]:

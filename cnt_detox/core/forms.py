@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
-
 
 def mark_invalid_fields(form: Any, *, focus: bool = True) -> str | None:
     """Flag ``form``'s invalid fields; autofocus the first one. Returns its name, if any."""
@@ -51,7 +49,3 @@ class ErrorFocusMixin:
         super().add_error(field, error)  # type: ignore[misc]
         if hasattr(self, "cleaned_data"):
             mark_invalid_fields(self)
-
-
-class FocusForm(ErrorFocusMixin, forms.Form):
-    """A form whose first invalid field takes the focus (see the module docstring)."""

@@ -77,15 +77,3 @@ def _hand_off(task_name: str, ids: tuple[int | str, ...]) -> None:
 def enqueue_after_commit(task_name: str, *ids: int | str) -> None:
     """Send ``task_name(*ids)`` once the current transaction commits (at once if none)."""
     transaction.on_commit(lambda: _hand_off(task_name, ids))
-
-
-def wait_for_pending(timeout: float = 10.0) -> bool:
-    """Block until queued publishes are attempted (tests and graceful shutdown)."""
-    done = threading.Event()
-
-    def waiter() -> None:
-        _pending.join()
-        done.set()
-
-    threading.Thread(target=waiter, daemon=True).start()
-    return done.wait(timeout)

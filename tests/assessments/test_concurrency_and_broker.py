@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from assessments.models import Assessment, Escalation
 from cnt_detox.celery import app as celery_app
-from cnt_detox.core.queue import wait_for_pending
+from tests.publish_wait import wait_for_pending
 
 pytestmark = pytest.mark.django_db(transaction=True)
 URL = "/api/v1/assessments/"

@@ -23,6 +23,7 @@ from tests.factories import make_assessment
 from tests.notifications import outbox
 from tests.notifications.conftest import critical_escalation
 from tests.notifications.procs import PrivateRedis, Procs, require_real_services, wait_for
+from tests.publish_wait import wait_for_pending
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 BOUND_SECONDS = 25
@@ -116,7 +117,7 @@ def test_redis_stopped_or_frozen_longer_than_broker_timeouts(env, admission, nur
 
 def test_flushdb_loses_queued_tasks(env, admission, nurse):
     clinical_save(admission, nurse)  # queued while no worker runs
-    assert queue.wait_for_pending(10)  # publishing happens on a background thread
+    assert wait_for_pending(10)  # publishing happens on a background thread
     assert env.redis.client().llen("celery") >= 1
     env.redis.client().flushdb()  # our private server, our db only
     env.worker()
