@@ -8,9 +8,9 @@ import json
 import pytest
 
 from cnt_detox.celery import app
-from cnt_detox.core.queue import wait_for_pending
 from tests.fhir.conftest import make_stay, validate
 from tests.notifications.procs import Procs, require_real_services, wait_for
+from tests.publish_wait import wait_for_pending
 
 BOUND_SECONDS = 60
 
