@@ -72,6 +72,20 @@ def total_24h(doses: Iterable[GivenDose], *, now: dt.datetime) -> Decimal:
     return total
 
 
+def peak_24h_with(doses: Iterable[GivenDose], new: GivenDose) -> Decimal:
+    """The highest 24-hour total of any window that holds ``new`` once it is given.
+
+    A ceiling "per 24 h" must hold in every 24-hour window, not only the one ending at the new
+    dose: a dose recorded late (or two recorded at the same moment) may sit before doses already
+    given, so the windows ending at each of those later doses are checked too.
+    """
+    doses = [*doses, new]
+    ends = [new.given_at] + [
+        d.given_at for d in doses if new.given_at < d.given_at < new.given_at + WINDOW
+    ]
+    return max(total_24h(doses, now=end) for end in ends)
+
+
 @dataclass(frozen=True)
 class PrnOrderFacts:
     agent: str
@@ -140,8 +154,9 @@ def prn_gate(
                     f"(at least {int(order.min_interval.total_seconds() // 60)} min apart).",
                 )
             )
+    doses_given = list(doses_given)
     before = total_24h(doses_given, now=now)
-    after = before + diazepam_equivalent(order.agent, order.dose_mg)
+    after = peak_24h_with(doses_given, GivenDose(order.agent, order.dose_mg, now))
     if order.max_diazepam_mg_24h is not None and after > order.max_diazepam_mg_24h:
         problems.append(
             (

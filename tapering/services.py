@@ -436,7 +436,11 @@ def _complete_second_signature(
     if not getattr(by, "is_addiction_specialist", False):
         raise PermissionDenied("Only a physician marked as addiction specialist may co-sign.")
     with transaction.atomic():
-        locked = TaperPlan.objects.select_for_update().select_related("signature").get(pk=plan.pk)
+        locked = (
+            TaperPlan.objects.select_for_update(of=("self",))
+            .select_related("signature")
+            .get(pk=plan.pk)
+        )
         if locked.status != PlanStatus.AWAITING_SECOND_SIGNATURE:
             raise PlanNotEditable(
                 f"Version {locked.version} is {locked.get_status_display().lower()}; "

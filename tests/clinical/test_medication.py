@@ -158,3 +158,37 @@ def test_interval_counts_the_nearest_dose_either_side():
         doses_given=[],
     )
     assert result.codes == ("interval",)
+
+
+def test_ceiling_counts_a_dose_given_just_after_the_new_one():
+    """Two doses recorded at the same moment: the one stamped a second earlier must still see
+    the other (the window ending at the later dose holds both)."""
+    result = prn_gate(
+        order(max_diazepam_mg_24h=Decimal("35"), dose_mg=Decimal("20")),
+        now=NOW,
+        last_valid_ciwa_at=NOW,
+        nearest_prn_given_at=None,
+        doses_given=[GivenDose("diazepam", Decimal("20"), NOW + dt.timedelta(seconds=1))],
+    )
+    assert result.only_ceiling and result.total_after_mg == Decimal("40")
+
+
+def test_late_entry_checks_the_windows_after_it():
+    later = [GivenDose("diazepam", Decimal("30"), NOW + dt.timedelta(hours=20))]
+    result = prn_gate(
+        order(max_diazepam_mg_24h=Decimal("32"), dose_mg=Decimal("5")),
+        now=NOW,
+        last_valid_ciwa_at=NOW,
+        nearest_prn_given_at=None,
+        doses_given=later,
+    )
+    assert result.only_ceiling and result.total_after_mg == Decimal("35")
+    # 25 h later is outside every window that holds both.
+    far = [GivenDose("diazepam", Decimal("30"), NOW + dt.timedelta(hours=25))]
+    assert prn_gate(
+        order(max_diazepam_mg_24h=Decimal("32"), dose_mg=Decimal("5")),
+        now=NOW,
+        last_valid_ciwa_at=NOW,
+        nearest_prn_given_at=None,
+        doses_given=far,
+    ).ok
