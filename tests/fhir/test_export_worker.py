@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from kombu import pools as kombu_pools
 
 from cnt_detox.celery import app
 from tests.fhir.conftest import make_stay, validate
@@ -21,6 +22,11 @@ def real_worker(transactional_db, tmp_path, settings):
     folder = tmp_path / "exports"
     settings.FHIR_EXPORT_DIR = folder
     app.conf.task_always_eager = False
+    # Fresh connections: a broker-down test earlier in this process may have left Celery's
+    # pools pointing at a dead broker (tests/assessments/test_concurrency_and_broker.py).
+    kombu_pools.reset()  # kombu keeps its own producer pools per connection, closed by then
+    app._pool = None
+    app.amqp._producer_pool = None
     procs = Procs(tmp_path, app.conf.broker_url, FHIR_EXPORT_DIR=str(folder))
     yield procs
     procs.stop_all()
