@@ -428,14 +428,7 @@ def follow_up_record(
 
 
 def _second_factor(user: Any, code: str | None) -> bool:
-    """The one-time code when the physician has enrolled one (as for taper plans)."""
-    if not otp.user_has_second_factor(user):
-        return False
-    if not code:
-        raise ValidationError({"otp_code": ["Enter the one-time code from your authenticator."]})
-    if not otp.verify_second_factor(user, code):
-        raise ValidationError({"otp_code": ["The one-time code is not correct; nothing signed."]})
-    return True
+    return otp.signing_second_factor(user, code)
 
 
 def summary_sign(

@@ -70,13 +70,7 @@ def _check_credentials(user: Any, password: str, otp_code: str | None) -> bool:
         raise ValidationError(
             {"password": ["That password is not correct, so nothing was signed. Try again."]}
         )
-    if not otp.user_has_second_factor(user):
-        return False
-    if not otp_code:
-        raise ValidationError({"otp_code": ["Enter the one-time code from your authenticator."]})
-    if not otp.verify_second_factor(user, otp_code):
-        raise ValidationError({"otp_code": ["The one-time code is not correct; nothing signed."]})
-    return True
+    return otp.signing_second_factor(user, otp_code)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from clinical.taper.plan import (
 )
 from clinical.taper.rules import second_signature_reasons
 from clinical.taper.schedule import ParameterError
-from cnt_detox.core import audit
+from cnt_detox.core import audit, otp
 from tapering.inputs import field_errors, request_from_data, request_from_stored, request_to_data
 from tapering.models import (
     DoseAdministration,
@@ -226,16 +226,7 @@ def plan_update_draft(
 
 
 def _second_factor(user: Any, code: str | None) -> bool:
-    """Check the one-time code when the user has enrolled a second factor."""
-    from cnt_detox.core import otp
-
-    if not otp.user_has_second_factor(user):
-        return False
-    if not code:
-        raise ValidationError({"otp_code": ["Enter the one-time code from your authenticator."]})
-    if not otp.verify_second_factor(user, code):
-        raise ValidationError({"otp_code": ["The one-time code is not correct; nothing signed."]})
-    return True
+    return otp.signing_second_factor(user, code)
 
 
 def plan_sign(

@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -159,3 +160,16 @@ def qr_svg(text: str) -> str:
 
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
     return image.to_string(encoding="unicode")
+
+
+def signing_second_factor(user: Any, code: Any) -> bool:
+    """The one-time code a signature needs when the signer has enrolled a second factor (taper
+    plans, medication orders, discharge summaries). True when one was checked; a missing or
+    wrong code is a field error on ``otp_code`` and nothing is signed."""
+    if not user_has_second_factor(user):
+        return False
+    if not code:
+        raise ValidationError({"otp_code": ["Enter the one-time code from your authenticator."]})
+    if not verify_second_factor(user, code):
+        raise ValidationError({"otp_code": ["The one-time code is not correct; nothing signed."]})
+    return True
