@@ -7,7 +7,6 @@ Every FHIR read and export leaves an audit event naming the patients (architectu
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment
 from assessments.services import CreateResult, assessment_create
-from cnt_detox.core import audit
+from cnt_detox.core import audit, export_files
 from cnt_detox.core.queue import enqueue_after_commit
 from fhir_r4.models import ExportJob, ExportStatus, ReceivedResponse
 from fhir_r4.receive import Identifier, Received
@@ -117,7 +116,7 @@ def response_receive(
 
 # --- Bulk export ------------------------------------------------------------------------------
 def export_dir(job: ExportJob) -> Path:
-    return Path(settings.FHIR_EXPORT_DIR) / str(job.public_id)
+    return export_files.job_folder(settings.FHIR_EXPORT_DIR, job.public_id)
 
 
 def export_request(
@@ -157,7 +156,7 @@ def export_request(
 
 
 def remove_files(job: ExportJob) -> None:
-    shutil.rmtree(export_dir(job), ignore_errors=True)
+    export_files.remove_job_folder(settings.FHIR_EXPORT_DIR, job.public_id)
 
 
 def export_cancel(*, actor: Any, job: ExportJob, request: HttpRequest | None) -> None:
