@@ -444,6 +444,16 @@ def assessment_rows(period: Period) -> Iterator[list[Any]]:
         ]
 
 
+def assessment_row_count(period: Period) -> int:
+    """How many rows ``assessment_rows`` gives (the job page's "of N rows"): one COUNT with
+    the same stays and period bounds, instead of walking the rows twice."""
+    return Assessment.objects.filter(
+        admission_id__in=report_admissions(period).values("pk"),
+        assessed_at__gte=period.start,
+        assessed_at__lt=period.end,
+    ).count()
+
+
 def _signed_plan_times(ids: list[int]) -> dict[int, dt.datetime] | None:
     """First signature time per stay, from the tapering feature."""
     from tapering.selectors import signed_at_by_admission
