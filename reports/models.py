@@ -76,6 +76,11 @@ class ExportJob(PublicIdModel):
         return f"Report export {self.public_id} ({self.status})"
 
     @property
+    def time_zone(self) -> str:
+        """Times on the job's pages are in its unit's zone; UTC for a census of all units."""
+        return self.unit.time_zone if self.unit else "UTC"
+
+    @property
     def active(self) -> bool:
         return self.status in (ExportJobStatus.QUEUED, ExportJobStatus.RUNNING)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -49,11 +48,11 @@ class ExportJobOut(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True)
     download = serializers.SerializerMethodField()
 
-    @extend_schema_field(OpenApiTypes.UUID)
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
     def get_unit(self, job: ExportJob) -> Any:
         return str(job.unit.public_id) if job.unit else None
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_download(self, job: ExportJob) -> str | None:
         if job.status != ExportJobStatus.DONE:
             return None

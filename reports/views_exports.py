@@ -65,6 +65,8 @@ def export_job(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
         "job": job,
         "gone": jobs.file_gone(job),
         "refresh_seconds": JOB_REFRESH_SECONDS if job.active else None,
+        # WCAG 2.2.1: a page that reloads itself must let the user stop it (no-JS path).
+        "refresh_off": request.GET.get("refresh") == "off",
     }
     return render(request, "reports/export_job.html", context)
 
