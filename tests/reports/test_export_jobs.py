@@ -20,6 +20,7 @@ from cnt_detox.core.roles import Role
 from reports import exports, jobs, services
 from reports.models import ExportJob, ExportJobStatus, ExportKind
 from reports.period import ASSESSMENT_HEADER, Period
+from reports.selectors import CENSUS_HEADER
 
 pytestmark = pytest.mark.django_db
 
@@ -427,3 +428,26 @@ def test_my_exports_list_makes_the_same_queries_for_2_or_20_jobs(
     assert count(2) == count(20)
     html = client.get(reverse("reports:export-jobs")).content.decode()
     assert "Ward 2" not in html
+
+
+def test_census_job_from_a_form_post_and_its_errors(
+    client, admin_user, seeded, unit, django_capture_on_commit_callbacks
+):
+    client.force_login(admin_user)
+    bad = start(client, django_capture_on_commit_callbacks, kind="census", at="yesterday")
+    assert bad.status_code == 400 and b"Enter a date and time such as" in bad.content
+    unknown = start(client, django_capture_on_commit_callbacks, kind="everything")
+    assert unknown.status_code == 400
+    assert not ExportJob.objects.exists()
+
+    done = start(client, django_capture_on_commit_callbacks, kind="census", format="xlsx")
+    job = ExportJob.objects.get()
+    assert job.kind == "census" and job.unit is None and job.unit_ids == [unit.pk]
+    html = client.get(done["Location"]).content.decode()
+    assert "All units of Admin1 Test" in html and "Download the file (XLSX" in html
+    rows, _ = exports.xlsx_rows(
+        io.BytesIO(body(client.get(reverse("reports:export-download", args=[job.public_id]))))
+    )
+    assert rows[0] == CENSUS_HEADER and job.rows_done == 2
+    mrns = {str(r[3]) for r in rows[1:3]}
+    assert mrns == {seeded.critical.patient.mrn, seeded.transferred.patient.mrn}
