@@ -97,16 +97,6 @@ def readiness_facts(admission: Admission, now: dt.datetime | None = None) -> rul
     )
 
 
-# Where each open item is resolved: (url name, kwargs key). Resolved in the view layer.
-ITEM_LINKS = {
-    "dose_above_discharge": "tapering:plan_for_admission",
-    "open_escalation": "notifications:list",
-    "ciwa_overdue": "assessments:new",
-    "doses_unrecorded": "tapering:today",
-    "plan_awaiting_second_signature": "tapering:plan_for_admission",
-}
-
-
 def readiness_for(admission: Admission, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Open items as dicts (code, level, message, source), blockers first."""
     return [
