@@ -121,15 +121,6 @@ def current_aftercare(admission: Admission) -> AftercarePlan | None:
     )
 
 
-def aftercare_plan_for_user(user: Any, public_id: uuid.UUID | str) -> AftercarePlan:
-    try:
-        return AftercarePlan.objects.select_related("admission__patient", "admission__unit").get(
-            public_id=public_id, admission__in=admissions_for_user(user)
-        )
-    except (AftercarePlan.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such aftercare plan.") from None
-
-
 def support_groups() -> list[SupportGroup]:
     return list(SupportGroup.objects.filter(active=True).order_by("name"))
 
