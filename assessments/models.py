@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from clinical.ciwa_b import BAND_LABELS, Band
 from cnt_detox.core.models import PublicIdModel
 
 
@@ -113,8 +114,6 @@ class Assessment(PublicIdModel):
     @property
     def band_name(self) -> str:
         """The band in words ("Very severe"), or "" when unable to assess."""
-        from clinical.ciwa_b import BAND_LABELS, Band
-
         return BAND_LABELS[Band(self.band)] if self.band else ""
 
 

@@ -9,14 +9,13 @@ from django.db import transaction
 
 from cnt_detox.core.models import User
 from cnt_detox.core.roles import Role
+from patients.models import Admission
 from tapering import selectors, services
 from tapering.models import PlanStatus, TaperPlan
 
 
 def seed_demo_taper_plan(*, unit: Any, stdout: Any) -> None:
     """Idempotent: the first open demo admission without a plan gets a signed plan."""
-    from patients.models import Admission
-
     if settings.PRODUCTION:
         return
 

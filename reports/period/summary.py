@@ -16,12 +16,13 @@ from django.db.models import Exists, OuterRef
 from aftercare.selectors import follow_up_counts
 from assessments.models import Escalation, EscalationKind
 from clinical.ciwa_b import band_for_total
+from notifications import selectors as notification_selectors
 from patients.models import Admission, AdmissionMovement
 from reports import formatting
 from reports.period.model import NOT_AVAILABLE, AdmissionStats, Period, PeriodSummary
 from reports.period.stays import _stay_stats, report_admissions
 from reports.selectors import PLAN_LABELS, band_label
-from tapering.selectors import plan_status_by_admission
+from tapering import selectors as tapering_selectors
 
 ADMISSION_HEADER = [
     "Patient",
@@ -62,7 +63,7 @@ def period_summary(period: Period, *, now: dt.datetime) -> PeriodSummary:
     ).values_list("admission_id", "kind", "status", "created_at", "acknowledged_at"):
         escalations.setdefault(esc[0], []).append(esc[1:])
     signed = _signed_plan_times(ids)
-    plan_statuses = plan_status_by_admission(ids)
+    plan_statuses = tapering_selectors.plan_status_by_admission(ids)
 
     days = (period.end_date - period.start_date).days + 1
     daily = {period.start_date + dt.timedelta(days=n): [0, 0] for n in range(days)}
@@ -187,12 +188,8 @@ def _admission_row(
 
 def _signed_plan_times(ids: list[int]) -> dict[int, dt.datetime] | None:
     """First signature time per stay, from the tapering feature."""
-    from tapering.selectors import signed_at_by_admission
-
-    return signed_at_by_admission(ids)
+    return tapering_selectors.signed_at_by_admission(ids)
 
 
 def _notification_count(ids: list[int], start: dt.datetime, end: dt.datetime) -> Any:
-    from notifications.selectors import period_notification_count
-
-    return period_notification_count(ids, start, end)
+    return notification_selectors.period_notification_count(ids, start, end)
