@@ -24,6 +24,8 @@ Import the public names from ``clinical.equivalence``.
 """
 
 from clinical.equivalence.bands import (
+    LOW_BAND_MAX_MG,
+    MODERATE_BAND_MAX_MG,
     WITHDRAWAL_RISK_LABELS,
     DoseBand,
     WithdrawalRisk,
@@ -59,6 +61,8 @@ __all__ = [
     "DEFAULT_TABLE_ID",
     "DIAZEPAM_REFERENCE_MG",
     "HALF_LIVES",
+    "LOW_BAND_MAX_MG",
+    "MODERATE_BAND_MAX_MG",
     "SHORT_ACTING",
     "TABLES",
     "TABLE_CHOICES",

@@ -24,8 +24,11 @@ class DoseBand(StrEnum):
     HIGH = "high"
 
 
-_LOW_BAND_MAX_MG = Decimal("10")
-_MODERATE_BAND_MAX_MG = Decimal("15")
+# 2025 Joint Guideline Table 2: low <= 10 mg, moderate > 10 to 15 mg, high > 15 mg diazepam
+# equivalent a day. The only definition of these cut-offs: the intake flag "above 15 mg" and the
+# taper rule "high-dose dependence" import MODERATE_BAND_MAX_MG.
+LOW_BAND_MAX_MG = Decimal("10")
+MODERATE_BAND_MAX_MG = Decimal("15")
 
 
 def dose_band(diazepam_mg: Decimal) -> DoseBand:
@@ -35,9 +38,9 @@ def dose_band(diazepam_mg: Decimal) -> DoseBand:
     high > 15 mg.
     """
     _check_mg(diazepam_mg, "Diazepam dose")
-    if diazepam_mg <= _LOW_BAND_MAX_MG:
+    if diazepam_mg <= LOW_BAND_MAX_MG:
         return DoseBand.LOW
-    if diazepam_mg <= _MODERATE_BAND_MAX_MG:
+    if diazepam_mg <= MODERATE_BAND_MAX_MG:
         return DoseBand.MODERATE
     return DoseBand.HIGH
 

@@ -26,6 +26,14 @@ RATE_RULE_MIN_KEPT = Decimal("0.75")
 
 _ZERO, _HUNDRED = Decimal(0), Decimal(100)
 
+# tapering.md section 2 `inpatient` (eTG): discharge only at 20 mg/day diazepam or less. The
+# inpatient hand-off dose defaults to it and may not exceed it; clinical.discharge blocks a
+# discharge above it. Defined here only.
+HAND_OFF_MAX_MG = Decimal(20)
+# tapering.md section 2 `inpatient` (eTG): reduce by 10% of the stabilisation dose a day, the
+# maximum achievable rate: the default reduction here and the limit in clinical.taper.rules.
+INPATIENT_DAILY_PERCENT = Decimal(10)
+
 
 class ParameterError(ValueError):
     """Invalid plan input; ``errors`` are (field, message) pairs for API field errors."""
@@ -144,11 +152,11 @@ class InpatientParams:
     stabilisation_days: int = 2
     reduction_percent: Decimal | None = None
     reduction_mg_per_day: Decimal | None = None
-    hand_off_mg: Decimal = Decimal(20)
+    hand_off_mg: Decimal = HAND_OFF_MAX_MG
     time_slots: tuple[str, ...] = QID_TIMES
     continuation: OutpatientParams | None = None
 
-    DEFAULT_REDUCTION_PERCENT = Decimal(10)
+    DEFAULT_REDUCTION_PERCENT = INPATIENT_DAILY_PERCENT
 
     def validate(self, prefix: str = "") -> None:
         errors: list[tuple[str, str]] = []
@@ -185,7 +193,7 @@ class InpatientParams:
             f"{prefix}hand_off_mg",
             self.hand_off_mg,
             _ZERO,
-            Decimal(20),
+            HAND_OFF_MAX_MG,
             "eTG discharges only at 20 mg/day diazepam or less",
         )
         _check_slots(errors, f"{prefix}time_slots", self.time_slots, 4)
@@ -235,7 +243,7 @@ class CustomParams:
                 f"{prefix}hand_off_mg",
                 self.hand_off_mg,
                 _ZERO,
-                Decimal(20),
+                HAND_OFF_MAX_MG,
                 "eTG discharges only at 20 mg/day diazepam or less",
             )
         _raise_if(errors)
