@@ -33,6 +33,11 @@ HAND_OFF_MAX_MG = Decimal(20)
 # tapering.md section 2 `inpatient` (eTG): reduce by 10% of the stabilisation dose a day, the
 # maximum achievable rate: the default reduction here and the limit in clinical.taper.rules.
 INPATIENT_DAILY_PERCENT = Decimal(10)
+# tapering.md section 2: the allowed ranges (inclusive) of the strategies' parameters; the
+# defaults are the dataclass defaults below. Named so that pages show the same numbers.
+INPATIENT_STABILISATION_DAYS = (2, 7)  # eTG
+OUTPATIENT_REDUCTION_PERCENT = (Decimal(5), Decimal(25))  # 2025 Joint Guideline
+OUTPATIENT_INTERVAL_DAYS = (7, 28)  # 2025 Joint Guideline
 
 
 class ParameterError(ValueError):
@@ -123,11 +128,12 @@ class OutpatientParams:
             errors,
             f"{prefix}reduction_percent",
             self.reduction_percent,
-            Decimal(5),
-            Decimal(25),
+            *OUTPATIENT_REDUCTION_PERCENT,
             why,
         )
-        _check_int(errors, f"{prefix}interval_days", self.interval_days, 7, 28, why)
+        _check_int(
+            errors, f"{prefix}interval_days", self.interval_days, *OUTPATIENT_INTERVAL_DAYS, why
+        )
         _check_int(errors, f"{prefix}doses_per_day", self.doses_per_day, 1, 2, "tapering.md")
         if not errors:
             _check_slots(errors, f"{prefix}time_slots", self.slots, self.doses_per_day)
@@ -160,7 +166,13 @@ class InpatientParams:
 
     def validate(self, prefix: str = "") -> None:
         errors: list[tuple[str, str]] = []
-        _check_int(errors, f"{prefix}stabilisation_days", self.stabilisation_days, 2, 7, "eTG")
+        _check_int(
+            errors,
+            f"{prefix}stabilisation_days",
+            self.stabilisation_days,
+            *INPATIENT_STABILISATION_DAYS,
+            "eTG",
+        )
         if self.reduction_percent is not None and self.reduction_mg_per_day is not None:
             errors.append(
                 (
