@@ -4,6 +4,7 @@ oversedation hold. One rule a module; the shared facts, levels and versions are 
 from clinical.risk.assessment import assessment_flags
 from clinical.risk.base import (
     ABRUPT_STOP_AFTER,
+    DEFAULT_RISE_THRESHOLD,
     DESIGN_DEFAULT,
     DOSE_BANDS,
     DOSE_UNKNOWN,
@@ -26,6 +27,7 @@ from clinical.risk.setting import SETTING_UNDECIDED, SettingRecommendation, sett
 
 __all__ = [
     "ABRUPT_STOP_AFTER",
+    "DEFAULT_RISE_THRESHOLD",
     "DESIGN_DEFAULT",
     "DOSE_BANDS",
     "DOSE_UNKNOWN",

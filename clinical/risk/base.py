@@ -41,6 +41,9 @@ ABRUPT_STOP_AFTER = timedelta(hours=24)
 # risk.md and tapering.md section 4: age 65 or over (2025 Joint Guideline; eTG). Defined here
 # only; clinical.taper.rules imports it.
 OLDER_ADULT_AGE = 65
+# risk.md "Escalation rules": a CIWA-B rise of 10 or more since the last valid assessment
+# notifies the physician (design default, not a published threshold; each unit may change it).
+DEFAULT_RISE_THRESHOLD = 10
 
 DOSE_UNKNOWN = "unknown"
 """Dose band of a regimen with an agent that is not converted (equivalence.md: never guessed)."""
