@@ -22,7 +22,7 @@ from clinical.risk.base import (
     highest_level,
 )
 from clinical.risk.intake import intake_flags
-from clinical.risk.sedation import hold_sedating_doses, withhold_sedating_doses
+from clinical.risk.sedation import hold_sedating_doses
 from clinical.risk.setting import SETTING_UNDECIDED, SettingRecommendation, setting_recommendation
 
 __all__ = [
@@ -49,5 +49,4 @@ __all__ = [
     "hold_sedating_doses",
     "intake_flags",
     "setting_recommendation",
-    "withhold_sedating_doses",
 ]

@@ -15,7 +15,6 @@ Branch-mutation check: see tests/clinical/test_rule_branches.py.
 from __future__ import annotations
 
 from clinical.ciwa_b import UnableReason
-from clinical.risk.base import AssessmentFacts
 
 # SA Health sedation score: 2 = difficult to rouse / not easily roused.
 HOLD_AT_SEDATION_LEVEL = 2
@@ -28,8 +27,3 @@ def hold_sedating_doses(sedation_level: int | None, unable_reason: str | None) -
     if sedation_level is not None and sedation_level >= HOLD_AT_SEDATION_LEVEL:
         return True
     return unable_reason in HOLD_WHEN_UNABLE
-
-
-def withhold_sedating_doses(current: AssessmentFacts) -> bool:
-    """``hold_sedating_doses`` for one assessment's facts."""
-    return hold_sedating_doses(current.sedation_level, current.unable_reason)

@@ -80,18 +80,6 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "        return sedation_level >= HOLD_AT_SEDATION_LEVEL\n",
     ),
     (
-        "S14",
-        S,
-        "return hold_sedating_doses(current.sedation_level, current.unable_reason)",
-        "return hold_sedating_doses(current.sedation_level, None)",
-    ),
-    (
-        "S15",
-        S,
-        "return hold_sedating_doses(current.sedation_level, current.unable_reason)",
-        "return hold_sedating_doses(None, current.unable_reason)",
-    ),
-    (
         "S16",
         S,
         "    return unable_reason in HOLD_WHEN_UNABLE",

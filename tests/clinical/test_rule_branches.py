@@ -2,16 +2,17 @@
 sedation hold rule's branches are pinned where it is called (``hold_sedating_doses``).
 
 Branch-mutation check (tests/clinical/mutation_check.py, run by hand; the worktree is never
-changed). Each mutation below was applied alone and the test named after it failed first;
-no mutation survived. Sedation hold rule, clinical/risk/sedation.py (caught by
-tests/clinical/test_risk.py):
+changed). S14/S15 mutated ``withhold_sedating_doses``, a wrapper with no caller outside the
+tests, since removed (both were caught). Each mutation below was applied alone and the test
+named after it failed first; only Z19 survived the first run, and a test below now catches
+it. Sedation hold rule, clinical/risk/sedation.py (caught by tests/clinical/test_risk.py):
 - S1 ``>=`` -> ``>``, S6 ``return True`` -> ``False``, S12 a level >= 2 holds only when also
-  unable to assess, S15 the level dropped: ``test_withhold_by_sedation[2-True]``;
+  unable to assess: ``test_withhold_by_sedation[2-True]``;
 - S2 ``>=`` -> ``==``: ``test_withhold_by_sedation[3-True]``; S3 level 2 -> 1:
   ``[1-False]``; S4 level 2 -> 3: ``[2-True]``; S5 no None guard, S8 ``in`` -> ``not in``:
   ``[None-False]``;
 - S7 unable reason ignored, S9 difficult-to-rouse dropped from the set, S13 a recorded level
-  hides the unable reason, S14 the reason dropped, S16 the reason counts only without a level:
+  hides the unable reason, S16 the reason counts only without a level:
   ``test_withhold_by_unable_reason[difficult_to_rouse-True]``; S10 confused dropped:
   ``[confused-True]``; S11 asleep-easily-roused added: ``[asleep_easily_roused-False]``.
 Dose bands and withdrawal risk, clinical/equivalence/bands.py (tests/clinical/
