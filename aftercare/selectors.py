@@ -27,7 +27,7 @@ from assessments.models import Escalation, EscalationStatus, ReassessmentSchedul
 from clinical import discharge as rules
 from clinical.taper.plan import TARGET_PER_DIAZEPAM
 from patients.models import Admission
-from patients.selectors import admissions_for_user, units_for_user
+from patients.selectors import admission_ids_for_user, admissions_for_user
 from tapering.models import PlanStatus, RecordStatus, ScheduledDose, TaperPlan
 
 
@@ -104,16 +104,6 @@ def readiness_facts(admission: Admission, now: dt.datetime | None = None) -> rul
     )
 
 
-# Where each open item is resolved: (url name, kwargs key). Resolved in the view layer.
-ITEM_LINKS = {
-    "dose_above_discharge": "tapering:plan_for_admission",
-    "open_escalation": "notifications:list",
-    "ciwa_overdue": "assessments:new",
-    "doses_unrecorded": "tapering:today",
-    "plan_awaiting_second_signature": "tapering:plan_for_admission",
-}
-
-
 def readiness_for(admission: Admission, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Open items as dicts (code, level, message, source), blockers first."""
     return [
@@ -138,15 +128,6 @@ def current_aftercare(admission: Admission) -> AftercarePlan | None:
     )
 
 
-def aftercare_plan_for_user(user: Any, public_id: uuid.UUID | str) -> AftercarePlan:
-    try:
-        return AftercarePlan.objects.select_related("admission__patient", "admission__unit").get(
-            public_id=public_id, admission__in=admissions_for_user(user)
-        )
-    except (AftercarePlan.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such aftercare plan.") from None
-
-
 def support_groups() -> list[SupportGroup]:
     return list(SupportGroup.objects.filter(active=True).order_by("name"))
 
@@ -163,14 +144,15 @@ def follow_up_for_user(user: Any, public_id: uuid.UUID | str) -> FollowUpAppoint
     try:
         return FollowUpAppointment.objects.select_related(
             "admission__patient", "admission__unit"
-        ).get(public_id=public_id, admission__unit__in=units_for_user(user))
+        ).get(public_id=public_id, admission__in=admission_ids_for_user(user))
     except (FollowUpAppointment.DoesNotExist, ValueError, TypeError):
         raise Http404("No such follow-up appointment.") from None
 
 
 def follow_ups_for_user(user: Any, *, status: str | None = None) -> Any:
-    """The clinic's list: follow-ups of the user's units, soonest first."""
-    qs = FollowUpAppointment.objects.filter(admission__unit__in=units_for_user(user))
+    """The clinic's list: follow-ups of the stays the user may open (their units' and live
+    emergency grants: patients.selectors, the one access rule), soonest first."""
+    qs = FollowUpAppointment.objects.filter(admission__in=admission_ids_for_user(user))
     if status:
         qs = qs.filter(status=status)
     return qs.select_related("admission__patient", "admission__unit").order_by("scheduled_at")

@@ -34,6 +34,7 @@ from medication.selectors import prn_board_text, prn_given_24h
 from patients.models import Admission, AdmissionMovement, Bed, Sex, Unit
 from patients.selectors import units_for_user
 from reports import formatting
+from tapering import selectors as tapering_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -135,9 +136,9 @@ class BoardRow:
 
 def plan_info(admission_ids: Sequence[int], on_date: dt.date) -> dict[int, dict[str, Any]]:
     """Taper columns (plan status, today's dose) from the tapering feature."""
-    from tapering.selectors import board_plan_info
-
-    return board_plan_info(list(admission_ids), dict.fromkeys(admission_ids, on_date))
+    return tapering_selectors.board_plan_info(
+        list(admission_ids), dict.fromkeys(admission_ids, on_date)
+    )
 
 
 def _admissions_for_board(unit_ids: Sequence[int], now: dt.datetime) -> QuerySet[Admission]:
