@@ -19,6 +19,7 @@ from django.db.models.sql import InsertQuery
 from django.http import HttpRequest
 from django.utils import timezone
 
+from assessments import writes
 from assessments.facts import facts_of, interval_rules, rules_for_unit, stored_flags
 from assessments.inputs import AssessmentInput, Checked, validate
 from assessments.limits import VITAL_FIELDS
@@ -101,22 +102,26 @@ def _escalations(
     ]
 
 
+def _schedule_row(
+    admission: Admission, due: schedule.NextDue, based_on: Assessment | None
+) -> ReassessmentSchedule:
+    return ReassessmentSchedule(
+        admission=admission,
+        next_due_at=due.due_at,
+        interval_minutes=due.interval_minutes,
+        reason=due.reason[:200],
+        notify_physician=due.notify_physician,
+        based_on=based_on,
+        active=admission.is_open,
+    )
+
+
 def _upsert_schedule(
     admission: Admission, due: schedule.NextDue, based_on: Assessment | None
 ) -> None:
     # One INSERT .. ON CONFLICT DO UPDATE: no read-then-write race between two saves.
     ReassessmentSchedule.objects.bulk_create(
-        [
-            ReassessmentSchedule(
-                admission=admission,
-                next_due_at=due.due_at,
-                interval_minutes=due.interval_minutes,
-                reason=due.reason[:200],
-                notify_physician=due.notify_physician,
-                based_on=based_on,
-                active=admission.is_open,
-            )
-        ],
+        [_schedule_row(admission, due, based_on)],
         update_conflicts=True,
         unique_fields=["admission"],
         update_fields=_SCHEDULE_FIELDS,
@@ -211,8 +216,11 @@ def _record_outcome(
     by: Any,
     request: HttpRequest | None,
 ) -> None:
-    """Flag rows, schedule, escalations (queued after commit) and the audit event."""
-    AssessmentFlag.objects.bulk_create(
+    """Flag rows, schedule, escalations (queued after commit) and the audit event.
+
+    Written together by ``writes.insert_together``: one statement on PostgreSQL (issue 12).
+    """
+    flag_rows = [
         AssessmentFlag(
             admission=admission,
             assessment=assessment,
@@ -223,11 +231,10 @@ def _record_outcome(
             raised_at=assessment.recorded_at,
         )
         for f in flags
-    )
-    if becomes_latest:
-        _upsert_schedule(admission, due, assessment)
-    escalations = Escalation.objects.bulk_create(_escalations(assessment, flags, due))
-    audit.record(
+    ]
+    schedule_rows = [_schedule_row(admission, due, assessment)] if becomes_latest else []
+    escalations = _escalations(assessment, flags, due)
+    event = audit.unsaved_event(
         actor=by,
         action="assessment.create",
         obj=assessment,
@@ -243,6 +250,14 @@ def _record_outcome(
             "recorded_offline_at": assessment.recorded_offline_at,
             "escalations": [e.kind for e in escalations],
         },
+    )
+    writes.insert_together(
+        [
+            writes.Insert(flag_rows),
+            writes.Insert(schedule_rows, ["admission"], _SCHEDULE_FIELDS),
+            writes.Insert(escalations),
+            writes.Insert([event]),
+        ]
     )
     for escalation in escalations:
         enqueue_after_commit(ESCALATION_TASK, escalation.pk)
