@@ -117,6 +117,7 @@ def test_idle_sweep_selects_only_schedules_missing_their_current_stage(
     with CaptureQueriesContext(connection) as idle:
         assert sweep(now=NOW + dt.timedelta(minutes=1)).created == 0
     assert not [q for q in idle if q["sql"].startswith('INSERT INTO "notifications_notification"')]
+    assert not [q for q in idle if q["sql"].startswith("SELECT COUNT(*)")]
     # The next stage still starts: 30 minutes past due, the charge-nurse notice.
     assert sweep(now=NOW + dt.timedelta(minutes=41)).created >= 1
     assert K.ASSESSMENT_OVERDUE_30 in kinds_for(nurse)
