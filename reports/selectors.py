@@ -137,6 +137,7 @@ class BoardRow:
     urgency: int = ROUTINE
     detail_url: str | None = None
     record_url: str | None = None
+    today_url: str | None = None  # the offline shell caches it with the record page
 
     @property
     def flags_shown(self) -> list[dict[str, str]]:
@@ -266,6 +267,7 @@ def _board_row(
         peak_24h=admission.peak_24h,
         detail_url=links("patients:detail", admission.public_id),
         record_url=links("assessments:new", admission.public_id),
+        today_url=links("tapering:today", admission.public_id),
     )
     if last is not None:
         _set_last_assessment(row, last, tz, now)

@@ -229,5 +229,5 @@ def test_row_links_are_what_reverse_gives():
     """AdmissionLinks reverses once per page name and puts each admission's id in."""
     links = AdmissionLinks()
     for public_id in (uuid.uuid4(), uuid.uuid4()):
-        for name in ("patients:detail", "assessments:new"):
+        for name in ("patients:detail", "assessments:new", "tapering:today"):
             assert links(name, public_id) == reverse(name, args=[public_id])
