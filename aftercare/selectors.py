@@ -46,11 +46,15 @@ def discharge_day_daily_mg(plan: TaperPlan, day: dt.date) -> Decimal | None:
     partial day those rows are fewer than the prescription (the start date of a plan signed
     late in the day has no doses before its first dose time, a plan put in force by a later
     second signature none before that moment), and a sum of them would call a patient on
-    80 mg/day "below the discharge dose" on day 1. None when the plan starts after ``day``.
+    80 mg/day "below the discharge dose" on day 1. Before the plan's start date (signed in the
+    evening, first dose tomorrow) it is the first step's dose: the dose the patient is about
+    to need, not "no dose". None only for a plan without steps.
     """
     steps = plan.result.get("steps") or []
-    if not steps or day < dt.date.fromisoformat(steps[0]["start_date"]):
+    if not steps:
         return None
+    if day < dt.date.fromisoformat(steps[0]["start_date"]):
+        return Decimal(steps[0]["daily_total_mg"])
     for step in steps:
         if (
             dt.date.fromisoformat(step["start_date"])

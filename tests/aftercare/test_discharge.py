@@ -234,3 +234,21 @@ def test_a_plan_signed_late_in_the_day_still_blocks_on_its_partial_first_day(
     items = {i["code"]: i for i in selectors.readiness_for(admission, noon)}
     assert items["dose_above_discharge"]["level"] == "block"
     assert "80 mg/day" in items["dose_above_discharge"]["message"]
+
+
+def test_a_plan_that_starts_tomorrow_blocks_today(unit, nurse, physician):
+    """Signed in the evening with its first dose tomorrow: today the patient is about to need
+    the first step's 80 mg/day, which is not a dose to discharge on."""
+    admission = make_admission(unit, by=nurse)
+    tomorrow = unit.local_now().date() + dt.timedelta(days=1)
+    draft = taper_services.plan_create_draft(
+        admission=admission, by=physician, data=plan_data(unit, start_date=tomorrow.isoformat())
+    )
+    taper_services.plan_sign(
+        plan=draft,
+        by=physician,
+        password=PASSWORD,
+        expected_version=draft.lock_version,
+        start_date=tomorrow,
+    )
+    assert _codes(admission)["dose_above_discharge"] == "block"
