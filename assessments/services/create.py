@@ -14,6 +14,7 @@ from django.db.models.sql import InsertQuery
 from django.http import HttpRequest
 from django.utils import timezone
 
+from assessments import writes
 from assessments.facts import facts_of, interval_rules, rules_for_unit
 from assessments.inputs import AssessmentInput, Checked, validate
 from assessments.limits import VITAL_FIELDS
@@ -23,7 +24,7 @@ from assessments.models import (
     AssessmentStatus,
     Escalation,
 )
-from assessments.services.schedule import _upsert_schedule
+from assessments.services.schedule import _SCHEDULE_FIELDS, _schedule_row
 from clinical import ciwa_b, risk
 from clinical import reassessment as schedule
 from clinical.risk import Flag
@@ -154,8 +155,11 @@ def _record_outcome(
     by: Any,
     request: HttpRequest | None,
 ) -> None:
-    """Flag rows, schedule, escalations (queued after commit) and the audit event."""
-    AssessmentFlag.objects.bulk_create(
+    """Flag rows, schedule, escalations (queued after commit) and the audit event.
+
+    Written together by ``writes.insert_together``: one statement on PostgreSQL (issue 12).
+    """
+    flag_rows = [
         AssessmentFlag(
             admission=admission,
             assessment=assessment,
@@ -166,11 +170,10 @@ def _record_outcome(
             raised_at=assessment.recorded_at,
         )
         for f in flags
-    )
-    if becomes_latest:
-        _upsert_schedule(admission, due, assessment)
-    escalations = Escalation.objects.bulk_create(_escalations(assessment, flags, due))
-    audit.record(
+    ]
+    schedule_rows = [_schedule_row(admission, due, assessment)] if becomes_latest else []
+    escalations = _escalations(assessment, flags, due)
+    event = audit.unsaved_event(
         actor=by,
         action="assessment.create",
         obj=assessment,
@@ -186,6 +189,14 @@ def _record_outcome(
             "recorded_offline_at": assessment.recorded_offline_at,
             "escalations": [e.kind for e in escalations],
         },
+    )
+    writes.insert_together(
+        [
+            writes.Insert(flag_rows),
+            writes.Insert(schedule_rows, ["admission"], _SCHEDULE_FIELDS),
+            writes.Insert(escalations),
+            writes.Insert([event]),
+        ]
     )
     for escalation in escalations:
         enqueue_after_commit(ESCALATION_TASK, escalation.pk)
