@@ -5,10 +5,13 @@ group and admin log entries, migrating forward from main's head and back again."
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from typing import Any
 
 import pytest
+from django.apps import apps as global_apps
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -19,6 +22,9 @@ from cnt_detox.core.roles import Role
 from patients.models import EmergencyAccess, Unit
 from tests.factories import make_admission
 
+MOVE = importlib.import_module(
+    "patients.migrations.0003_unit_members_and_emergency_access_from_core"
+)
 # Migrations on SQLite cannot run inside the test's transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -91,3 +97,26 @@ def test_memberships_grants_and_permissions_survive_the_move(make_user):
     admins = User.objects.get(pk=admin_pk)
     assert admins.has_perm("patients.view_emergencyaccess")
     assert LogEntry.objects.get().get_edited_object() == moved
+
+
+@pytest.mark.django_db
+def test_a_content_type_under_both_labels_is_folded_into_the_new_one():
+    # Had post_migrate created patients.emergencyaccess before the rename, the old one's
+    # grants and log entries must still end up on the new one.
+    new = ContentType.objects.get_for_model(EmergencyAccess)
+    old = ContentType.objects.create(app_label="core", model="emergencyaccess")
+    stale_view = Permission.objects.create(
+        content_type=old, codename="view_emergencyaccess", name="Can view"
+    )
+    only_old = Permission.objects.create(content_type=old, codename="audit_emergencyaccess")
+    group = Group.objects.create(name="reviewers")
+    group.permissions.add(stale_view)
+    root = User.objects.create_superuser("root", "root@example.org", "x")
+    entry = LogEntry.objects.create(
+        user=root, content_type=old, object_id="1", object_repr="grant", action_flag=1
+    )
+    MOVE.forwards(global_apps, None)
+    assert group.permissions.filter(content_type=new, codename="view_emergencyaccess").exists()
+    only_old.refresh_from_db()
+    entry.refresh_from_db()
+    assert only_old.content_type == new and entry.content_type == new
