@@ -34,28 +34,35 @@ from tapering.models import PlanStatus, RecordStatus, ScheduledDose, TaperPlan
 def active_plan(admission: Admission) -> TaperPlan | None:
     return (
         TaperPlan.objects.filter(admission=admission, status=PlanStatus.ACTIVE)
-        .only("id", "public_id", "version", "target_agent", "admission_id", "status")
+        .only("id", "public_id", "version", "target_agent", "admission_id", "status", "result")
         .first()
     )
 
 
 def discharge_day_daily_mg(plan: TaperPlan, day: dt.date) -> Decimal | None:
-    """The plan's total mg (its own agent) on ``day``; past its last dose day, that last day's.
+    """The plan's prescribed mg/day (its own agent) on ``day``; past its end, its last step's.
 
-    None when the plan has no doses on or before ``day`` (it starts later).
+    Read from the signed plan's steps, not by adding up the day's ScheduledDose rows: on a
+    partial day those rows are fewer than the prescription (the start date of a plan signed
+    late in the day has no doses before its first dose time, a plan put in force by a later
+    second signature none before that moment), and a sum of them would call a patient on
+    80 mg/day "below the discharge dose" on day 1. Before the plan's start date (signed in the
+    evening, first dose tomorrow) it is the first step's dose: the dose the patient is about
+    to need, not "no dose". None only for a plan without steps.
     """
-    last_day = (
-        ScheduledDose.objects.filter(plan=plan, date__lte=day)
-        .order_by("-date")
-        .values_list("date", flat=True)
-        .first()
-    )
-    if last_day is None:
+    steps = plan.result.get("steps") or []
+    if not steps:
         return None
-    return sum(
-        ScheduledDose.objects.filter(plan=plan, date=last_day).values_list("mg", flat=True),
-        Decimal(0),
-    )
+    if day < dt.date.fromisoformat(steps[0]["start_date"]):
+        return Decimal(steps[0]["daily_total_mg"])
+    for step in steps:
+        if (
+            dt.date.fromisoformat(step["start_date"])
+            <= day
+            <= dt.date.fromisoformat(step["end_date"])
+        ):
+            return Decimal(step["daily_total_mg"])
+    return Decimal(steps[-1]["daily_total_mg"])
 
 
 def readiness_facts(admission: Admission, now: dt.datetime | None = None) -> rules.Facts:

@@ -333,6 +333,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Without it kombu writes its exchange table to ./control in whatever directory the
+        # process started in (a stray folder in the checkout after a test run).
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:

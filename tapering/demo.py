@@ -11,6 +11,7 @@ from cnt_detox.core.models import User
 from cnt_detox.core.roles import Role
 from tapering import selectors, services
 from tapering.models import PlanStatus, TaperPlan
+from tapering.services.signing import _complete_second_signature, _complete_signature
 
 
 def seed_demo_taper_plan(*, unit: Any, stdout: Any) -> None:
@@ -37,7 +38,7 @@ def seed_demo_taper_plan(*, unit: Any, stdout: Any) -> None:
             # The demo user's password is random and unknown here, so the credential check is
             # skipped; everything else (digest, override, doses, audit) is the real signing.
             # seed_demo refuses to run in production, and so does this.
-            services._complete_signature(
+            _complete_signature(
                 plan=plan,
                 by=physician,
                 expected_version=plan.lock_version,
@@ -52,9 +53,7 @@ def seed_demo_taper_plan(*, unit: Any, stdout: Any) -> None:
         )
         plan.refresh_from_db()
         if plan.status == PlanStatus.AWAITING_SECOND_SIGNATURE and specialist is not None:
-            services._complete_second_signature(
-                plan=plan, by=specialist, second_factor=False, request=None
-            )
+            _complete_second_signature(plan=plan, by=specialist, second_factor=False, request=None)
         stdout.write(f"Taper demo: signed plan for {admission.patient.full_name}.")
         return
     stdout.write("Taper demo: no admission with a convertible intake; skipped.")

@@ -29,7 +29,7 @@ from tapering.models import (
     ScheduledDose,
     TaperPlan,
 )
-from tapering.services import PlanNotEditable, _require_clinician
+from tapering.services.common import PlanNotEditable, _require_clinician
 
 # A ward device's clock may run a little ahead of the server's: not a clinical number.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)

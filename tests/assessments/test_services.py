@@ -19,6 +19,7 @@ from assessments.models import (
     ReassessmentSchedule,
     UnitIntervalRules,
 )
+from assessments.services import create as create_service
 from cnt_detox.core.models import AuditEvent
 from tests.factories import items_for_total, make_admission
 
@@ -75,7 +76,7 @@ def test_unit_rules_drive_the_interval(admission, nurse, unit):
 def test_critical_flag_escalates_and_queues_after_commit(admission, nurse, monkeypatch):
     sent = []
     monkeypatch.setattr(
-        services, "enqueue_after_commit", lambda name, *ids: sent.append((name, ids))
+        create_service, "enqueue_after_commit", lambda name, *ids: sent.append((name, ids))
     )
     a = create(admission, nurse, total=45, seizure=True)
     # Issue 20 item 8: severe AND a critical flag made three escalations with one headline;

@@ -14,6 +14,7 @@ from cnt_detox.core.models import AuditEvent
 from patients import services
 from patients.intake import regimen_pattern
 from patients.models import Admission, AdmissionMovement, Patient, SubstanceUse
+from patients.services import admissions as admission_services
 from tests.factories import make_admission
 from tests.patients.conftest import nothing_saved
 
@@ -184,7 +185,8 @@ def test_failure_after_writes_rolls_everything_back(nurse, bed, monkeypatch):
     def boom(*args, **kwargs):
         raise ValidationError({"x": ["late failure"]})
 
-    monkeypatch.setattr(services, "full_clean_rows", boom)
+    # admission_create looks the name up in the module that now holds it.
+    monkeypatch.setattr(admission_services, "full_clean_rows", boom)
     with pytest.raises(ValidationError):
         admit(nurse, bed)
     assert nothing_saved()
@@ -236,7 +238,7 @@ def test_discharged_patient_is_readmitted_under_the_same_record(nurse, unit):
 def test_lost_race_on_the_bed_is_a_field_error(nurse, bed, monkeypatch):
     """Two nurses pass the free-bed check together; the partial unique index decides."""
     make_admission(bed.unit, bed)
-    original = services._resolve_unit_and_bed
+    original = admission_services._resolve_unit_and_bed
 
     def no_precheck(actor, unit_id, bed_id):
         real = Admission.objects.filter(bed=bed, discharged_at__isnull=True)
@@ -246,7 +248,7 @@ def test_lost_race_on_the_bed_is_a_field_error(nurse, bed, monkeypatch):
         finally:
             monkeypatch.undo()
 
-    monkeypatch.setattr(services, "_resolve_unit_and_bed", no_precheck)
+    monkeypatch.setattr(admission_services, "_resolve_unit_and_bed", no_precheck)
     with pytest.raises(ValidationError) as info:
         admit(nurse, bed, patient={"mrn": "RACE"})
     assert "just admitted" in info.value.message_dict["bed"][0]

@@ -1,20 +1,11 @@
-"""Writes of medication orders and their doses (issue 15).
-
-Every service: one transaction, validation with field errors, audit event with the values.
-PRN benzodiazepine doses pass the gates of clinical/medication.py inside a lock on the
-admission row, so two nurses recording at the same moment cannot together pass the ceiling.
-"""
+"""Medication doses: record one through the PRN gates, mark one in error."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -23,254 +14,22 @@ from django.utils import timezone
 from assessments.models import Assessment, AssessmentStatus
 from assessments.services import escalation_raise
 from clinical.medication import (
-    GateResult,
     PrnOrderFacts,
     diazepam_equivalent,
     prn_gate,
 )
-from cnt_detox.core import audit, otp
+from cnt_detox.core import audit
 from medication.models import (
     DoseOutcome,
     DoseStatus,
-    FormularyItem,
     MedicationDose,
     MedicationOrder,
     OrderKind,
     OrderStatus,
 )
 from medication.selectors import benzodiazepine_doses_given
+from medication.services.common import GateRefused, _require_clinician
 from patients.models import Admission
-
-ORDER_MEANING = "approved medication order"
-# Upper bound on a typed dose: catches a slipped key (500 for 5.00), not a clinical limit.
-MAX_DOSE_MG = Decimal("1000")
-
-
-class GateRefused(ValidationError):
-    """A PRN dose refused by a gate; ``result`` holds the totals to show."""
-
-    def __init__(self, result: GateResult) -> None:
-        self.result = result
-        super().__init__({"gate": [text for _, text in result.problems]})
-
-
-def _require_physician(user: Any, what: str) -> None:
-    if not getattr(user, "is_physician", False):
-        raise PermissionDenied(f"Only physicians {what}.")
-
-
-def _require_clinician(user: Any) -> None:
-    if not (getattr(user, "is_physician", False) or getattr(user, "is_nurse", False)):
-        raise PermissionDenied("Only nurses and physicians record doses.")
-
-
-def _check_credentials(user: Any, password: str, otp_code: str | None) -> bool:
-    """Password, then the one-time code when enrolled (like signing a taper plan)."""
-    if not password or not user.check_password(password):
-        raise ValidationError(
-            {"password": ["That password is not correct, so nothing was signed. Try again."]}
-        )
-    return otp.signing_second_factor(user, otp_code)
-
-
-@dataclass(frozen=True)
-class OrderInput:
-    item: FormularyItem
-    kind: str
-    dose_mg: Decimal
-    route: str = "oral"
-    times: tuple[str, ...] = ()
-    indication: str = ""
-    min_interval_minutes: int | None = None
-    max_mg_24h: Decimal | None = None
-    ciwa_within_minutes: int | None = None
-    starts_at: dt.datetime | None = None
-    stops_at: dt.datetime | None = None
-
-
-def _parse_time(value: str) -> str | None:
-    try:
-        parsed = dt.time.fromisoformat(value.strip())
-    except (ValueError, AttributeError):
-        return None
-    return f"{parsed:%H:%M}"
-
-
-def _validate(data: OrderInput, admission: Admission, now: dt.datetime) -> dict[str, Any]:
-    errors: dict[str, list[str]] = {}
-    if not data.item.active:
-        errors["item"] = ["This medicine is no longer on the formulary."]
-    if data.kind not in OrderKind.values:
-        errors["kind"] = ["Choose 'at set times' or 'as needed'."]
-    try:
-        dose = Decimal(data.dose_mg)
-    except (InvalidOperation, TypeError, ValueError):
-        dose = Decimal(0)
-    if not (Decimal(0) < dose <= MAX_DOSE_MG):
-        errors["dose_mg"] = ["Enter a dose in mg above 0 and at most 1000."]
-    times: list[str] = []
-    if data.kind == OrderKind.SCHEDULED:
-        parsed = [_parse_time(t) for t in data.times if str(t).strip()]
-        if not parsed or None in parsed:
-            errors["times"] = ["Give at least one time of day as HH:MM, e.g. 08:00, 20:00."]
-        else:
-            times = sorted({t for t in parsed if t})
-    interval = data.min_interval_minutes
-    ciwa_within = data.ciwa_within_minutes
-    if data.kind == OrderKind.PRN:
-        if not data.indication.strip():
-            errors["indication"] = ["Say when to give it, in words (e.g. 'tremor, sweating')."]
-        if interval is None or not (15 <= interval <= 24 * 60):
-            errors["min_interval_minutes"] = ["Give the minimum time between doses (15-1440 min)."]
-        if data.item.is_benzodiazepine:
-            ciwa_within = ciwa_within or settings.PRN_CIWA_WITHIN_MINUTES
-            if not (5 <= ciwa_within <= 24 * 60):
-                errors["ciwa_within_minutes"] = ["Give a CIWA-B window of 5-1440 minutes."]
-    else:
-        interval, ciwa_within = None, None
-    if data.max_mg_24h is not None and not (Decimal(0) < data.max_mg_24h <= 10 * MAX_DOSE_MG):
-        errors["max_mg_24h"] = ["Enter a 24-hour maximum above 0 mg, or leave it empty."]
-    elif data.max_mg_24h is not None and data.max_mg_24h < dose and not data.item.is_benzodiazepine:
-        errors["max_mg_24h"] = ["The 24-hour maximum is below one dose."]
-    starts_at = data.starts_at or now
-    # An order starts when it is signed or later: doses before the signature are refused.
-    if starts_at < now - dt.timedelta(minutes=5):
-        errors["starts_at"] = ["An order starts now or later, not in the past."]
-    elif starts_at < admission.admitted_at:
-        errors["starts_at"] = ["An order cannot start before the admission."]
-    if data.stops_at is not None and data.stops_at <= starts_at:
-        errors["stops_at"] = ["The stop time must be after the start."]
-    if not admission.is_open:
-        errors["non_field_errors"] = ["The patient has been discharged; no new orders."]
-    if errors:
-        raise ValidationError(errors)
-    return {
-        "item": data.item,
-        "kind": data.kind,
-        "dose_mg": dose,
-        "route": (data.route or data.item.default_route).strip()[:20],
-        "times": times,
-        "indication": data.indication.strip() if data.kind == OrderKind.PRN else "",
-        "min_interval_minutes": interval,
-        "max_mg_24h": data.max_mg_24h,
-        "ciwa_within_minutes": ciwa_within,
-        "starts_at": starts_at,
-        "stops_at": data.stops_at,
-    }
-
-
-def canonical_order(admission: Admission, fields: dict[str, Any], version: int) -> str:
-    """What is signed: the order's clinical content as sorted JSON."""
-    content = {
-        "admission": str(admission.public_id),
-        "version": version,
-        "medicine": fields["item"].name,
-        "agent": fields["item"].agent,
-        "form": fields["item"].form,
-        **{k: audit._jsonable(v) for k, v in fields.items() if k != "item"},
-    }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def order_place(
-    *,
-    actor: Any,
-    admission: Admission,
-    data: OrderInput,
-    password: str,
-    otp_code: str | None = None,
-    supersedes: MedicationOrder | None = None,
-    change_reason: str = "",
-    request: HttpRequest | None = None,
-) -> MedicationOrder:
-    """Place and sign an order (or a new version of one) in one step."""
-    _require_physician(actor, "order medicines")
-    now = timezone.now()
-    fields = _validate(data, admission, now)
-    if supersedes is not None and not change_reason.strip():
-        raise ValidationError({"change_reason": ["Say why the order changes."]})
-    second = _check_credentials(actor, password, otp_code)
-    with transaction.atomic():
-        # Lock the admission so two versions of one order cannot be signed at once.
-        Admission.objects.select_for_update().get(pk=admission.pk)
-        previous = None
-        version = 1
-        if supersedes is not None:
-            previous = MedicationOrder.objects.select_for_update().get(pk=supersedes.pk)
-            if previous.status != OrderStatus.ACTIVE or previous.admission_id != admission.pk:
-                raise ValidationError(
-                    {"non_field_errors": ["That order is no longer active; place a new one."]}
-                )
-            version = previous.version + 1
-            previous.status = OrderStatus.SUPERSEDED
-            previous.status_changed_at = now
-            previous.status_changed_by = actor
-            previous.status_reason = f"Changed to version {version}: {change_reason.strip()}"
-            previous.save(
-                update_fields=[
-                    "status",
-                    "status_changed_at",
-                    "status_changed_by",
-                    "status_reason",
-                ]
-            )
-        canonical = canonical_order(admission, fields, version)
-        order = MedicationOrder(
-            admission=admission,
-            version=version,
-            supersedes=previous,
-            change_reason=change_reason.strip(),
-            signed_by=actor,
-            printed_name=actor.display_name,
-            signed_at=now,
-            meaning=ORDER_MEANING,
-            digest=hashlib.sha256(canonical.encode()).hexdigest(),
-            second_factor=second,
-            **fields,
-        )
-        order.full_clean()
-        order.save()
-        audit.record(
-            actor=actor,
-            action="medication_order.signed",
-            obj=order,
-            patient=admission.patient,
-            request=request,
-            details={
-                "content": json.loads(canonical),
-                "digest": order.digest,
-                "supersedes": previous.public_id if previous else None,
-            },
-        )
-    return order
-
-
-def order_discontinue(
-    *, actor: Any, order: MedicationOrder, reason: str, request: HttpRequest | None = None
-) -> MedicationOrder:
-    _require_physician(actor, "discontinue orders")
-    if not reason.strip():
-        raise ValidationError({"reason": ["Say why the order is stopped."]})
-    with transaction.atomic():
-        locked = MedicationOrder.objects.select_for_update().get(pk=order.pk)
-        if locked.status != OrderStatus.ACTIVE:
-            raise ValidationError({"non_field_errors": ["This order is no longer active."]})
-        locked.status = OrderStatus.DISCONTINUED
-        locked.status_reason = reason.strip()
-        locked.status_changed_at = timezone.now()
-        locked.status_changed_by = actor
-        locked.save(
-            update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
-        )
-        audit.record(
-            actor=actor,
-            action="medication_order.discontinued",
-            obj=locked,
-            patient=locked.admission.patient,
-            request=request,
-            details={"reason": locked.status_reason},
-        )
-    return locked
 
 
 def _last_valid_ciwa(admission: Admission, at: dt.datetime) -> Assessment | None:

@@ -1,33 +1,24 @@
-"""Writes of the tapering app: draft, edit, sign, amend and discontinue plans; record doses.
-
-Each service runs in one transaction, calls the pure domain (clinical/taper), validates,
-saves and leaves an audit event in the same transaction. The HTML pages and the API call
-these same functions. Clinical sources: /work/shared/domain/tapering.md sections 5 and 6.
-"""
+"""Taper plan signatures: first and specialist second signature, putting a plan in force."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from clinical.taper.plan import (
-    PlanResult,
     build_plan,
     canonical_json,
-    to_dict,
 )
 from clinical.taper.rules import second_signature_reasons
 from clinical.taper.schedule import ParameterError
 from cnt_detox.core import audit, otp
-from tapering.inputs import field_errors, request_from_data, request_from_stored, request_to_data
+from tapering.inputs import field_errors, request_from_stored
 from tapering.models import (
     DoseAdministration,
     PlanSecondSignature,
@@ -36,193 +27,20 @@ from tapering.models import (
     RecordStatus,
     TaperPlan,
 )
-from tapering.plan_content import remaining_as_custom, schedule_doses
-
-SIGNATURE_MEANING = "approved taper plan"
-SECOND_SIGNATURE_MEANING = "specialist second signature: approved taper plan"
-IN_FORCE = (PlanStatus.ACTIVE,)
-# Signed but not yet in force: blocks a second draft like a plan in force does.
-SIGNED_OPEN = (PlanStatus.AWAITING_SECOND_SIGNATURE,)
-
-
-class PlanNotEditable(Exception):
-    """The plan is signed (or closed): it is never edited; amend it instead."""
-
-
-class StaleVersion(Exception):
-    """The draft changed since the caller loaded it (optimistic concurrency)."""
-
-    def __init__(self, current: int) -> None:
-        self.current = current
-        super().__init__(
-            f"Another physician changed this draft (now version {current}); "
-            "reload it and make your change again."
-        )
-
-
-def _require_physician(user: Any) -> None:
-    if not getattr(user, "is_physician", False):
-        raise PermissionDenied("Only physicians build, edit, sign or amend taper plans.")
-
-
-def _require_clinician(user: Any) -> None:
-    if not getattr(user, "is_clinician", False):
-        raise PermissionDenied("Only nurses and physicians record doses.")
-
-
-def compute(data: Any) -> PlanResult:
-    """Parse inputs and build the plan; bad input is a ValidationError with API field names."""
-    try:
-        return build_plan(request_from_data(data))
-    except ParameterError as err:
-        raise ValidationError(field_errors(err)) from None
-
-
-def digest_of(canonical: str) -> str:
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _content(result: PlanResult) -> dict[str, Any]:
-    canonical = canonical_json(result)
-    return {
-        "inputs": request_to_data(result.request),
-        "result": to_dict(result),
-        "canonical_json": canonical,
-        "content_digest": digest_of(canonical),
-        "target_agent": result.request.target_agent,
-        "strategy": result.request.strategy,
-        "table_id": result.table_id,
-        "table_version": result.table_version,
-        "rules_version": result.rules_version,
-        "start_date": result.steps[0].start_date,
-        "end_date": result.steps[-1].end_date,
-        "starting_daily_mg": result.starting_daily_mg,
-        "violations": list(result.violations),
-    }
-
-
-def _unit_today(admission: Any) -> dt.date:
-    return admission.unit.local_now().date()
-
-
-def _check_start(admission: Any, result: PlanResult) -> None:
-    if result.request.start_date < _unit_today(admission):
-        raise ValidationError(
-            {"start_date": ["The plan cannot start before today (unit time); change the date."]}
-        )
-
-
-def dose_times(plan: TaperPlan) -> list[str]:
-    """The plan's dose times of day (its first step's), in order: what a first dose can be."""
-    steps = plan.result.get("steps") or []
-    return [d["time"] for d in steps[0]["doses"]] if steps else []
-
-
-def default_first_dose(plan: TaperPlan, now: dt.datetime | None = None) -> tuple[dt.date, str]:
-    """Start date and first dose time proposed at signing: the next dose time from now.
-
-    A plan signed late in the day must not start with the day's earlier doses already late
-    (issue 20 item 5): from the plan's start date, the first dose time not yet passed on the
-    unit's clock; none left today means tomorrow's first time.
-    """
-    local = plan.admission.unit.local_now(now)
-    times = dose_times(plan) or ["08:00"]
-    start = max(plan.start_date, local.date())
-    if start > local.date():
-        return start, times[0]
-    for label in times:
-        if dt.time.fromisoformat(label) >= local.time().replace(second=0, microsecond=0):
-            return start, label
-    return start + dt.timedelta(days=1), times[0]
-
-
-def _next_version(admission: Any) -> int:
-    top = TaperPlan.objects.filter(admission=admission).aggregate(v=Max("version"))["v"]
-    return (top or 0) + 1
-
-
-def plan_create_draft(
-    *, admission: Any, by: Any, data: Any, request: HttpRequest | None = None
-) -> TaperPlan:
-    """A first (or, after a discontinued plan, a fresh) draft plan for ``admission``."""
-    _require_physician(by)
-    result = compute(data)
-    _check_start(admission, result)
-    with transaction.atomic():
-        # Lock the admission row so two physicians starting a plan at once get distinct
-        # versions, and the second one a clear message instead of an integrity error.
-        type(admission).objects.select_for_update().get(pk=admission.pk)
-        open_plan = TaperPlan.objects.filter(
-            admission=admission, status__in=[PlanStatus.DRAFT, *IN_FORCE, *SIGNED_OPEN]
-        ).first()
-        if open_plan is not None:
-            what = "a draft" if open_plan.is_draft else "a signed plan; amend it"
-            raise ValidationError({"non_field_errors": [f"This admission already has {what}."]})
-        plan = TaperPlan(
-            admission=admission,
-            version=_next_version(admission),
-            created_by=by,
-            updated_by=by,
-            **_content(result),
-        )
-        plan.full_clean()
-        plan.save()
-        audit.record(
-            actor=by,
-            action="taper_plan.created",
-            obj=plan,
-            patient=admission.patient,
-            request=request,
-            details={"version": plan.version, "digest": plan.content_digest},
-        )
-    return plan
-
-
-def _locked_draft(plan: TaperPlan, expected_version: int | None) -> TaperPlan:
-    locked = TaperPlan.objects.select_for_update().get(pk=plan.pk)
-    if not locked.is_draft:
-        raise PlanNotEditable(
-            f"Version {locked.version} is {locked.get_status_display().lower()} and cannot be "
-            "changed; amend it to make a new version."
-        )
-    if expected_version is None or int(expected_version) != locked.lock_version:
-        raise StaleVersion(locked.lock_version)
-    return locked
-
-
-def plan_update_draft(
-    *,
-    plan: TaperPlan,
-    by: Any,
-    data: Any,
-    expected_version: int | None,
-    request: HttpRequest | None = None,
-) -> TaperPlan:
-    """Replace a draft's inputs (and so its schedule); ``expected_version`` must be current."""
-    _require_physician(by)
-    result = compute(data)
-    _check_start(plan.admission, result)
-    with transaction.atomic():
-        locked = _locked_draft(plan, expected_version)
-        before = audit.snapshot(locked, ["content_digest", "strategy", "start_date"])
-        for name, value in _content(result).items():
-            setattr(locked, name, value)
-        locked.lock_version += 1
-        locked.updated_by, locked.updated_at = by, timezone.now()
-        locked.full_clean()
-        locked.save()
-        audit.record(
-            actor=by,
-            action="taper_plan.updated",
-            obj=locked,
-            patient=locked.admission.patient,
-            request=request,
-            changes=audit.diff(
-                before, audit.snapshot(locked, ["content_digest", "strategy", "start_date"])
-            ),
-            details={"lock_version": locked.lock_version},
-        )
-    return locked
+from tapering.plan_content import schedule_doses
+from tapering.services.common import (
+    IN_FORCE,
+    SECOND_SIGNATURE_MEANING,
+    SIGNATURE_MEANING,
+    PlanNotEditable,
+    _check_start,
+    _content,
+    _require_physician,
+    default_first_dose,
+    digest_of,
+    dose_times,
+)
+from tapering.services.drafts import _locked_draft
 
 
 def _second_factor(user: Any, code: str | None) -> bool:
@@ -524,93 +342,3 @@ def _apply_first_dose(
     for name, value in content.items():
         setattr(plan, name, value)
     plan.save(update_fields=list(content))
-
-
-def plan_amend(
-    *,
-    plan: TaperPlan,
-    by: Any,
-    reason: str,
-    data: Any = None,
-    request: HttpRequest | None = None,
-) -> TaperPlan:
-    """A new draft version of a signed plan, with a reason; it supersedes ``plan`` once signed."""
-    _require_physician(by)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": ["Say why the plan is being amended."]})
-    admission = plan.admission
-    if data is None:
-        data = remaining_as_custom(plan, _unit_today(admission))
-    try:
-        result = compute(data)
-    except ValidationError:
-        # The remaining steps may not form a valid plan (e.g. ended mid-way): start from the
-        # original inputs from today and let the physician edit.
-        result = compute({**plan.inputs, "start_date": _unit_today(admission).isoformat()})
-    with transaction.atomic():
-        current = TaperPlan.objects.select_for_update().get(pk=plan.pk)
-        if current.status not in IN_FORCE:
-            raise PlanNotEditable(
-                f"Only the plan in force can be amended; version {current.version} is "
-                f"{current.get_status_display().lower()}."
-            )
-        if TaperPlan.objects.filter(admission=admission, status=PlanStatus.DRAFT).exists():
-            raise ValidationError(
-                {"non_field_errors": ["An amendment is already in draft; edit or sign it."]}
-            )
-        draft = TaperPlan(
-            admission=admission,
-            version=_next_version(admission),
-            supersedes=current,
-            amendment_reason=reason,
-            created_by=by,
-            updated_by=by,
-            **_content(result),
-        )
-        draft.full_clean()
-        try:
-            with transaction.atomic():
-                draft.save()
-        except IntegrityError:
-            raise ValidationError(
-                {"non_field_errors": ["Another physician just started an amendment; reload."]}
-            ) from None
-        audit.record(
-            actor=by,
-            action="taper_plan.amendment_started",
-            obj=draft,
-            patient=admission.patient,
-            request=request,
-            details={"version": draft.version, "supersedes": current.public_id, "reason": reason},
-        )
-    return draft
-
-
-def plan_discontinue(
-    *, plan: TaperPlan, by: Any, reason: str, request: HttpRequest | None = None
-) -> TaperPlan:
-    """Stop a plan (draft or in force) with a reason; its remaining doses are no longer due."""
-    _require_physician(by)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": ["Say why the plan is discontinued."]})
-    with transaction.atomic():
-        locked = TaperPlan.objects.select_for_update().get(pk=plan.pk)
-        if locked.status not in (PlanStatus.DRAFT, *IN_FORCE, *SIGNED_OPEN):
-            raise PlanNotEditable(f"Version {locked.version} is already closed.")
-        old = locked.status
-        locked.status = PlanStatus.DISCONTINUED
-        locked.status_changed_at = timezone.now()
-        locked.status_reason = reason
-        locked.save(update_fields=["status", "status_changed_at", "status_reason"])
-        audit.record(
-            actor=by,
-            action="taper_plan.discontinued",
-            obj=locked,
-            patient=locked.admission.patient,
-            request=request,
-            changes={"status": {"old": old, "new": locked.status}},
-            details={"reason": reason},
-        )
-    return locked

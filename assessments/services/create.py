@@ -1,9 +1,4 @@
-"""Writes of the assessments app: record a CIWA-B, mark one entered in error.
-
-The bedside form and the API both call ``assessment_create``. The save path is kept lean
-(one read of the admission with its unit's rules, one of its substances, one of the latest
-valid assessment, then the inserts), because it runs at the bedside on a phone.
-"""
+"""Recording a CIWA-B assessment: idempotent insert, flags, schedule, escalations."""
 
 from __future__ import annotations
 
@@ -19,7 +14,7 @@ from django.db.models.sql import InsertQuery
 from django.http import HttpRequest
 from django.utils import timezone
 
-from assessments.facts import facts_of, interval_rules, rules_for_unit, stored_flags
+from assessments.facts import facts_of, interval_rules, rules_for_unit
 from assessments.inputs import AssessmentInput, Checked, validate
 from assessments.limits import VITAL_FIELDS
 from assessments.models import (
@@ -27,10 +22,8 @@ from assessments.models import (
     AssessmentFlag,
     AssessmentStatus,
     Escalation,
-    EscalationKind,
-    EscalationStatus,
-    ReassessmentSchedule,
 )
+from assessments.services.schedule import _upsert_schedule
 from clinical import ciwa_b, risk
 from clinical import reassessment as schedule
 from clinical.risk import Flag
@@ -41,10 +34,6 @@ from patients.intake import intake_facts
 from patients.models import Admission
 
 ESCALATION_TASK = "notifications.escalation_raised"
-# Fields a clinician would see change when an assessment is marked entered in error.
-_ERROR_FIELDS = ("status", "error_reason", "error_marked_by", "error_marked_at")
-_SCHEDULE_FIELDS = ["next_due_at", "interval_minutes", "reason", "notify_physician"]
-_SCHEDULE_FIELDS += ["based_on", "active", "updated_at"]
 
 
 class IdempotencyMismatch(Exception):
@@ -99,52 +88,6 @@ def _escalations(
             created_at=assessment.recorded_at,
         )
     ]
-
-
-def _upsert_schedule(
-    admission: Admission, due: schedule.NextDue, based_on: Assessment | None
-) -> None:
-    # One INSERT .. ON CONFLICT DO UPDATE: no read-then-write race between two saves.
-    ReassessmentSchedule.objects.bulk_create(
-        [
-            ReassessmentSchedule(
-                admission=admission,
-                next_due_at=due.due_at,
-                interval_minutes=due.interval_minutes,
-                reason=due.reason[:200],
-                notify_physician=due.notify_physician,
-                based_on=based_on,
-                active=admission.is_open,
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["admission"],
-        update_fields=_SCHEDULE_FIELDS,
-    )
-
-
-def schedule_first_assessment(*, admission: Admission, actor: Any = None) -> None:
-    """Make a new admission due for its first CIWA-B at the admission time (issue 20 item 4).
-
-    Called through the core "admission created" hook, inside the admission's transaction.
-    ON CONFLICT DO NOTHING: an admission that already has a schedule (an assessment was saved
-    first) keeps it; this never moves a schedule.
-    """
-    due = schedule.admission_due(admitted_at=admission.admitted_at)
-    ReassessmentSchedule.objects.bulk_create(
-        [
-            ReassessmentSchedule(
-                admission=admission,
-                next_due_at=due.due_at,
-                interval_minutes=due.interval_minutes,
-                reason=due.reason[:200],
-                notify_physician=due.notify_physician,
-                based_on=None,
-                active=admission.is_open,
-            )
-        ],
-        ignore_conflicts=True,
-    )
 
 
 def _build(
@@ -349,106 +292,3 @@ def assessment_create(
             raise IntegrityError("Assessment insert conflicted, but not on its idempotency key.")
         return _replay(existing, fingerprint)
     return CreateResult(assessment, created=True)
-
-
-def assessment_mark_entered_in_error(
-    *, assessment: Assessment, by: Any, reason: str, request: HttpRequest | None = None
-) -> Assessment:
-    """Mark a wrong entry; it stays on record, struck through. The schedule is recomputed
-    from the latest valid assessment left (with the unit's current rules)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(
-            {"reason": ["Say why this entry is wrong (for example: wrong patient)."]}
-        )
-    now = timezone.now()
-    with transaction.atomic():
-        before = audit.snapshot(assessment, _ERROR_FIELDS)
-        # Conditional UPDATE: two clinicians marking the same entry cannot both succeed.
-        changed = Assessment.objects.filter(pk=assessment.pk, status=AssessmentStatus.VALID).update(
-            status=AssessmentStatus.ENTERED_IN_ERROR,
-            error_reason=reason,
-            error_marked_by=by,
-            error_marked_at=now,
-        )
-        if not changed:
-            raise ValidationError(
-                {"status": ["This assessment is already marked entered in error."]}
-            )
-        assessment.status = AssessmentStatus.ENTERED_IN_ERROR
-        assessment.error_reason = reason
-        assessment.error_marked_by = by
-        assessment.error_marked_at = now
-        admission = assessment.admission
-        latest = (
-            Assessment.objects.filter(admission=admission, status=AssessmentStatus.VALID)
-            .order_by("-assessed_at", "-id")
-            .first()
-        )
-        if latest is not None:
-            rules = rules_for_unit(admission.unit)
-            due = schedule.next_due(
-                assessed_at=latest.assessed_at,
-                band=latest.band or None,
-                flags=stored_flags(latest),
-                rules=interval_rules(rules),
-            )
-        else:
-            # No valid assessment left: the patient needs one now.
-            due = schedule.NextDue(now, 0, False, "No valid assessment on record: assess now")
-        _upsert_schedule(admission, due, latest)
-        audit.record(
-            actor=by,
-            action="assessment.entered_in_error",
-            obj=assessment,
-            patient=admission.patient,
-            request=request,
-            changes=audit.diff(before, audit.snapshot(assessment, _ERROR_FIELDS)),
-            details={"next_due_at": due.due_at},
-        )
-    return assessment
-
-
-def assessment_viewed(
-    *, by: Any, admission: Admission, action: str, obj: Any = None, request: Any = None
-) -> None:
-    """Audit a read of a patient's assessments (detail, timeline, API list)."""
-    audit.record(
-        actor=by, action=action, obj=obj or admission, patient=admission.patient, request=request
-    )
-
-
-def escalation_raise(
-    *,
-    admission: Any,
-    reason: str,
-    summary: str,
-    kind: str = EscalationKind.MEDICATION_OVERRIDE,
-    level: str = "high",
-) -> Escalation:
-    """An escalation that no assessment raised (e.g. a 24-hour medication maximum overridden):
-    the reminders feature delivers it along the unit's chain like any other. Runs inside the
-    caller's transaction so it exists only if what caused it was saved."""
-    return Escalation.objects.create(
-        admission=admission,
-        assessment=None,
-        kind=kind,
-        level=level,
-        reason=reason[:400],
-        summary=summary[:200],
-        reasons=[{"kind": kind, "text": reason[:400], "words": summary[:200]}],
-    )
-
-
-def escalation_acknowledge(*, escalation_id: int, actor: Any, now: datetime) -> bool:
-    """Close an open escalation (role table: physicians acknowledge escalations).
-
-    A conditional UPDATE, so two physicians acknowledging together close it once; returns
-    whether this call closed it. The caller holds the transaction and records the audit event
-    of what the physician acknowledged (the notification), which names this outcome.
-    """
-    return bool(
-        Escalation.objects.filter(pk=escalation_id, status=EscalationStatus.OPEN).update(
-            status=EscalationStatus.ACKNOWLEDGED, acknowledged_by=actor, acknowledged_at=now
-        )
-    )

@@ -1,0 +1,60 @@
+"""Audited reads: every view of a patient record or list leaves an audit event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.http import HttpRequest
+
+from cnt_detox.core import audit
+from patients.models import (
+    Admission,
+    Patient,
+)
+
+
+def admission_view_audit(
+    *, actor: Any, admission: Admission, request: HttpRequest | None = None, via: str = "page"
+) -> None:
+    """Every read of a patient record leaves an audit event (architecture.md)."""
+    audit.record(
+        actor=actor,
+        action="admission.view",
+        obj=admission,
+        patient=admission.patient,
+        request=request,
+        details={"via": via},
+    )
+
+
+def patient_view_audit(
+    *, actor: Any, patient: Patient, request: HttpRequest | None = None, via: str = "api"
+) -> None:
+    audit.record(
+        actor=actor,
+        action="patient.view",
+        obj=patient,
+        patient=patient,
+        request=request,
+        details={"via": via},
+    )
+
+
+def list_view_audit(
+    *,
+    actor: Any,
+    object_type: str,
+    public_ids: Iterable[Any],
+    request: HttpRequest | None = None,
+    via: str = "page",
+    filters: Mapping[str, Any] | None = None,
+) -> None:
+    """One audit row per list view, naming every record shown (not one row per patient)."""
+    audit.record(
+        actor=actor,
+        action=f"{object_type}.list",
+        object_type=f"patients.{object_type}",
+        request=request,
+        details={"via": via, "shown": [str(p) for p in public_ids], "filters": filters or {}},
+    )
