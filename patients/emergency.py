@@ -1,8 +1,12 @@
-"""Break the glass: grant a clinician access to a patient outside their units.
+"""Emergency access ("break the glass"): a clinician opens a patient outside their units.
 
-The grant covers the patient's current (or most recent) admission for EMERGENCY_ACCESS_MINUTES,
-is audited as ``emergency_access.granted`` and waits for an admin's review
-(``cnt_detox.core.emergency`` keeps the grant queries that need no patient data).
+The clinician gives the MRN and a reason; the grant covers that patient's current (or most
+recent) admission for EMERGENCY_ACCESS_MINUTES, is audited as ``emergency_access.granted``
+and waits for an admin's review. ``patients.selectors.admissions_for_user`` adds granted
+admissions through ``emergency_admissions_filter`` (a subquery, so no extra query).
+
+This module lived partly in ``cnt_detox.core.emergency`` until issue 17; it imports no other
+patients module but the models, so the selectors can import it.
 """
 
 from __future__ import annotations
@@ -13,14 +17,32 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit
-from cnt_detox.core.emergency import MIN_REASON_LENGTH
-from cnt_detox.core.models import EmergencyAccess
-from patients.models import Admission
-from patients.selectors import units_for_user
+from cnt_detox.core.models import User
+from patients.models import Admission, EmergencyAccess
+
+MIN_REASON_LENGTH = 10
+
+
+def emergency_admissions_filter(user: Any, now: dt.datetime | None = None) -> Q:
+    """Q on Admission: admissions this user holds an active emergency grant for."""
+    if not getattr(user, "is_authenticated", False) or not user.is_clinician:
+        return Q(pk__in=[])
+    granted = EmergencyAccess.objects.active(now).filter(user=user).values("admission_id")
+    return Q(pk__in=granted)
+
+
+def active_grants_for_user(user: Any) -> list[EmergencyAccess]:
+    return list(
+        EmergencyAccess.objects.active()
+        .filter(user=user)
+        .select_related("admission__patient", "admission__unit")
+        .order_by("expires_at")
+    )
 
 
 def emergency_access_grant(
@@ -53,7 +75,7 @@ def emergency_access_grant(
             details={"reason": reason},
         )
         raise ValidationError({"mrn": ["No admission has that MRN. Check the number."]})
-    if units_for_user(user).filter(pk=admission.unit_id).exists():
+    if user.units.filter(pk=admission.unit_id).exists():
         raise ValidationError(
             {"mrn": ["This patient is on one of your units; open them from the patient list."]}
         )
@@ -82,3 +104,42 @@ def emergency_access_grant(
             },
         )
     return grant
+
+
+def emergency_access_review(
+    *, admin: Any, grant: EmergencyAccess, note: str, request: HttpRequest | None = None
+) -> EmergencyAccess:
+    if not admin.is_admin_role:
+        raise PermissionDenied("Only administrators review emergency access.")
+    note = (note or "").strip()
+    with transaction.atomic():
+        # Conditional update: two admins reviewing at once record one review.
+        updated = EmergencyAccess.objects.filter(pk=grant.pk, reviewed_at__isnull=True).update(
+            reviewed_by=admin, reviewed_at=timezone.now(), review_note=note
+        )
+        grant.refresh_from_db()
+        if updated:
+            audit.record(
+                actor=admin,
+                action="emergency_access.reviewed",
+                obj=grant,
+                patient=grant.admission.patient,
+                request=request,
+                details={"note": note},
+            )
+    return grant
+
+
+def grants_for_admin(admin: Any) -> QuerySet[EmergencyAccess]:
+    """Grants an admin reviews: by users of their units, or into their units' admissions."""
+    if not getattr(admin, "is_authenticated", False) or not admin.is_admin_role:
+        return EmergencyAccess.objects.none()
+    units = admin.units.values("pk")
+    colleagues = User.objects.filter(units__in=units).values("pk")
+    return EmergencyAccess.objects.filter(
+        Q(user_id__in=colleagues) | Q(admission__unit_id__in=units)
+    ).select_related("user", "reviewed_by", "admission__patient", "admission__unit")
+
+
+def pending_reviews(admin: Any) -> QuerySet[EmergencyAccess]:
+    return grants_for_admin(admin).filter(reviewed_at__isnull=True)

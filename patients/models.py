@@ -1,4 +1,5 @@
-"""Units, beds, patients, admissions and the intake (substance use, history).
+"""Units and their members, beds, patients, admissions, the intake (substance use, history)
+and emergency access grants.
 
 Clinical rows are never deleted (``on_delete=PROTECT`` everywhere); a discharge closes an
 admission, a transfer moves it and leaves an ``AdmissionMovement`` row, so the census at any
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,6 +36,12 @@ def validate_time_zone(value: str) -> None:
 class Unit(PublicIdModel):
     name = models.CharField(max_length=100, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # Who works on the unit; ``user.units`` from the other side. It was ``User.units`` in core
+    # until issue 17 (core knows no feature app): the table and its columns (user_id,
+    # unit_id) are the same, so migration 0003 moved it in Django's state only.
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="units", db_table="core_user_units", blank=True
+    )
 
     class Meta:
         ordering = ["name"]
@@ -326,3 +334,50 @@ class AdmissionMovement(PublicIdModel):
     class Meta:
         ordering = ["admission", "moved_at", "id"]
         indexes = [models.Index(fields=["to_unit", "moved_at"])]
+
+
+class EmergencyAccessQuerySet(models.QuerySet["EmergencyAccess"]):
+    def active(self, now: Any = None) -> EmergencyAccessQuerySet:
+        return self.filter(expires_at__gt=now or timezone.now())
+
+
+class EmergencyAccess(PublicIdModel):
+    """ "Break the glass": a clinician opened an admission outside their units, with a reason.
+
+    The grant lasts EMERGENCY_ACCESS_MINUTES and is never deleted; admins review each one
+    (patients.emergency). Until issue 17 it was ``core.EmergencyAccess``: the table keeps its
+    name and migration 0003 moved the model in Django's state only.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    admission = models.ForeignKey(
+        Admission, on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
+    reason = models.TextField()
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    objects = EmergencyAccessQuerySet.as_manager()
+
+    class Meta:
+        db_table = "core_emergencyaccess"
+        ordering = ["-granted_at"]
+        # Named as core's migration 0004 named it, so the index is the same one.
+        indexes = [
+            models.Index(fields=["user", "expires_at"], name="core_emerge_user_id_0ba828_idx")
+        ]
+        verbose_name_plural = "emergency accesses"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.granted_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()

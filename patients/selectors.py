@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
-from cnt_detox.core.emergency import emergency_admissions_filter
+from patients.emergency import emergency_admissions_filter
 from patients.models import Admission, Bed, Patient, Unit
 
 
@@ -41,7 +41,7 @@ def admissions_for_user(user: Any) -> QuerySet[Admission]:
     admissions = Admission.objects.filter(unit__in=units_for_user(user)).select_related(
         "patient", "unit", "bed"
     )
-    # Emergency access (cnt_detox.core.emergency): admissions outside the user's units that
+    # Emergency access (patients.emergency): admissions outside the user's units that
     # they broke the glass for, while the grant lasts. A subquery: no extra query.
     return admissions | Admission.objects.filter(emergency_admissions_filter(user))
 

@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max
 from django.http import Http404
 
-from cnt_detox.core.models import AuditEvent, EmergencyAccess
+from cnt_detox.core.models import AuditEvent
+from patients.models import EmergencyAccess
 from patients.selectors import admissions_for_user
 
 

@@ -12,16 +12,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cnt_detox.core.emergency import (
+from cnt_detox.core.forms import ErrorFocusMixin
+from cnt_detox.core.permissions import admin_required, clinician_required
+from patients.emergency import (
     MIN_REASON_LENGTH,
     active_grants_for_user,
+    emergency_access_grant,
     emergency_access_review,
     grants_for_admin,
     pending_reviews,
 )
-from cnt_detox.core.forms import ErrorFocusMixin
-from cnt_detox.core.permissions import admin_required, clinician_required
-from patients.emergency import emergency_access_grant
 
 
 class EmergencyAccessForm(ErrorFocusMixin, forms.Form):

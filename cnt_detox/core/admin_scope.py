@@ -42,6 +42,8 @@ def admin_unit_ids(request: Any) -> QuerySet[Any]:
 
 
 def unit_model() -> Any:
+    # patients.Unit, found through the reverse side of its ``members`` (``user.units``): core
+    # may not import the patients app.
     return User._meta.get_field("units").related_model
 
 

@@ -1,4 +1,5 @@
-"""Shared models: the public-id base, the user, and the append-only audit event."""
+"""Shared models: the public-id base, the user, the append-only audit event and its seal, and
+API tokens."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ class PublicIdModel(models.Model):
 class User(AbstractUser):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     role = models.CharField(max_length=16, choices=Role.choices, blank=True, db_index=True)
-    units = models.ManyToManyField("patients.Unit", related_name="members", blank=True)
+    # A user's units are ``user.units``, the other side of ``patients.Unit.members``: the
+    # relation belongs to the patients app since issue 17 (core knows no feature app).
     # A physician who may give the specialist's second signature on a taper plan that needs
     # one (tapering.md 1.3: above 40 mg/day, specialist review; and plans signed with an
     # override). Set by an admin in the admin site.
@@ -150,45 +152,6 @@ class AuditSeal(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit seals are append-only.")
-
-
-class EmergencyAccessQuerySet(models.QuerySet["EmergencyAccess"]):
-    def active(self, now: Any = None) -> EmergencyAccessQuerySet:
-        return self.filter(expires_at__gt=now or timezone.now())
-
-
-class EmergencyAccess(PublicIdModel):
-    """ "Break the glass": a clinician opened an admission outside their units, with a reason.
-
-    The grant lasts EMERGENCY_ACCESS_MINUTES and is never deleted; admins review each one.
-    """
-
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="emergency_accesses")
-    admission = models.ForeignKey(
-        "patients.Admission", on_delete=models.PROTECT, related_name="emergency_accesses"
-    )
-    reason = models.TextField()
-    granted_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(db_index=True)
-    reviewed_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = models.TextField(blank=True)
-
-    objects = EmergencyAccessQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-granted_at"]
-        indexes = [models.Index(fields=["user", "expires_at"])]
-        verbose_name_plural = "emergency accesses"
-
-    def __str__(self) -> str:
-        return f"{self.user} {self.granted_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.expires_at > timezone.now()
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):

@@ -50,7 +50,7 @@ _ADMIN_PERMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("axes", "accessfailurelog"): ("view",),
     ("otp_totp", "totpdevice"): ("view", "delete"),
     ("otp_static", "staticdevice"): ("view", "delete"),
-    ("core", "emergencyaccess"): ("view",),
+    ("patients", "emergencyaccess"): ("view",),
 }
 ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
     Role.NURSE: _NURSE_PERMS,

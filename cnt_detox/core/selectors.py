@@ -36,7 +36,8 @@ def reads_facility_audit_log(user: Any) -> bool:
 def audit_patient_ids_for_admin(user: Any) -> QuerySet[Any]:
     """Public ids of patients with any admission (ever) in the admin's units, as a subquery.
 
-    Reached through the user's own ``units`` relation, so core needs no import of patients.
+    Reached through ``user.units`` (the other side of ``patients.Unit.members``), so core
+    needs no import of patients.
     """
     return user.units.filter(admissions__isnull=False).values("admissions__patient__public_id")
 
@@ -77,8 +78,8 @@ def audit_patient_id_by_mrn(user: Any, mrn: str) -> Any:
     """Public id of the patient with ``mrn`` within the admin's audit scope, else None.
 
     Another unit's MRN and an unknown MRN give the same None, so the filter is no oracle for
-    whether a record exists elsewhere. Looked up through units (the user's ``units``
-    relation), so core needs no import of the patients app.
+    whether a record exists elsewhere. Looked up through units (``user.units``, the other side
+    of ``patients.Unit.members``), so core needs no import of the patients app.
     """
     units = user.units.all()
     if reads_facility_audit_log(user):

@@ -226,3 +226,51 @@ def test_role_of_a_user_shared_with_another_unit_stays(
     both.refresh_from_db()
     assert both.role == Role.NURSE
     assert not AuditEvent.objects.filter(action="admin.role_granted").exists()
+
+
+# Issue 17 moved the relation to patients (Unit.members; user.units is its other side), so the
+# user form's units field is declared by patients/admin.py. These pin what the model field did.
+
+
+def test_the_admins_own_units_are_shown_and_kept(client, admin_user, unit):
+    client.force_login(admin_user)
+    page = client.get(change_url(admin_user))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'class="readonly">Ward 1<' in html and 'name="units"' not in html
+    response = client.post(change_url(admin_user), user_form(admin_user, units=[]))
+    assert response.status_code == 302
+    assert list(admin_user.units.all()) == [unit]
+
+
+def test_unit_changes_are_audited_by_name(client, admin_user, make_user, unit):
+    third = Unit.objects.create(name="Ward 3", time_zone="Europe/London")
+    admin_user.units.add(third)
+    nurse = make_user("nurse9", Role.NURSE, unit)
+    client.force_login(admin_user)
+    page = client.get(change_url(nurse)).content.decode()
+    assert "Ward 3" in page and "Ward 2" not in page
+    response = client.post(change_url(nurse), user_form(nurse, units=[unit.pk, third.pk]))
+    assert response.status_code == 302
+    assert set(nurse.units.all()) == {unit, third}
+    event = AuditEvent.objects.get(action="admin.user.change")
+    assert event.changes["units"] == {"old": ["Ward 1"], "new": ["Ward 1", "Ward 3"]}
+
+
+def test_the_server_superuser_sets_any_units(client, nurse, unit, other_unit):
+    root = User.objects.create_superuser("root", "root@example.org", "Tulip lantern 47 orbit")
+    client.force_login(root)
+    assert "Ward 2" in client.get(change_url(nurse)).content.decode()
+    response = client.post(
+        change_url(nurse),
+        user_form(nurse, units=[other_unit.pk])
+        | {"date_joined_0": "2026-01-01", "date_joined_1": "08:00:00"},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert list(nurse.units.all()) == [other_unit]
+
+
+def test_unit_members_are_set_on_the_users_page_only(client, admin_user):
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:patients_unit_add")).content.decode()
+    assert 'name="members"' not in page

@@ -10,8 +10,9 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from cnt_detox.core import audit
-from cnt_detox.core.models import AuditEvent, EmergencyAccess
+from cnt_detox.core.models import AuditEvent
 from cnt_detox.core.roles import Role
+from patients.models import EmergencyAccess
 from tests.factories import make_admission
 
 pytestmark = pytest.mark.django_db

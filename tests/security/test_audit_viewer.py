@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from cnt_detox.core import audit
 from cnt_detox.core.csv_export import REDISCLOSURE_NOTICE, verify_csv
-from cnt_detox.core.models import AuditEvent, EmergencyAccess
+from cnt_detox.core.models import AuditEvent
+from patients.models import EmergencyAccess
 from patients.viewers import viewers_of_patient
 from tests.factories import make_admission
 

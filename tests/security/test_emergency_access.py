@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cnt_detox.core.models import AuditEvent, EmergencyAccess
+from cnt_detox.core.models import AuditEvent
+from patients.models import EmergencyAccess
 from patients.selectors import admission_for_user, admissions_for_user
 from tests.factories import make_admission
 

@@ -319,7 +319,7 @@ def _grant(user, admission, *, minutes=60):
 
     from django.utils import timezone
 
-    from cnt_detox.core.models import EmergencyAccess
+    from patients.models import EmergencyAccess
 
     now = timezone.now()
     return EmergencyAccess.objects.create(
