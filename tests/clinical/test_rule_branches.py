@@ -19,7 +19,9 @@ Dose bands and withdrawal risk, clinical/equivalence/bands.py (tests/clinical/
 test_equivalence.py):
 - B1 ``<= 10`` -> ``< 10``, B3 10 -> 9.99: ``test_dose_band[mg1-low]``; B2 ``<= 15`` ->
   ``< 15``, B5 15 -> 14.99: ``[mg3-moderate]``; B4 10 -> 10.01, B7 moderate -> high:
-  ``[mg2-moderate]``; B6 15 -> 15.01, B9 high -> moderate: ``[mg4-high]``; B8 low ->
+  ``[mg2-moderate]``; B6 15 -> 15.01, B9 high -> moderate: ``[mg4-high]`` (B5 and B6 are
+  caught first by test_risk.py's ``test_dose_exactly_15_is_not_above_15`` and
+  ``test_dose_above_15_is_elevated`` too: the intake flag reads the same constant); B8 low ->
   moderate: ``[mg0-low]``; B10 the mg check removed: ``test_dose_band_rejects_negative``;
 - B11 any unconverted agent -> unknown, B13 ``and`` -> ``or``:
   ``test_regimen_band_with_an_unconverted_agent_is_unknown_unless_already_high[known3-high]``;
