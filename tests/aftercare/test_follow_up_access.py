@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from aftercare import selectors, services
-from cnt_detox.core.models import EmergencyAccess
+from patients.models import EmergencyAccess
 from tests.factories import make_admission
 
 pytestmark = pytest.mark.django_db
