@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from assessments.models import UnitIntervalRules
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
 from patients.models import Unit
 
 RULE_FIELDS = (
@@ -81,5 +82,5 @@ class UnitIntervalRulesAdmin(admin.ModelAdmin):
             else "assessments.interval_rules_create",
             obj=obj,
             changes=audit.diff(before, audit.snapshot(obj, RULE_FIELDS)),
-            request=request,
+            client=Client.from_request(request),
         )

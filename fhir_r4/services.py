@@ -15,12 +15,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments.models import Assessment
 from assessments.services import CreateResult, assessment_create
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.models import User
 from cnt_detox.core.queue import enqueue_after_commit
 from fhir_r4.models import ExportJob, ExportStatus, ReceivedResponse
 from fhir_r4.receive import Identifier, Received
@@ -31,11 +32,11 @@ EXPORT_TASK = "fhir.run_export"
 
 def read_audit(
     *,
-    actor: Any,
+    actor: User,
     resource_type: str,
     resource_id: str,
     patient: Any,
-    request: HttpRequest | None,
+    client: Client | None = None,
 ) -> None:
     audit.record(
         actor=actor,
@@ -43,20 +44,20 @@ def read_audit(
         object_type=f"fhir.{resource_type.lower()}",
         object_id=resource_id[:64],
         patient=patient,
-        request=request,
+        client=client,
         details={"resource": f"{resource_type}/{resource_id}"},
     )
 
 
 def everything_audit(
-    *, actor: Any, admission: Admission, resources: int, request: HttpRequest | None
+    *, actor: User, admission: Admission, resources: int, client: Client | None
 ) -> None:
     audit.record(
         actor=actor,
         action="fhir.everything",
         obj=admission,
         patient=admission.patient,
-        request=request,
+        client=client,
         details={"resources": resources},
     )
 
@@ -71,10 +72,10 @@ class ReceiveResult:
 def response_receive(
     *,
     admission: Admission,
-    by: Any,
+    actor: User,
     received: Received,
     identifier: Identifier | None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> ReceiveResult:
     """Save a received entry through the bedside service, idempotent on its identifier.
 
@@ -86,7 +87,11 @@ def response_receive(
     key = identifier.key() if identifier else None
     with transaction.atomic():
         result: CreateResult = assessment_create(
-            admission=admission, by=by, entry=received.entry, idempotency_key=key, request=request
+            admission=admission,
+            actor=actor,
+            entry=received.entry,
+            idempotency_key=key,
+            client=client,
         )
         if result.created and identifier is not None:
             try:
@@ -95,7 +100,7 @@ def response_receive(
                         assessment=result.assessment,
                         system=identifier.system[:255],
                         value=identifier.value[:255],
-                        received_by=by,
+                        received_by=actor,
                     )
             except IntegrityError:
                 # Same system|value stored for another entry (key collision is impossible, a
@@ -103,11 +108,11 @@ def response_receive(
                 pass
         if result.created:
             audit.record(
-                actor=by,
+                actor=actor,
                 action="fhir.questionnaire_response_received",
                 obj=result.assessment,
                 patient=admission.patient,
-                request=request,
+                client=client,
                 details={
                     "identifier": f"{identifier.system}|{identifier.value}" if identifier else ""
                 },
@@ -122,13 +127,13 @@ def export_dir(job: ExportJob) -> Path:
 
 def export_request(
     *,
-    actor: Any,
+    actor: User,
     unit_ids: list[int],
     unit: Any,
     types: list[str],
     since: dt.datetime | None,
     request_url: str,
-    request: HttpRequest | None,
+    client: Client | None = None,
 ) -> ExportJob:
     """Create an export job and queue its task after commit (the worker claims it)."""
     with transaction.atomic():
@@ -144,7 +149,7 @@ def export_request(
             actor=actor,
             action="fhir.export_requested",
             obj=job,
-            request=request,
+            client=client,
             details={
                 "types": types,
                 "since": since,
@@ -160,7 +165,7 @@ def remove_files(job: ExportJob) -> None:
     shutil.rmtree(export_dir(job), ignore_errors=True)
 
 
-def export_cancel(*, actor: Any, job: ExportJob, request: HttpRequest | None) -> None:
+def export_cancel(*, actor: User, job: ExportJob, client: Client | None = None) -> None:
     """DELETE on the status URL: stop a running export (the worker checks between stays) or
     remove a finished one's files."""
     with transaction.atomic():
@@ -172,7 +177,7 @@ def export_cancel(*, actor: Any, job: ExportJob, request: HttpRequest | None) ->
             actor=actor,
             action="fhir.export_cancelled",
             obj=job,
-            request=request,
+            client=client,
             changes={"status": {"old": old, "new": ExportStatus.CANCELLED}},
         )
     if old not in (ExportStatus.QUEUED, ExportStatus.RUNNING):
@@ -180,13 +185,13 @@ def export_cancel(*, actor: Any, job: ExportJob, request: HttpRequest | None) ->
 
 
 def export_download_audit(
-    *, actor: Any, job: ExportJob, filename: str, request: HttpRequest | None
+    *, actor: User, job: ExportJob, filename: str, client: Client | None
 ) -> None:
     audit.record(
         actor=actor,
         action="fhir.export_download",
         obj=job,
-        request=request,
+        client=client,
         details={"file": filename, "patients": list(job.patients)},
     )
 

@@ -20,6 +20,7 @@ from cnt_detox.core.admin_scope import (
     is_server_superuser,
     users_of_admin,
 )
+from cnt_detox.core.audit import Client
 from cnt_detox.core.roles import Role
 from notifications.models import EscalationChainMember, Notification, UnitOnCall
 
@@ -74,7 +75,7 @@ class UnitOnCallAdmin(AdminRoleAccess, ScopedMixin, admin.ModelAdmin):
             action="notifications.roster_change" if change else "notifications.roster_create",
             obj=obj,
             changes=audit.diff(before, after),
-            request=request,
+            client=Client.from_request(request),
         )
 
 

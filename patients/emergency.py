@@ -8,26 +8,25 @@ is audited as ``emergency_access.granted`` and waits for an admin's review
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
 from cnt_detox.core.emergency import MIN_REASON_LENGTH
-from cnt_detox.core.models import EmergencyAccess
+from cnt_detox.core.models import EmergencyAccess, User
 from patients.models import Admission
 from patients.selectors import units_for_user
 
 
 def emergency_access_grant(
-    *, user: Any, mrn: str, reason: str, request: HttpRequest | None = None
+    *, actor: User, mrn: str, reason: str, client: Client | None = None
 ) -> EmergencyAccess:
     """Grant ``user`` access to the patient with ``mrn``; ValidationError names the field."""
-    if not user.is_clinician:
+    if not actor.is_clinician:
         raise PermissionDenied("Only nurses and physicians may use emergency access.")
     mrn = (mrn or "").strip()
     reason = (reason or "").strip()
@@ -47,20 +46,20 @@ def emergency_access_grant(
     )
     if admission is None:
         audit.record(
-            actor=user,
+            actor=actor,
             action="emergency_access.not_found",
-            request=request,
+            client=client,
             details={"reason": reason},
         )
         raise ValidationError({"mrn": ["No admission has that MRN. Check the number."]})
-    if units_for_user(user).filter(pk=admission.unit_id).exists():
+    if units_for_user(actor).filter(pk=admission.unit_id).exists():
         raise ValidationError(
             {"mrn": ["This patient is on one of your units; open them from the patient list."]}
         )
     now = timezone.now()
     with transaction.atomic():
         grant = EmergencyAccess(
-            user=user,
+            user=actor,
             admission=admission,
             reason=reason,
             granted_at=now,
@@ -69,11 +68,11 @@ def emergency_access_grant(
         grant.full_clean()
         grant.save()
         audit.record(
-            actor=user,
+            actor=actor,
             action="emergency_access.granted",
             obj=grant,
             patient=admission.patient,
-            request=request,
+            client=client,
             details={
                 "reason": reason,
                 "admission": str(admission.public_id),

@@ -9,16 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.http import HttpRequest
-
 from cnt_detox.core import audit
-from cnt_detox.core.models import AuditEvent
+from cnt_detox.core.audit import Client
+from cnt_detox.core.models import AuditEvent, User
 
 
 def board_view_audit(
     *,
-    actor: Any,
-    request: HttpRequest | None,
+    actor: User,
+    client: Client | None = None,
     unit_public_ids: Sequence[str],
     admission_public_ids: Sequence[str],
     background: bool,
@@ -32,7 +31,7 @@ def board_view_audit(
         actor=actor,
         action="report.board.refresh" if background else "report.board.view",
         object_type="reports.board",
-        request=request,
+        client=client,
         details={
             "units": list(unit_public_ids),
             "admissions": list(admission_public_ids),
@@ -42,21 +41,25 @@ def board_view_audit(
 
 
 def period_view_audit(
-    *, actor: Any, request: HttpRequest | None, params: dict[str, Any], admission_ids: Sequence[str]
+    *,
+    actor: User,
+    client: Client | None = None,
+    params: dict[str, Any],
+    admission_ids: Sequence[str],
 ) -> AuditEvent:
     return audit.record(
         actor=actor,
         action="report.period.view",
         object_type="reports.period",
-        request=request,
+        client=client,
         details={"params": params, "admissions": list(admission_ids)},
     )
 
 
 def export_audit(
     *,
-    actor: Any,
-    request: HttpRequest | None,
+    actor: User,
+    client: Client | None = None,
     kind: str,
     fmt: str,
     params: dict[str, Any],
@@ -70,7 +73,7 @@ def export_audit(
         actor=actor,
         action="report.export",
         object_type=f"reports.{kind}",
-        request=request,
+        client=client,
         details={
             "kind": kind,
             "format": fmt,

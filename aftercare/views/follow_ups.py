@@ -18,6 +18,7 @@ from aftercare.forms import (
 from aftercare.models import FollowUpStatus
 from aftercare.views.stay import _add_errors, _stay_context, _stay_url
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required
 from patients.forms import to_aware
@@ -42,7 +43,7 @@ def follow_up_add(request: HttpRequest, admission_id: str) -> HttpResponse:
                 mode=data["mode"],
                 location=data["location"],
                 notes=data["notes"],
-                request=request,
+                client=Client.from_request(request),
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -76,7 +77,7 @@ def follow_up_outcome(request: HttpRequest, admission_id: str) -> HttpResponse:
             note=data["note"],
             adherence=data["adherence"],
             ciwa_b_total=data["ciwa_b_total"],
-            request=request,
+            client=Client.from_request(request),
         )
     except ValidationError as exc:
         messages.error(
@@ -102,7 +103,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
         actor=request.user,
         action="follow_up.list",
         object_type="aftercare.followupappointment",
-        request=request,
+        client=Client.from_request(request),
         details={"shown": [str(f.public_id) for f in rows], "status": status},
     )
     return render(

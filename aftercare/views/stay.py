@@ -18,6 +18,7 @@ from aftercare.forms import (
     ReadinessDischargeForm,
 )
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required
 from patients.forms import attach_service_errors, local_input, to_aware
@@ -55,7 +56,7 @@ def discharge(request: HttpRequest, admission_id: str) -> HttpResponse:
                     override_category=data["override_category"],
                     override_reason=data["override_reason"],
                     acknowledge_warnings=data["acknowledge_warnings"],
-                    request=request,
+                    client=Client.from_request(request),
                 )
             except ValidationError as exc:
                 attach_service_errors(exc, form)
@@ -74,7 +75,7 @@ def discharge(request: HttpRequest, admission_id: str) -> HttpResponse:
             action="discharge.readiness_viewed",
             obj=admission,
             patient=admission.patient,
-            request=request,
+            client=Client.from_request(request),
         )
     items = presenters.with_links(selectors.readiness_for(admission), admission)
     return render(
@@ -97,7 +98,7 @@ def _stay_context(request: HttpRequest, admission: Any) -> dict[str, Any]:
         action="aftercare.viewed",
         obj=admission,
         patient=admission.patient,
-        request=request,
+        client=Client.from_request(request),
     )
     return {
         "admission": admission,
@@ -136,7 +137,7 @@ def aftercare_edit(request: HttpRequest, admission_id: str) -> HttpResponse:
                     data=data,
                     change_reason=data.get("change_reason", ""),
                     expected_version=data.get("expected_version"),
-                    request=request,
+                    client=Client.from_request(request),
                 )
             except ValidationError as exc:
                 _add_errors(form, exc)
@@ -151,7 +152,7 @@ def aftercare_edit(request: HttpRequest, admission_id: str) -> HttpResponse:
             action="aftercare_plan.viewed",
             obj=admission,
             patient=admission.patient,
-            request=request,
+            client=Client.from_request(request),
             details={"via": "edit page"},
         )
     return render(

@@ -5,13 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
-from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments.facts import facts_of, interval_rules, rules_for_unit
@@ -29,6 +27,8 @@ from clinical import reassessment as schedule
 from clinical.risk import Flag
 from clinical.risk.escalation import escalation_for
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.models import User
 from cnt_detox.core.queue import enqueue_after_commit
 from patients.intake import intake_facts
 from patients.models import Admission
@@ -92,7 +92,7 @@ def _escalations(
 
 def _build(
     admission: Admission,
-    by: Any,
+    actor: User,
     entry: AssessmentInput,
     checked: Checked,
     now: datetime,
@@ -104,7 +104,7 @@ def _build(
         recorded_at=now,
         recorded_offline_at=entry.recorded_offline_at,
         is_late_entry=checked.is_late_entry,
-        entered_by=by,
+        entered_by=actor,
         items=list(scored.items) if scored else None,
         total=scored.total if scored else None,
         band=str(scored.band) if scored else "",
@@ -151,8 +151,8 @@ def _record_outcome(
     flags: tuple[Flag, ...],
     due: schedule.NextDue,
     becomes_latest: bool,
-    by: Any,
-    request: HttpRequest | None,
+    actor: User,
+    client: Client | None,
 ) -> None:
     """Flag rows, schedule, escalations (queued after commit) and the audit event."""
     AssessmentFlag.objects.bulk_create(
@@ -171,11 +171,11 @@ def _record_outcome(
         _upsert_schedule(admission, due, assessment)
     escalations = Escalation.objects.bulk_create(_escalations(assessment, flags, due))
     audit.record(
-        actor=by,
+        actor=actor,
         action="assessment.create",
         obj=assessment,
         patient=admission.patient,
-        request=request,
+        client=client,
         details={
             "total": assessment.total,
             "band": assessment.band,
@@ -194,10 +194,10 @@ def _record_outcome(
 def assessment_create(
     *,
     admission: Admission,
-    by: Any,
+    actor: User,
     entry: AssessmentInput,
     idempotency_key: uuid.UUID | None = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> CreateResult:
     """Record one CIWA-B (or unable to assess): flags, next due time, escalations, audit.
 
@@ -218,7 +218,7 @@ def assessment_create(
         raise
 
     rules = rules_for_unit(admission.unit)
-    assessment = _build(admission, by, entry, checked, now)
+    assessment = _build(admission, actor, entry, checked, now)
     assessment.idempotency_key = idempotency_key
     assessment.request_fingerprint = fingerprint
 
@@ -285,7 +285,7 @@ def assessment_create(
         # The INSERT comes first: if the key is taken, nothing else is written.
         inserted = _insert_unless_key_taken(assessment)
         if inserted:
-            _record_outcome(admission, assessment, flags, due, becomes_latest, by, request)
+            _record_outcome(admission, assessment, flags, due, becomes_latest, actor, client)
     if not inserted:
         existing = _find_by_key(idempotency_key) if idempotency_key else None
         if existing is None:

@@ -24,6 +24,7 @@ from cnt_detox.core.admin_scope import (
     is_server_superuser,
     users_of_admin,
 )
+from cnt_detox.core.audit import Client
 from cnt_detox.core.emergency import grants_for_admin
 from cnt_detox.core.models import AuditEvent, EmergencyAccess, User
 from cnt_detox.core.roles import Role, user_set_role
@@ -144,30 +145,43 @@ class UserAdmin(ScopedMixin, AuditedMixin, BaseUserAdmin):
 
     def after_audit(self, request: Any, form: Any, changes: dict[str, Any]) -> None:
         user = form.instance
+        client = Client.from_request(request)
         role = changes.get("role")
         if role and role["new"] == Role.ADMIN:
             audit.record(
                 actor=request.user,
                 action="admin.role_granted",
                 obj=user,
-                request=request,
+                client=client,
                 changes={"role": role},
                 details={"username": user.username},
             )
         active = changes.get("is_active")
         if active and active["new"] is False:
-            api_tokens_revoke(user=user, reason="deactivated", actor=request.user, request=request)
+            api_tokens_revoke(
+                user=user,
+                reason="deactivated",
+                actor=request.user,
+                client=client,
+            )
 
     def user_change_password(self, request: Any, id: str, form_url: str = "") -> Any:
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and response.status_code == 302:
             user = self.get_object(request, unquote(id))
+            client = Client.from_request(request)
             if user is not None:
                 audit.record(
-                    actor=request.user, action="admin.user.password_set", obj=user, request=request
+                    actor=request.user,
+                    action="admin.user.password_set",
+                    obj=user,
+                    client=client,
                 )
                 api_tokens_revoke(
-                    user=user, reason="password_changed", actor=request.user, request=request
+                    user=user,
+                    reason="password_changed",
+                    actor=request.user,
+                    client=client,
                 )
         return response
 
@@ -234,11 +248,11 @@ class DeviceResetMixin:
         return False
 
     def delete_model(self, request: Any, obj: Any) -> None:
-        second_factor_remove(user=obj.user, actor=request.user, request=request)
+        second_factor_remove(user=obj.user, actor=request.user, client=Client.from_request(request))
 
     def delete_queryset(self, request: Any, queryset: Any) -> None:
         for user in {device.user for device in queryset.select_related("user")}:
-            second_factor_remove(user=user, actor=request.user, request=request)
+            second_factor_remove(user=user, actor=request.user, client=Client.from_request(request))
 
 
 admin.site.unregister(TOTPDevice)

@@ -26,6 +26,7 @@ from django.db.models import Model, QuerySet
 from django.forms.models import model_to_dict
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
 from cnt_detox.core.models import User
 
 # Never written to the audit row: secrets, and hashes that would outlive a password change.
@@ -93,7 +94,7 @@ def record_change(request: Any, obj: Any, verb: str, changes: dict[str, Any]) ->
         actor=request.user,
         action=f"admin.{obj._meta.model_name}.{verb}",
         obj=obj,
-        request=request,
+        client=Client.from_request(request),
         changes=changes,
         details={"object": str(obj)[:200]},
     )

@@ -14,6 +14,7 @@ import hmac
 import json
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +56,18 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[
     return changes
 
 
+@dataclass(frozen=True)
+class Client:
+    """Where an action came from, as the audit row records it (services get this, not the
+    request, so they stay callable from tasks, commands and tests without a fake request)."""
+
+    ip: str | None = None
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Client:
+        return cls(ip=client_ip(request))
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
@@ -75,7 +88,7 @@ def record(
     object_id: str = "",
     patient: Any = None,
     patient_public_id: uuid.UUID | str | None = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
     changes: Mapping[str, Any] | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
@@ -97,7 +110,7 @@ def record(
         object_type=object_type,
         object_id=object_id,
         patient_public_id=patient_public_id,
-        ip_address=client_ip(request),
+        ip_address=client.ip if client is not None else None,
         changes=_jsonable(dict(changes or {})),
         details=_jsonable(dict(details or {})),
     )

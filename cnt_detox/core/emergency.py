@@ -15,10 +15,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
 from cnt_detox.core.models import EmergencyAccess, User
 
 MIN_REASON_LENGTH = 10
@@ -42,24 +42,24 @@ def active_grants_for_user(user: Any) -> list[EmergencyAccess]:
 
 
 def emergency_access_review(
-    *, admin: Any, grant: EmergencyAccess, note: str, request: HttpRequest | None = None
+    *, actor: User, grant: EmergencyAccess, note: str, client: Client | None = None
 ) -> EmergencyAccess:
-    if not admin.is_admin_role:
+    if not actor.is_admin_role:
         raise PermissionDenied("Only administrators review emergency access.")
     note = (note or "").strip()
     with transaction.atomic():
         # Conditional update: two admins reviewing at once record one review.
         updated = EmergencyAccess.objects.filter(pk=grant.pk, reviewed_at__isnull=True).update(
-            reviewed_by=admin, reviewed_at=timezone.now(), review_note=note
+            reviewed_by=actor, reviewed_at=timezone.now(), review_note=note
         )
         grant.refresh_from_db()
         if updated:
             audit.record(
-                actor=admin,
+                actor=actor,
                 action="emergency_access.reviewed",
                 obj=grant,
                 patient=grant.admission.patient,
-                request=request,
+                client=client,
                 details={"note": note},
             )
     return grant

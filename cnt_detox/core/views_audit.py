@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from cnt_detox.core import audit, registry
+from cnt_detox.core.audit import Client
 from cnt_detox.core.csv_export import ExportTable, csv_response
 from cnt_detox.core.permissions import admin_required
 from cnt_detox.core.selectors import (
@@ -137,7 +138,7 @@ def _export(request: HttpRequest, events: Any, filters: AuditFilter) -> HttpResp
         audit.record(
             actor=request.user,
             action="audit.export",
-            request=request,
+            client=Client.from_request(request),
             patient_public_id=filters.patient_public_id,
             details={**params, "rows": rows, "sha256": digest, "completed": completed},
         )

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentStatus
@@ -19,6 +17,8 @@ from clinical.medication import (
     prn_gate,
 )
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.models import User
 from medication.models import (
     DoseOutcome,
     DoseStatus,
@@ -76,7 +76,7 @@ def _check_time(order: MedicationOrder, occurred_at: dt.datetime, now: dt.dateti
 
 def dose_record(
     *,
-    actor: Any,
+    actor: User,
     order: MedicationOrder,
     outcome: str = DoseOutcome.GIVEN,
     occurred_at: dt.datetime | None = None,
@@ -84,7 +84,7 @@ def dose_record(
     reason_text: str = "",
     override_reason: str = "",
     sedation_advice_shown: bool = False,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> MedicationDose:
     """Record a dose of an order. PRN benzodiazepine doses given pass the gates; a physician
     may override the 24-hour ceiling (never the CIWA-B gate) with a reason, which is audited
@@ -116,7 +116,7 @@ def dose_record(
             override_reason=override_reason,
             sedation_advice_shown=sedation_advice_shown,
             now=now,
-            request=request,
+            client=client,
         )
     except GateRefused as refused:
         # After the rollback, so the refused attempt stays in the audit trail.
@@ -125,7 +125,7 @@ def dose_record(
             action="medication_dose.refused",
             obj=order,
             patient=order.admission.patient,
-            request=request,
+            client=client,
             details={
                 "codes": list(refused.result.codes),
                 "total_after_mg": refused.result.total_after_mg,
@@ -136,7 +136,7 @@ def dose_record(
 
 def _record_locked(
     *,
-    actor: Any,
+    actor: User,
     order: MedicationOrder,
     outcome: str,
     occurred_at: dt.datetime,
@@ -145,7 +145,7 @@ def _record_locked(
     override_reason: str,
     sedation_advice_shown: bool,
     now: dt.datetime,
-    request: HttpRequest | None,
+    client: Client | None,
 ) -> MedicationDose:
     with transaction.atomic():
         # One PRN decision at a time per patient: the lock makes the 24-hour total read here
@@ -223,7 +223,7 @@ def _record_locked(
             action="medication_dose.recorded",
             obj=dose,
             patient=admission.patient,
-            request=request,
+            client=client,
             details={
                 "order": locked.public_id,
                 "medicine": locked.item.name,
@@ -249,7 +249,7 @@ def _record_locked(
 
 
 def dose_mark_in_error(
-    *, actor: Any, dose: MedicationDose, reason: str, request: HttpRequest | None = None
+    *, actor: User, dose: MedicationDose, reason: str, client: Client | None = None
 ) -> MedicationDose:
     _require_clinician(actor)
     if not reason.strip():
@@ -268,7 +268,7 @@ def dose_mark_in_error(
             action="medication_dose.marked_in_error",
             obj=locked,
             patient=locked.order.admission.patient,
-            request=request,
+            client=client,
             details={"reason": locked.error_reason},
         )
     return locked

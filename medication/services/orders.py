@@ -12,10 +12,11 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit, otp
+from cnt_detox.core.audit import Client
+from cnt_detox.core.models import User
 from medication.models import (
     FormularyItem,
     MedicationOrder,
@@ -138,14 +139,14 @@ def canonical_order(admission: Admission, fields: dict[str, Any], version: int) 
 
 def order_place(
     *,
-    actor: Any,
+    actor: User,
     admission: Admission,
     data: OrderInput,
     password: str,
     otp_code: str | None = None,
     supersedes: MedicationOrder | None = None,
     change_reason: str = "",
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> MedicationOrder:
     """Place and sign an order (or a new version of one) in one step."""
     _require_physician(actor, "order medicines")
@@ -199,7 +200,7 @@ def order_place(
             action="medication_order.signed",
             obj=order,
             patient=admission.patient,
-            request=request,
+            client=client,
             details={
                 "content": json.loads(canonical),
                 "digest": order.digest,
@@ -210,7 +211,7 @@ def order_place(
 
 
 def order_discontinue(
-    *, actor: Any, order: MedicationOrder, reason: str, request: HttpRequest | None = None
+    *, actor: User, order: MedicationOrder, reason: str, client: Client | None = None
 ) -> MedicationOrder:
     _require_physician(actor, "discontinue orders")
     if not reason.strip():
@@ -231,7 +232,7 @@ def order_discontinue(
             action="medication_order.discontinued",
             obj=locked,
             patient=locked.admission.patient,
-            request=request,
+            client=client,
             details={"reason": locked.status_reason},
         )
     return locked

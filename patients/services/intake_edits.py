@@ -8,10 +8,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.models import User
 from patients.intake import compute_intake
 from patients.models import (
     Admission,
@@ -40,7 +41,7 @@ from patients.validation import (
 
 def admission_update_intake(
     *,
-    actor: Any,
+    actor: User,
     admission: Admission,
     patient: Mapping[str, Any] | None = None,
     admitted_at: dt.datetime | None = None,
@@ -48,7 +49,7 @@ def admission_update_intake(
     history: Mapping[str, Any] | None = None,
     referral_notes: str | None = None,
     other_substances: str | None = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
     now: dt.datetime | None = None,
 ) -> Admission:
     """Edit the intake and recompute everything derived from it; one audit row with every
@@ -92,7 +93,7 @@ def admission_update_intake(
             action="admission.update",
             obj=admission,
             patient=person,
-            request=request,
+            client=client,
             changes=changes,
             details={"substances_marked_in_error": [str(r.public_id) for r in removed]},
         )

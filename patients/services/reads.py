@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.http import HttpRequest
-
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.models import User
 from patients.models import (
     Admission,
     Patient,
@@ -15,7 +15,7 @@ from patients.models import (
 
 
 def admission_view_audit(
-    *, actor: Any, admission: Admission, request: HttpRequest | None = None, via: str = "page"
+    *, actor: User, admission: Admission, client: Client | None = None, via: str = "page"
 ) -> None:
     """Every read of a patient record leaves an audit event (architecture.md)."""
     audit.record(
@@ -23,30 +23,30 @@ def admission_view_audit(
         action="admission.view",
         obj=admission,
         patient=admission.patient,
-        request=request,
+        client=client,
         details={"via": via},
     )
 
 
 def patient_view_audit(
-    *, actor: Any, patient: Patient, request: HttpRequest | None = None, via: str = "api"
+    *, actor: User, patient: Patient, client: Client | None = None, via: str = "api"
 ) -> None:
     audit.record(
         actor=actor,
         action="patient.view",
         obj=patient,
         patient=patient,
-        request=request,
+        client=client,
         details={"via": via},
     )
 
 
 def list_view_audit(
     *,
-    actor: Any,
+    actor: User,
     object_type: str,
     public_ids: Iterable[Any],
-    request: HttpRequest | None = None,
+    client: Client | None = None,
     via: str = "page",
     filters: Mapping[str, Any] | None = None,
 ) -> None:
@@ -55,6 +55,6 @@ def list_view_audit(
         actor=actor,
         action=f"{object_type}.list",
         object_type=f"patients.{object_type}",
-        request=request,
+        client=client,
         details={"via": via, "shown": [str(p) for p in public_ids], "filters": filters or {}},
     )

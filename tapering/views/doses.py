@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from clinical.taper.rounding import format_mg
 from cnt_detox.core import audit, offline
+from cnt_detox.core.audit import Client
 from cnt_detox.core.permissions import clinician_required
 from patients.selectors import admission_for_user
 from tapering import dose_services, selectors, services
@@ -34,7 +35,7 @@ def _today_context(request: HttpRequest, admission: Any) -> dict[str, Any]:
         action="doses.saved_offline" if offline.is_offline_precache(request) else "doses.viewed",
         obj=admission,
         patient=admission.patient,
-        request=request,
+        client=Client.from_request(request),
     )
     plan = selectors.current_plan(versions)
     # Day 1 of a plan: the SA Health test-dose instruction (tapering.md 2) is shown here, where
@@ -106,7 +107,7 @@ def record_dose(request: HttpRequest, admission_id: str) -> HttpResponse:
         try:
             record = dose_services.dose_record(
                 scheduled_dose=dose,
-                by=request.user,
+                actor=request.user,
                 outcome=form.cleaned_data["outcome"],
                 occurred_at=occurred,
                 held_reason=form.cleaned_data["held_reason"],
@@ -114,7 +115,7 @@ def record_dose(request: HttpRequest, admission_id: str) -> HttpResponse:
                 sedation_advice_shown=selectors.sedation_advice(admission)["hold"],
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 recorded_offline_at=saved_at,
-                request=request,
+                client=Client.from_request(request),
             )
         except ValidationError as err:
             if replay:
@@ -155,9 +156,9 @@ def dose_in_error(request: HttpRequest, admission_id: str) -> HttpResponse:
     try:
         dose_services.dose_mark_in_error(
             administration=record,
-            by=request.user,
+            actor=request.user,
             reason=form.cleaned_data["reason"],
-            request=request,
+            client=Client.from_request(request),
         )
     except ValidationError as err:
         messages.error(request, " ".join(_errors_text(err)))

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
 from cnt_detox.core.permissions import clinician_required
 from tapering import selectors, services
 from tapering.forms import (
@@ -25,7 +26,7 @@ def _plan_context(request: HttpRequest, plan: Any) -> dict[str, Any]:
         action="taper_plan.viewed",
         obj=plan,
         patient=plan.admission.patient,
-        request=request,
+        client=Client.from_request(request),
     )
     return {
         "plan": plan,
@@ -109,7 +110,7 @@ def plan_print_page_css(request: HttpRequest, plan_id: str) -> HttpResponse:
         action="taper_plan.print_header_viewed",
         obj=plan,
         patient=patient,
-        request=request,
+        client=Client.from_request(request),
     )
     identity = f"{patient.full_name} · MRN {patient.mrn} · born {patient.date_of_birth:%d %b %Y}"
     plan_line = f"Taper plan version {plan.version} ({plan.get_status_display()})"

@@ -206,7 +206,7 @@ def test_whole_save_request_with_token_and_transaction(
         admission, by=nurse, total=5, assessed_at=timezone.now() - dt.timedelta(hours=1)
     )
     client = APIClient()
-    _token, key = api_token_issue(user=nurse)
+    _token, key = api_token_issue(actor=nurse)
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     # Warm-up (first-request costs), older than the measured save so that one is the latest.
     warm_up = (timezone.now() - dt.timedelta(minutes=30)).isoformat()

@@ -138,7 +138,7 @@ def test_timeline_query_count_is_constant(client, nurse, admission):
         a = make_assessment(
             admission, by=nurse, total=5 + n * 3, assessed_at=start + dt.timedelta(minutes=10 * n)
         )
-    services.assessment_mark_entered_in_error(assessment=a, by=nurse, reason="duplicate")
+    services.assessment_mark_entered_in_error(assessment=a, actor=nurse, reason="duplicate")
     make_assessment(admission, by=nurse, total=None, unable_reason="refused")
     with CaptureQueriesContext(connection) as many:
         response = client.get(url)

@@ -3,6 +3,7 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
 from cnt_detox.core.models import AppendOnlyError, AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +15,7 @@ def test_record_stores_actor_object_changes_and_ip(nurse, unit, rf):
         actor=nurse,
         action="unit.update",
         obj=unit,
-        request=request,
+        client=Client.from_request(request),
         changes=audit.diff({"name": "Old"}, {"name": "Ward 1"}),
     )
     event.refresh_from_db()

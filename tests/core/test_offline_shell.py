@@ -90,8 +90,8 @@ def test_dose_forms_carry_a_key_each(client, nurse, unit, physician):
         "target_agent": "diazepam",
         "start_date": unit.local_now().date().isoformat(),
     }
-    plan = services.plan_create_draft(admission=admission, by=physician, data=data)
-    services.plan_sign(plan=plan, by=physician, password=PASSWORD, expected_version=1)
+    plan = services.plan_create_draft(admission=admission, actor=physician, data=data)
+    services.plan_sign(plan=plan, actor=physician, password=PASSWORD, expected_version=1)
     client.force_login(nurse)
     page = client.get(reverse("tapering:today", args=[admission.public_id])).content.decode()
     keys = [line for line in page.splitlines() if 'name="idempotency_key"' in line]

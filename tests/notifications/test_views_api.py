@@ -232,7 +232,7 @@ def test_one_escalation_per_assessment_with_words_and_links(client, api, roster,
     admission = make_admission(unit, by=nurse)
     result = assessment_services.assessment_create(
         admission=admission,
-        by=nurse,
+        actor=nurse,
         entry=AssessmentInput(items=items_for_total(45), seizure=True, sedation_level=0),
         idempotency_key=uuid.uuid4(),
     )

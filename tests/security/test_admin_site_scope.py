@@ -96,7 +96,7 @@ def test_granting_the_admin_role_is_audited_and_shown(client, admin_user, nurse)
 
 
 def test_deactivation_ends_api_tokens(client, api, admin_user, nurse):
-    _, key = api_token_issue(user=nurse)
+    _, key = api_token_issue(actor=nurse)
     client.force_login(admin_user)
     response = client.post(change_url(nurse), user_form(nurse, is_active=None))
     assert response.status_code == 302
