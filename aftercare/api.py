@@ -22,6 +22,7 @@ from aftercare import pdf, selectors, services
 from aftercare.models import AftercarePlan, DischargeSummary, FollowUpAppointment
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.permissions import IsClinician, IsPhysician
 from patients.selectors import admission_for_user
 
@@ -132,7 +133,7 @@ class ReadinessView(APIView):
         admission = admission_for_user(request.user, admission_id)
         audit.record(
             actor=request.user,
-            action="discharge.readiness_viewed",
+            action=AuditAction.DISCHARGE_READINESS_VIEWED,
             obj=admission,
             patient=admission.patient,
             client=Client.from_request(request),
@@ -183,7 +184,7 @@ class AftercarePlansView(APIView):
         admission = admission_for_user(request.user, admission_id)
         audit.record(
             actor=request.user,
-            action="aftercare_plan.viewed",
+            action=AuditAction.AFTERCARE_PLAN_VIEWED,
             obj=admission,
             patient=admission.patient,
             client=Client.from_request(request),
@@ -218,7 +219,7 @@ class FollowUpsView(APIView):
         rows = selectors.follow_ups(admission)
         audit.record(
             actor=request.user,
-            action="follow_up.list",
+            action=AuditAction.FOLLOW_UP_LISTED,
             obj=admission,
             patient=admission.patient,
             client=Client.from_request(request),
@@ -279,7 +280,7 @@ class SummariesView(APIView):
             services.summary_access_audit(
                 actor=request.user,
                 summary_row=row,
-                how="read_json",
+                how="read_as_json",
                 client=Client.from_request(request),
             )
         return Response([summary_data(r) for r in rows])
@@ -312,7 +313,7 @@ class SummaryView(APIView):
         services.summary_access_audit(
             actor=request.user,
             summary_row=row,
-            how="read_json",
+            how="read_as_json",
             client=Client.from_request(request),
         )
         return Response(summary_data(row))

@@ -20,6 +20,7 @@ from assessments.inputs import OBSERVATIONS
 from assessments.limits import VITAL_FIELDS
 from assessments.serializers import AssessmentIn, AssessmentOut, EnteredInErrorIn
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.errors import Unprocessable
 from cnt_detox.core.permissions import IsClinician
 
@@ -100,7 +101,7 @@ class AdmissionAssessmentListView(GenericAPIView):
         services.assessment_viewed(
             actor=request.user,
             admission=admission,
-            action="assessment.list",
+            action=AuditAction.ASSESSMENT_LISTED,
             client=Client.from_request(request),
         )
         for assessment in page:
@@ -117,7 +118,7 @@ class AssessmentDetailView(APIView):
         services.assessment_viewed(
             actor=request.user,
             admission=assessment.admission,
-            action="assessment.view",
+            action=AuditAction.ASSESSMENT_VIEWED,
             obj=assessment,
             client=Client.from_request(request),
         )

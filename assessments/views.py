@@ -25,6 +25,7 @@ from assessments.forms import AssessmentForm, EnteredInErrorForm, band_bounds
 from clinical.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReason
 from cnt_detox.core import offline, registry
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.permissions import clinician_required
 
 
@@ -109,9 +110,9 @@ def new_assessment(request: HttpRequest, admission_id: uuid.UUID) -> HttpRespons
     else:
         # The form shows the patient's name and MRN: opening it is a read of the record.
         action = (
-            "assessment.form_saved_offline"
+            AuditAction.ASSESSMENT_FORM_SAVED_OFFLINE
             if offline.is_offline_precache(request)
-            else "assessment.form_view"
+            else AuditAction.ASSESSMENT_FORM_VIEWED
         )
         services.assessment_viewed(
             actor=request.user,
@@ -177,7 +178,7 @@ def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     services.assessment_viewed(
         actor=request.user,
         admission=assessment.admission,
-        action="assessment.view",
+        action=AuditAction.ASSESSMENT_VIEWED,
         obj=assessment,
         client=Client.from_request(request),
     )
@@ -250,7 +251,7 @@ def timeline(request: HttpRequest, admission_id: uuid.UUID) -> HttpResponse:
     services.assessment_viewed(
         actor=request.user,
         admission=admission,
-        action="assessment.timeline",
+        action=AuditAction.ASSESSMENT_TIMELINE_VIEWED,
         client=Client.from_request(request),
     )
     context = {

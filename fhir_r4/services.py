@@ -21,6 +21,7 @@ from assessments.models import Assessment
 from assessments.services import CreateResult, assessment_create
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from cnt_detox.core.queue import enqueue_after_commit
 from fhir_r4.models import ExportJob, ExportStatus, ReceivedResponse
@@ -40,7 +41,7 @@ def read_audit(
 ) -> None:
     audit.record(
         actor=actor,
-        action="fhir.read",
+        action=AuditAction.FHIR_RESOURCE_READ,
         object_type=f"fhir.{resource_type.lower()}",
         object_id=resource_id[:64],
         patient=patient,
@@ -54,7 +55,7 @@ def everything_audit(
 ) -> None:
     audit.record(
         actor=actor,
-        action="fhir.everything",
+        action=AuditAction.FHIR_EVERYTHING_READ,
         obj=admission,
         patient=admission.patient,
         client=client,
@@ -109,7 +110,7 @@ def response_receive(
         if result.created:
             audit.record(
                 actor=actor,
-                action="fhir.questionnaire_response_received",
+                action=AuditAction.FHIR_QUESTIONNAIRE_RESPONSE_RECEIVED,
                 obj=result.assessment,
                 patient=admission.patient,
                 client=client,
@@ -147,7 +148,7 @@ def export_request(
         )
         audit.record(
             actor=actor,
-            action="fhir.export_requested",
+            action=AuditAction.FHIR_EXPORT_REQUESTED,
             obj=job,
             client=client,
             details={
@@ -175,7 +176,7 @@ def export_cancel(*, actor: User, job: ExportJob, client: Client | None = None) 
         )
         audit.record(
             actor=actor,
-            action="fhir.export_cancelled",
+            action=AuditAction.FHIR_EXPORT_CANCELLED,
             obj=job,
             client=client,
             changes={"status": {"old": old, "new": ExportStatus.CANCELLED}},
@@ -189,7 +190,7 @@ def export_download_audit(
 ) -> None:
     audit.record(
         actor=actor,
-        action="fhir.export_download",
+        action=AuditAction.FHIR_EXPORT_DOWNLOADED,
         obj=job,
         client=client,
         details={"file": filename, "patients": list(job.patients)},
@@ -219,7 +220,7 @@ def exports_purge(now: dt.datetime | None = None) -> int:
 def completed_audit(job: ExportJob, patients: Iterable[str]) -> None:
     audit.record(
         actor=job.requested_by,
-        action="fhir.export_completed",
+        action=AuditAction.FHIR_EXPORT_COMPLETED,
         obj=job,
         details={"patients": list(patients), "output": job.output},
     )

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.permissions import clinician_required, physician_required
 from medication import selectors, services
 from medication.forms import DoseForm, OrderForm, ReasonForm
@@ -46,7 +47,7 @@ def record(request: HttpRequest, admission_id: str) -> HttpResponse:
     admission = admission_for_user(request.user, admission_id)
     audit.record(
         actor=request.user,
-        action="medication_record.viewed",
+        action=AuditAction.MEDICATION_RECORD_VIEWED,
         obj=admission,
         patient=admission.patient,
         client=Client.from_request(request),
@@ -97,7 +98,7 @@ def _order_page(
     else:
         audit.record(
             actor=request.user,
-            action="medication_order_form.viewed",
+            action=AuditAction.MEDICATION_ORDER_FORM_VIEWED,
             obj=admission,
             patient=admission.patient,
             client=Client.from_request(request),

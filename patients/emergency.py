@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.emergency import MIN_REASON_LENGTH
 from cnt_detox.core.models import EmergencyAccess, User
 from patients.models import Admission
@@ -47,7 +48,7 @@ def emergency_access_grant(
     if admission is None:
         audit.record(
             actor=actor,
-            action="emergency_access.not_found",
+            action=AuditAction.EMERGENCY_ACCESS_GRANT_REFUSED,
             client=client,
             details={"reason": reason},
         )
@@ -69,7 +70,7 @@ def emergency_access_grant(
         grant.save()
         audit.record(
             actor=actor,
-            action="emergency_access.granted",
+            action=AuditAction.EMERGENCY_ACCESS_GRANTED,
             obj=grant,
             patient=admission.patient,
             client=client,

@@ -11,6 +11,7 @@ from typing import Any
 
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import AuditEvent, User
 
 
@@ -29,7 +30,7 @@ def board_view_audit(
     """
     return audit.record(
         actor=actor,
-        action="report.board.refresh" if background else "report.board.view",
+        action=AuditAction.BOARD_REFRESHED if background else AuditAction.BOARD_VIEWED,
         object_type="reports.board",
         client=client,
         details={
@@ -49,7 +50,7 @@ def period_view_audit(
 ) -> AuditEvent:
     return audit.record(
         actor=actor,
-        action="report.period.view",
+        action=AuditAction.PERIOD_REPORT_VIEWED,
         object_type="reports.period",
         client=client,
         details={"params": params, "admissions": list(admission_ids)},
@@ -71,7 +72,7 @@ def export_audit(
     """One row per export, written when the file has been produced (or the stream broke)."""
     return audit.record(
         actor=actor,
-        action="report.export",
+        action=AuditAction.REPORT_EXPORTED,
         object_type=f"reports.{kind}",
         client=client,
         details={

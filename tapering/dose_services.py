@@ -17,6 +17,7 @@ from django.utils import timezone
 from clinical.taper.administration import administration_time_errors
 from cnt_detox.core import audit, hooks
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from cnt_detox.core.offline import recorded_offline_errors
 from tapering.completion import plan_complete_if_finished
@@ -173,7 +174,7 @@ def dose_record(
         hooks.dose_recorded(admission_id=plan.admission_id, due_at=scheduled_dose.due_at)
         audit.record(
             actor=actor,
-            action="dose.recorded",
+            action=AuditAction.DOSE_RECORDED,
             obj=record,
             patient=plan.admission.patient,
             client=client,
@@ -214,7 +215,7 @@ def dose_mark_in_error(
         record.save(update_fields=["status", "error_reason", "error_marked_by", "error_marked_at"])
         audit.record(
             actor=actor,
-            action="dose.entered_in_error",
+            action=AuditAction.DOSE_ENTERED_IN_ERROR,
             obj=record,
             patient=record.scheduled_dose.plan.admission.patient,
             client=client,

@@ -16,6 +16,7 @@ from aftercare.models import (
 from aftercare.services.common import _require_clinician, _text
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from patients.models import Admission
 
@@ -59,7 +60,7 @@ def follow_up_create(
         follow_up.save()
         audit.record(
             actor=actor,
-            action="follow_up.created",
+            action=AuditAction.FOLLOW_UP_CREATED,
             obj=follow_up,
             patient=admission.patient,
             client=client,
@@ -110,7 +111,7 @@ def follow_up_record(
         follow_up.refresh_from_db()
         audit.record(
             actor=actor,
-            action="follow_up.recorded",
+            action=AuditAction.FOLLOW_UP_RECORDED,
             obj=follow_up,
             patient=follow_up.admission.patient,
             client=client,

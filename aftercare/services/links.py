@@ -19,6 +19,7 @@ from aftercare.models import (
 from aftercare.services.common import _require_clinician
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from patients.models import Admission
 
@@ -53,7 +54,7 @@ def patient_link_create(
         link.save()
         audit.record(
             actor=actor,
-            action="patient_link.created",
+            action=AuditAction.PATIENT_LINK_CREATED,
             obj=link,
             patient=admission.patient,
             client=client,
@@ -73,7 +74,7 @@ def patient_link_revoke(
         link.refresh_from_db()
         audit.record(
             actor=actor,
-            action="patient_link.revoked",
+            action=AuditAction.PATIENT_LINK_REVOKED,
             obj=link,
             patient=link.admission.patient,
             client=client,
@@ -87,7 +88,7 @@ def patient_link_opened(*, link: PatientLink, client: Client | None = None) -> N
         PatientLink.objects.filter(pk=link.pk).update(opened_count=F("opened_count") + 1)
         audit.record(
             actor=None,
-            action="patient_link.opened",
+            action=AuditAction.PATIENT_LINK_OPENED,
             obj=link,
             patient=link.admission.patient,
             client=client,

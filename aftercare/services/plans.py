@@ -21,6 +21,7 @@ from aftercare.models import (
 from aftercare.services.common import _require_clinician, _text
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from patients.models import Admission
 
@@ -168,7 +169,7 @@ def aftercare_plan_save(
         plan.save()
         audit.record(
             actor=actor,
-            action="aftercare_plan.saved",
+            action=AuditAction.AFTERCARE_PLAN_SAVED,
             obj=plan,
             patient=admission.patient,
             client=client,

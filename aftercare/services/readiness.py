@@ -18,6 +18,7 @@ from aftercare.services.common import _require_clinician, _text
 from clinical import discharge as rules
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from patients import services as patient_services
 from patients.models import Admission
@@ -112,7 +113,7 @@ def discharge(
         record.save()
         audit.record(
             actor=actor,
-            action="discharge.readiness_recorded",
+            action=AuditAction.DISCHARGE_READINESS_RECORDED,
             obj=record,
             patient=discharged.patient,
             client=client,

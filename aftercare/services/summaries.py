@@ -17,6 +17,7 @@ from aftercare.models import (
 from aftercare.services.common import _require_physician, _text
 from cnt_detox.core import audit, otp
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from patients.models import Admission
 from tapering.services import digest_of
@@ -49,7 +50,7 @@ def summary_sign(
         # Outside any transaction, so the refused attempt stays in the audit trail.
         audit.record(
             actor=actor,
-            action="discharge_summary.sign_refused",
+            action=AuditAction.DISCHARGE_SUMMARY_SIGN_REFUSED,
             obj=admission,
             patient=admission.patient,
             client=client,
@@ -106,7 +107,7 @@ def summary_sign(
             ) from None
         audit.record(
             actor=actor,
-            action="discharge_summary.signed",
+            action=AuditAction.DISCHARGE_SUMMARY_SIGNED,
             obj=signed,
             patient=locked.patient,
             client=client,

@@ -19,6 +19,7 @@ from aftercare.models import FollowUpStatus
 from aftercare.views.stay import _add_errors, _stay_context, _stay_url
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required
 from patients.forms import to_aware
@@ -101,7 +102,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     )
     audit.record(
         actor=request.user,
-        action="follow_up.list",
+        action=AuditAction.FOLLOW_UP_LISTED,
         object_type="aftercare.followupappointment",
         client=Client.from_request(request),
         details={"shown": [str(f.public_id) for f in rows], "status": status},

@@ -19,6 +19,7 @@ from aftercare.forms import (
 )
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required
 from patients.forms import attach_service_errors, local_input, to_aware
@@ -72,7 +73,7 @@ def discharge(request: HttpRequest, admission_id: str) -> HttpResponse:
         form = ReadinessDischargeForm(initial={"discharged_at": local_input(timezone.now(), tz)})
         audit.record(
             actor=request.user,
-            action="discharge.readiness_viewed",
+            action=AuditAction.DISCHARGE_READINESS_VIEWED,
             obj=admission,
             patient=admission.patient,
             client=Client.from_request(request),
@@ -95,7 +96,7 @@ def discharge(request: HttpRequest, admission_id: str) -> HttpResponse:
 def _stay_context(request: HttpRequest, admission: Any) -> dict[str, Any]:
     audit.record(
         actor=request.user,
-        action="aftercare.viewed",
+        action=AuditAction.AFTERCARE_VIEWED,
         obj=admission,
         patient=admission.patient,
         client=Client.from_request(request),
@@ -149,7 +150,7 @@ def aftercare_edit(request: HttpRequest, admission_id: str) -> HttpResponse:
         form = AftercareForm(initial=AftercareForm.initial_for(current), groups=groups)
         audit.record(
             actor=request.user,
-            action="aftercare_plan.viewed",
+            action=AuditAction.AFTERCARE_PLAN_VIEWED,
             obj=admission,
             patient=admission.patient,
             client=Client.from_request(request),

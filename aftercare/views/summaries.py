@@ -18,6 +18,7 @@ from aftercare.forms import (
 from aftercare.views.stay import _add_errors
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.permissions import clinician_required, physician_required
 from patients.selectors import admission_for_user
 
@@ -26,7 +27,7 @@ def _preview(request: HttpRequest, admission: Any, form: Any, status: int = 200)
     content = summary.build_content(admission)
     audit.record(
         actor=request.user,
-        action="discharge_summary.previewed",
+        action=AuditAction.DISCHARGE_SUMMARY_PREVIEWED,
         obj=admission,
         patient=admission.patient,
         client=Client.from_request(request),

@@ -17,6 +17,7 @@ from assessments.services.schedule import _upsert_schedule
 from clinical import reassessment as schedule
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from patients.models import Admission
 
@@ -72,7 +73,7 @@ def assessment_mark_entered_in_error(
         _upsert_schedule(admission, due, latest)
         audit.record(
             actor=actor,
-            action="assessment.entered_in_error",
+            action=AuditAction.ASSESSMENT_ENTERED_IN_ERROR,
             obj=assessment,
             patient=admission.patient,
             client=client,

@@ -28,6 +28,7 @@ from clinical.risk import Flag
 from clinical.risk.escalation import escalation_for
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from cnt_detox.core.queue import enqueue_after_commit
 from patients.intake import intake_facts
@@ -172,7 +173,7 @@ def _record_outcome(
     escalations = Escalation.objects.bulk_create(_escalations(assessment, flags, due))
     audit.record(
         actor=actor,
-        action="assessment.create",
+        action=AuditAction.ASSESSMENT_CREATED,
         obj=assessment,
         patient=admission.patient,
         client=client,

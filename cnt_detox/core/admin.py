@@ -25,6 +25,7 @@ from cnt_detox.core.admin_scope import (
     users_of_admin,
 )
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.emergency import grants_for_admin
 from cnt_detox.core.models import AuditEvent, EmergencyAccess, User
 from cnt_detox.core.roles import Role, user_set_role
@@ -150,7 +151,7 @@ class UserAdmin(ScopedMixin, AuditedMixin, BaseUserAdmin):
         if role and role["new"] == Role.ADMIN:
             audit.record(
                 actor=request.user,
-                action="admin.role_granted",
+                action=AuditAction.ROLE_GRANTED,
                 obj=user,
                 client=client,
                 changes={"role": role},
@@ -173,7 +174,7 @@ class UserAdmin(ScopedMixin, AuditedMixin, BaseUserAdmin):
             if user is not None:
                 audit.record(
                     actor=request.user,
-                    action="admin.user.password_set",
+                    action=AuditAction.USER_PASSWORD_SET,
                     obj=user,
                     client=client,
                 )

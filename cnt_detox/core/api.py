@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.errors import error_body
 from cnt_detox.core.lockout import LOCKED_MESSAGE
 from cnt_detox.core.models import ApiToken
@@ -108,7 +109,9 @@ class TokenView(APIView):
                     sender=__name__, credentials=credentials, request=django_request
                 )
                 audit.record(
-                    actor=user, action="auth.otp_failed", client=Client.from_request(django_request)
+                    actor=user,
+                    action=AuditAction.OTP_FAILED,
+                    client=Client.from_request(django_request),
                 )
                 if getattr(django_request, "axes_locked_out", False):
                     return self._locked()

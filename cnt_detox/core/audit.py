@@ -24,6 +24,7 @@ from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from cnt_detox.core.audit_actions import is_known
 from cnt_detox.core.models import AuditEvent, AuditSeal
 
 
@@ -95,8 +96,13 @@ def record(
     """Append one audit event.
 
     ``obj`` names the object (its model label and public id); ``patient`` (a model with a
-    ``public_id``) lets the audit viewer answer "who touched this patient".
+    ``public_id``) lets the audit viewer answer "who touched this patient". ``action`` is one
+    of cnt_detox.core.audit_actions.AuditAction (or an admin change name).
     """
+    if not is_known(action):
+        # Loud on purpose: a misspelt name would be sealed into the log for good and no
+        # filter of the audit viewer would find it.
+        raise ValueError(f"Unknown audit action {action!r}: add it to audit_actions.AuditAction.")
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "public_id", obj.pk))

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import EmergencyAccess, User
 
 MIN_REASON_LENGTH = 10
@@ -56,7 +57,7 @@ def emergency_access_review(
         if updated:
             audit.record(
                 actor=actor,
-                action="emergency_access.reviewed",
+                action=AuditAction.EMERGENCY_ACCESS_REVIEWED,
                 obj=grant,
                 patient=grant.admission.patient,
                 client=client,

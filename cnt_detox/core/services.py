@@ -16,6 +16,7 @@ from django.utils import timezone
 from cnt_detox.core import audit
 from cnt_detox.core import otp as second_factor
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import ApiToken, User
 from cnt_detox.core.tokens import key_digest, new_key, password_digest
 
@@ -43,7 +44,7 @@ def api_token_issue(
         token.save()
         audit.record(
             actor=actor,
-            action="auth.token_issued",
+            action=AuditAction.TOKEN_ISSUED,
             obj=token,
             client=client,
             details={"expires_at": token.expires_at, "second_factor": otp_device is not None},
@@ -75,7 +76,7 @@ def api_tokens_revoke(
         if count:
             audit.record(
                 actor=actor,
-                action="auth.token_revoked",
+                action=AuditAction.TOKEN_REVOKED,
                 object_type="core.user",
                 object_id=str(user.public_id),
                 client=client,
@@ -89,7 +90,7 @@ def user_password_set(*, actor: User, password: str, client: Client | None = Non
     with transaction.atomic():
         actor.set_password(password)
         actor.save(update_fields=["password"])
-        audit.record(actor=actor, action="auth.password_changed", client=client)
+        audit.record(actor=actor, action=AuditAction.PASSWORD_CHANGED, client=client)
         api_tokens_revoke(actor=actor, user=actor, reason="password_changed", client=client)
 
 
@@ -108,14 +109,14 @@ def second_factor_confirm(
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = second_factor.new_backup_codes(actor)
-        audit.record(actor=actor, action="auth.otp_enrolled", client=client)
+        audit.record(actor=actor, action=AuditAction.OTP_ENROLLED, client=client)
     return codes
 
 
 def backup_codes_renew(*, actor: User, client: Client | None = None) -> list[str]:
     with transaction.atomic():
         codes = second_factor.new_backup_codes(actor)
-        audit.record(actor=actor, action="auth.otp_backup_codes_renewed", client=client)
+        audit.record(actor=actor, action=AuditAction.OTP_BACKUP_CODES_RENEWED, client=client)
     return codes
 
 
@@ -127,7 +128,7 @@ def second_factor_remove(*, actor: User, user: Any, client: Client | None = None
         second_factor.remove_second_factor(user)
         audit.record(
             actor=actor,
-            action="auth.otp_reset" if by_admin else "auth.otp_removed",
+            action=AuditAction.OTP_RESET if by_admin else AuditAction.OTP_REMOVED,
             object_type="core.user",
             object_id=str(user.public_id),
             client=client,

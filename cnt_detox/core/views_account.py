@@ -25,6 +25,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from cnt_detox.core import audit
 from cnt_detox.core import otp as second_factor
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.lockout import lockout_response
 from cnt_detox.core.middleware import background_view, session_remaining_seconds
 from cnt_detox.core.services import (
@@ -48,7 +49,9 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         audit.record(
-            actor=self.request.user, action="auth.login", client=Client.from_request(self.request)
+            actor=self.request.user,
+            action=AuditAction.LOGGED_IN,
+            client=Client.from_request(self.request),
         )
         return response
 
@@ -57,7 +60,9 @@ class LogoutView(auth_views.LogoutView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
             audit.record(
-                actor=request.user, action="auth.logout", client=Client.from_request(request)
+                actor=request.user,
+                action=AuditAction.LOGGED_OUT,
+                client=Client.from_request(request),
             )
         response = super().post(request, *args, **kwargs)
         response["Clear-Site-Data"] = CLEAR_SITE_DATA
@@ -100,7 +105,7 @@ def _lock_out(request: HttpRequest, user: Any) -> HttpResponse | None:
     """Count a wrong code as a failed login; end the session once the limit is reached."""
     credentials = {"username": user.get_username()}
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-    audit.record(actor=user, action="auth.otp_failed", client=Client.from_request(request))
+    audit.record(actor=user, action=AuditAction.OTP_FAILED, client=Client.from_request(request))
     if AxesProxyHandler.is_locked(request, credentials):
         logout(request)
         return lockout_response(request)
@@ -127,7 +132,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             used_backup = isinstance(device, StaticDevice)
             audit.record(
                 actor=user,
-                action="auth.otp_verified",
+                action=AuditAction.OTP_VERIFIED,
                 client=Client.from_request(request),
                 details={"method": "backup_code" if used_backup else "totp"},
             )

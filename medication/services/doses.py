@@ -18,6 +18,7 @@ from clinical.medication import (
 )
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from medication.models import (
     DoseOutcome,
@@ -122,7 +123,7 @@ def dose_record(
         # After the rollback, so the refused attempt stays in the audit trail.
         audit.record(
             actor=actor,
-            action="medication_dose.refused",
+            action=AuditAction.MEDICATION_DOSE_REFUSED,
             obj=order,
             patient=order.admission.patient,
             client=client,
@@ -220,7 +221,7 @@ def _record_locked(
             ) from None
         audit.record(
             actor=actor,
-            action="medication_dose.recorded",
+            action=AuditAction.MEDICATION_DOSE_RECORDED,
             obj=dose,
             patient=admission.patient,
             client=client,
@@ -265,7 +266,7 @@ def dose_mark_in_error(
         locked.save(update_fields=["status", "error_reason", "error_marked_by", "error_marked_at"])
         audit.record(
             actor=actor,
-            action="medication_dose.marked_in_error",
+            action=AuditAction.MEDICATION_DOSE_MARKED_IN_ERROR,
             obj=locked,
             patient=locked.order.admission.patient,
             client=client,

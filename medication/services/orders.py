@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from cnt_detox.core import audit, otp
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from medication.models import (
     FormularyItem,
@@ -197,7 +198,7 @@ def order_place(
         order.save()
         audit.record(
             actor=actor,
-            action="medication_order.signed",
+            action=AuditAction.MEDICATION_ORDER_SIGNED,
             obj=order,
             patient=admission.patient,
             client=client,
@@ -229,7 +230,7 @@ def order_discontinue(
         )
         audit.record(
             actor=actor,
-            action="medication_order.discontinued",
+            action=AuditAction.MEDICATION_ORDER_DISCONTINUED,
             obj=locked,
             patient=locked.admission.patient,
             client=client,

@@ -8,6 +8,7 @@ from django.utils import timezone
 from assessments import services as assessment_services
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from notifications.models import (
     Notification,
@@ -40,7 +41,7 @@ def notification_acknowledge(
         if changed:
             audit.record(
                 actor=actor,
-                action="notification.acknowledge",
+                action=AuditAction.NOTIFICATION_ACKNOWLEDGED,
                 obj=notification,
                 patient=notification.admission.patient,
                 client=client,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cnt_detox.core import audit, hooks
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from patients.intake import compute_intake
 from patients.models import (
@@ -149,7 +150,7 @@ def _audit_hidden_conflict(actor: User, conflict: HiddenMrnConflict, client: Cli
     with transaction.atomic():
         audit.record(
             actor=actor,
-            action="admission.mrn_conflict",
+            action=AuditAction.ADMISSION_MRN_CONFLICT_REFUSED,
             client=client,
             details={"mrn": conflict.mrn, "reason": conflict.reason},
         )
@@ -222,7 +223,7 @@ def admission_create(
             if created:
                 audit.record(
                     actor=actor,
-                    action="patient.create",
+                    action=AuditAction.PATIENT_CREATED,
                     obj=person,
                     patient=person,
                     client=client,
@@ -230,7 +231,7 @@ def admission_create(
                 )
             audit.record(
                 actor=actor,
-                action="admission.create",
+                action=AuditAction.ADMISSION_CREATED,
                 obj=admission,
                 patient=person,
                 client=client,

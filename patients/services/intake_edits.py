@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from patients.intake import compute_intake
 from patients.models import (
@@ -90,7 +91,7 @@ def admission_update_intake(
         _save_intake(admission, rows, removed)
         audit.record(
             actor=actor,
-            action="admission.update",
+            action=AuditAction.ADMISSION_UPDATED,
             obj=admission,
             patient=person,
             client=client,

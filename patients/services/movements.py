@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cnt_detox.core import audit, hooks
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from patients.models import (
     Admission,
@@ -69,7 +70,7 @@ def admission_transfer(
             admission.save(update_fields=["unit", "bed", "updated_at"])
             audit.record(
                 actor=actor,
-                action="admission.transfer",
+                action=AuditAction.ADMISSION_TRANSFERRED,
                 obj=admission,
                 patient=admission.patient,
                 client=client,
@@ -132,7 +133,7 @@ def admission_discharge(
         admission.save()
         audit.record(
             actor=actor,
-            action="admission.discharge",
+            action=AuditAction.ADMISSION_DISCHARGED,
             obj=admission,
             patient=admission.patient,
             client=client,

@@ -7,6 +7,7 @@ from typing import Any
 
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from patients.models import (
     Admission,
@@ -20,7 +21,7 @@ def admission_view_audit(
     """Every read of a patient record leaves an audit event (architecture.md)."""
     audit.record(
         actor=actor,
-        action="admission.view",
+        action=AuditAction.ADMISSION_VIEWED,
         obj=admission,
         patient=admission.patient,
         client=client,
@@ -33,7 +34,7 @@ def patient_view_audit(
 ) -> None:
     audit.record(
         actor=actor,
-        action="patient.view",
+        action=AuditAction.PATIENT_VIEWED,
         obj=patient,
         patient=patient,
         client=client,
@@ -53,7 +54,7 @@ def list_view_audit(
     """One audit row per list view, naming every record shown (not one row per patient)."""
     audit.record(
         actor=actor,
-        action=f"{object_type}.list",
+        action=f"{object_type}.listed",
         object_type=f"patients.{object_type}",
         client=client,
         details={"via": via, "shown": [str(p) for p in public_ids], "filters": filters or {}},

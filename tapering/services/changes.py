@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from tapering.models import (
     PlanStatus,
@@ -80,7 +81,7 @@ def plan_amend(
             ) from None
         audit.record(
             actor=actor,
-            action="taper_plan.amendment_started",
+            action=AuditAction.TAPER_PLAN_AMENDMENT_STARTED,
             obj=draft,
             patient=admission.patient,
             client=client,
@@ -108,7 +109,7 @@ def plan_discontinue(
         locked.save(update_fields=["status", "status_changed_at", "status_reason"])
         audit.record(
             actor=actor,
-            action="taper_plan.discontinued",
+            action=AuditAction.TAPER_PLAN_DISCONTINUED,
             obj=locked,
             patient=locked.admission.patient,
             client=client,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from tapering.models import (
     PlanStatus,
@@ -56,7 +57,7 @@ def plan_create_draft(
         plan.save()
         audit.record(
             actor=actor,
-            action="taper_plan.created",
+            action=AuditAction.TAPER_PLAN_CREATED,
             obj=plan,
             patient=admission.patient,
             client=client,
@@ -100,7 +101,7 @@ def plan_update_draft(
         locked.save()
         audit.record(
             actor=actor,
-            action="taper_plan.updated",
+            action=AuditAction.TAPER_PLAN_UPDATED,
             obj=locked,
             patient=locked.admission.patient,
             client=client,

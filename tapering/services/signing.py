@@ -18,6 +18,7 @@ from clinical.taper.rules import second_signature_reasons
 from clinical.taper.schedule import ParameterError
 from cnt_detox.core import audit, otp
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from tapering.inputs import field_errors, request_from_stored
 from tapering.models import (
@@ -76,7 +77,7 @@ def plan_sign(
         # Recorded outside any transaction so the failed attempt stays in the audit trail.
         audit.record(
             actor=actor,
-            action="taper_plan.sign_refused",
+            action=AuditAction.TAPER_PLAN_SIGN_REFUSED,
             obj=plan,
             patient=plan.admission.patient,
             client=client,
@@ -161,7 +162,7 @@ def _complete_signature(
             details.update(_put_in_force(locked, signed_at, not_before=None))
         audit.record(
             actor=actor,
-            action="taper_plan.signed",
+            action=AuditAction.TAPER_PLAN_SIGNED,
             obj=locked,
             patient=admission.patient,
             client=client,
@@ -226,7 +227,7 @@ def plan_second_sign(
     if not password or not actor.check_password(password):
         audit.record(
             actor=actor,
-            action="taper_plan.second_signature_refused",
+            action=AuditAction.TAPER_PLAN_SECOND_SIGNATURE_REFUSED,
             obj=plan,
             patient=plan.admission.patient,
             client=client,
@@ -280,7 +281,7 @@ def _complete_second_signature(
         details = _put_in_force(locked, now, not_before=now)
         audit.record(
             actor=actor,
-            action="taper_plan.second_signed",
+            action=AuditAction.TAPER_PLAN_SECOND_SIGNED,
             obj=locked,
             patient=locked.admission.patient,
             client=client,

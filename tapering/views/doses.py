@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from clinical.taper.rounding import format_mg
 from cnt_detox.core import audit, offline
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.permissions import clinician_required
 from patients.selectors import admission_for_user
 from tapering import dose_services, selectors, services
@@ -32,7 +33,9 @@ def _today_context(request: HttpRequest, admission: Any) -> dict[str, Any]:
     rows = selectors.doses_for_day(admission, local_now.date())
     audit.record(
         actor=request.user,
-        action="doses.saved_offline" if offline.is_offline_precache(request) else "doses.viewed",
+        action=AuditAction.DOSES_SAVED_OFFLINE
+        if offline.is_offline_precache(request)
+        else AuditAction.DOSES_VIEWED,
         obj=admission,
         patient=admission.patient,
         client=Client.from_request(request),

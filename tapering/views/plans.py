@@ -9,6 +9,7 @@ from django.shortcuts import render
 
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.permissions import clinician_required
 from tapering import selectors, services
 from tapering.forms import (
@@ -23,7 +24,7 @@ from tapering.presenters import present
 def _plan_context(request: HttpRequest, plan: Any) -> dict[str, Any]:
     audit.record(
         actor=request.user,
-        action="taper_plan.viewed",
+        action=AuditAction.TAPER_PLAN_VIEWED,
         obj=plan,
         patient=plan.admission.patient,
         client=Client.from_request(request),
@@ -107,7 +108,7 @@ def plan_print_page_css(request: HttpRequest, plan_id: str) -> HttpResponse:
     patient = plan.admission.patient
     audit.record(
         actor=request.user,
-        action="taper_plan.print_header_viewed",
+        action=AuditAction.TAPER_PLAN_PRINT_HEADER_VIEWED,
         obj=plan,
         patient=patient,
         client=Client.from_request(request),

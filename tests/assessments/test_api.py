@@ -157,7 +157,7 @@ def test_list_retrieve_and_entered_in_error(api, nurse, payload, admission):
     assert marked.json()["status"] == "entered_in_error"
     assert marked.json()["entered_in_error"]["reason"] == "wrong patient"
     actions = set(AuditEvent.objects.values_list("action", flat=True))
-    assert {"assessment.create", "assessment.list", "assessment.view"} <= actions
+    assert {"assessment.created", "assessment.listed", "assessment.viewed"} <= actions
     assert "assessment.entered_in_error" in actions
 
 

@@ -60,7 +60,7 @@ def test_scored_save_stores_score_flags_schedule_and_audit(admission, nurse, uni
     assert schedule.next_due_at == a.next_due_at and schedule.based_on == a
     assert not Escalation.objects.exists()
     assert AuditEvent.objects.filter(
-        action="assessment.create", object_id=str(a.public_id)
+        action="assessment.created", object_id=str(a.public_id)
     ).exists()
     # Rules were created on demand with the ciwa-b.md defaults.
     rules = UnitIntervalRules.objects.get(unit=unit)

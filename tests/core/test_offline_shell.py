@@ -116,5 +116,5 @@ def test_pages_saved_for_offline_use_are_audited_as_such(client, nurse, unit):
     assert actions[-3:] == [
         "assessment.form_saved_offline",
         "doses.saved_offline",
-        "assessment.form_view",
+        "assessment.form_viewed",
     ]
