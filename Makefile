@@ -17,7 +17,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 venv: $(BIN)/.installed
 
 $(RUN_DIR):
-	@mkdir -p $(RUN_DIR)/broker/queue $(RUN_DIR)/broker/processed
+	@mkdir -p $(RUN_DIR)/broker/queue $(RUN_DIR)/broker/processed $(RUN_DIR)/broker/control
 
 migrate: venv $(RUN_DIR)
 	$(BIN)/python manage.py migrate --noinput

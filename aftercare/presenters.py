@@ -3,41 +3,52 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
-from aftercare.selectors import ITEM_LINKS
 
-LINK_TEXT = {
-    "dose_above_discharge": "Open the taper plan",
-    "open_escalation": "Open notifications",
-    "ciwa_overdue": "Record CIWA-B",
-    "doses_unrecorded": "Record today's doses",
-    "plan_awaiting_second_signature": "Open the taper plan",
+@dataclass(frozen=True)
+class ItemLink:
+    """Where an open readiness item is resolved: a url name, whether it takes the stay's
+    public id as ``admission_id``, and the link text."""
+
+    url_name: str
+    per_admission: bool
+    text: str
+
+
+# One entry per readiness code of clinical/discharge.py that has a page to resolve it. Named
+# explicitly (no guessing between url conventions) so a renamed url fails loudly in
+# tests/aftercare/test_item_links.py instead of silently dropping the link.
+ITEM_LINKS: dict[str, ItemLink] = {
+    "dose_above_discharge": ItemLink("tapering:plan_for_admission", True, "Open the taper plan"),
+    "open_escalation": ItemLink("notifications:list", False, "Open notifications"),
+    "ciwa_overdue": ItemLink("assessments:new", True, "Record CIWA-B"),
+    "doses_unrecorded": ItemLink("tapering:today", True, "Record today's doses"),
+    "plan_awaiting_second_signature": ItemLink(
+        "tapering:plan_for_admission", True, "Open the taper plan"
+    ),
 }
 
 
-def _url(name: str, admission: Any) -> str:
-    for kwargs in ({"admission_id": admission.public_id}, {"public_id": admission.public_id}):
-        try:
-            return reverse(name, kwargs=kwargs)
-        except NoReverseMatch:
-            continue
-    try:
-        return reverse(name)
-    except NoReverseMatch:
+def item_url(code: str, admission: Any) -> str:
+    """The page that resolves ``code`` for this stay; "" for a code with no page."""
+    link = ITEM_LINKS.get(code)
+    if link is None:
         return ""
+    if link.per_admission:
+        return reverse(link.url_name, kwargs={"admission_id": admission.public_id})
+    return reverse(link.url_name)
 
 
 def with_links(items: list[dict[str, Any]], admission: Any) -> list[dict[str, Any]]:
     return [
         {
             **i,
-            "url": _url(ITEM_LINKS.get(i["code"], ""), admission)
-            if i["code"] in ITEM_LINKS
-            else "",
-            "link_text": LINK_TEXT.get(i["code"], "Open"),
+            "url": item_url(i["code"], admission),
+            "link_text": ITEM_LINKS[i["code"]].text if i["code"] in ITEM_LINKS else "Open",
         }
         for i in items
     ]

@@ -27,35 +27,42 @@ from assessments.models import Escalation, EscalationStatus, ReassessmentSchedul
 from clinical import discharge as rules
 from clinical.taper.plan import TARGET_PER_DIAZEPAM
 from patients.models import Admission
-from patients.selectors import admissions_for_user, units_for_user
+from patients.selectors import admission_ids_for_user, admissions_for_user
 from tapering.models import PlanStatus, RecordStatus, ScheduledDose, TaperPlan
 
 
 def active_plan(admission: Admission) -> TaperPlan | None:
     return (
         TaperPlan.objects.filter(admission=admission, status=PlanStatus.ACTIVE)
-        .only("id", "public_id", "version", "target_agent", "admission_id", "status")
+        .only("id", "public_id", "version", "target_agent", "admission_id", "status", "result")
         .first()
     )
 
 
 def discharge_day_daily_mg(plan: TaperPlan, day: dt.date) -> Decimal | None:
-    """The plan's total mg (its own agent) on ``day``; past its last dose day, that last day's.
+    """The plan's prescribed mg/day (its own agent) on ``day``; past its end, its last step's.
 
-    None when the plan has no doses on or before ``day`` (it starts later).
+    Read from the signed plan's steps, not by adding up the day's ScheduledDose rows: on a
+    partial day those rows are fewer than the prescription (the start date of a plan signed
+    late in the day has no doses before its first dose time, a plan put in force by a later
+    second signature none before that moment), and a sum of them would call a patient on
+    80 mg/day "below the discharge dose" on day 1. Before the plan's start date (signed in the
+    evening, first dose tomorrow) it is the first step's dose: the dose the patient is about
+    to need, not "no dose". None only for a plan without steps.
     """
-    last_day = (
-        ScheduledDose.objects.filter(plan=plan, date__lte=day)
-        .order_by("-date")
-        .values_list("date", flat=True)
-        .first()
-    )
-    if last_day is None:
+    steps = plan.result.get("steps") or []
+    if not steps:
         return None
-    return sum(
-        ScheduledDose.objects.filter(plan=plan, date=last_day).values_list("mg", flat=True),
-        Decimal(0),
-    )
+    if day < dt.date.fromisoformat(steps[0]["start_date"]):
+        return Decimal(steps[0]["daily_total_mg"])
+    for step in steps:
+        if (
+            dt.date.fromisoformat(step["start_date"])
+            <= day
+            <= dt.date.fromisoformat(step["end_date"])
+        ):
+            return Decimal(step["daily_total_mg"])
+    return Decimal(steps[-1]["daily_total_mg"])
 
 
 def readiness_facts(admission: Admission, now: dt.datetime | None = None) -> rules.Facts:
@@ -97,16 +104,6 @@ def readiness_facts(admission: Admission, now: dt.datetime | None = None) -> rul
     )
 
 
-# Where each open item is resolved: (url name, kwargs key). Resolved in the view layer.
-ITEM_LINKS = {
-    "dose_above_discharge": "tapering:plan_for_admission",
-    "open_escalation": "notifications:list",
-    "ciwa_overdue": "assessments:new",
-    "doses_unrecorded": "tapering:today",
-    "plan_awaiting_second_signature": "tapering:plan_for_admission",
-}
-
-
 def readiness_for(admission: Admission, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Open items as dicts (code, level, message, source), blockers first."""
     return [
@@ -131,15 +128,6 @@ def current_aftercare(admission: Admission) -> AftercarePlan | None:
     )
 
 
-def aftercare_plan_for_user(user: Any, public_id: uuid.UUID | str) -> AftercarePlan:
-    try:
-        return AftercarePlan.objects.select_related("admission__patient", "admission__unit").get(
-            public_id=public_id, admission__in=admissions_for_user(user)
-        )
-    except (AftercarePlan.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such aftercare plan.") from None
-
-
 def support_groups() -> list[SupportGroup]:
     return list(SupportGroup.objects.filter(active=True).order_by("name"))
 
@@ -156,14 +144,15 @@ def follow_up_for_user(user: Any, public_id: uuid.UUID | str) -> FollowUpAppoint
     try:
         return FollowUpAppointment.objects.select_related(
             "admission__patient", "admission__unit"
-        ).get(public_id=public_id, admission__unit__in=units_for_user(user))
+        ).get(public_id=public_id, admission__in=admission_ids_for_user(user))
     except (FollowUpAppointment.DoesNotExist, ValueError, TypeError):
         raise Http404("No such follow-up appointment.") from None
 
 
 def follow_ups_for_user(user: Any, *, status: str | None = None) -> Any:
-    """The clinic's list: follow-ups of the user's units, soonest first."""
-    qs = FollowUpAppointment.objects.filter(admission__unit__in=units_for_user(user))
+    """The clinic's list: follow-ups of the stays the user may open (their units' and live
+    emergency grants: patients.selectors, the one access rule), soonest first."""
+    qs = FollowUpAppointment.objects.filter(admission__in=admission_ids_for_user(user))
     if status:
         qs = qs.filter(status=status)
     return qs.select_related("admission__patient", "admission__unit").order_by("scheduled_at")

@@ -3,6 +3,8 @@ from typing import Any
 from django.contrib import admin
 
 from assessments.models import UnitIntervalRules
+from clinical.reassessment import IntervalRules
+from clinical.risk import DEFAULT_RISE_THRESHOLD
 from cnt_detox.core import audit
 from cnt_detox.core.audit import Client
 from cnt_detox.core.audit_actions import AuditAction
@@ -45,12 +47,14 @@ class UnitIntervalRulesAdmin(admin.ModelAdmin):
                     "rise_threshold",
                 ),
                 "description": (
-                    "Defaults (ciwa-b.md facility defaults): none/mild 240 min, moderate 120, "
-                    "severe or very severe 60, unable to assess or any critical flag 60; "
-                    "CIWA-B rise of 10 notifies the physician. These are NOT published CIWA-B "
-                    "thresholds: no published CIWA-B interval exists. The facility's clinical "
-                    "lead must confirm them. A unit without a row uses the defaults; the row is "
-                    "created on the unit's first assessment."
+                    "Defaults (ciwa-b.md facility defaults): none/mild "
+                    f"{IntervalRules.none_mild} min, moderate {IntervalRules.moderate}, "
+                    f"severe or very severe {IntervalRules.severe}, unable to assess or any "
+                    f"critical flag {IntervalRules.unable_or_critical}; CIWA-B rise of "
+                    f"{DEFAULT_RISE_THRESHOLD} notifies the physician. These are NOT published "
+                    "CIWA-B thresholds: no published CIWA-B interval exists. The facility's "
+                    "clinical lead must confirm them. A unit without a row uses the defaults; "
+                    "the row is created on the unit's first assessment."
                 ),
             },
         ),

@@ -14,6 +14,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from clinical.ciwa_b import BAND_LABELS, Band
+from clinical.reassessment import IntervalRules
+from clinical.risk import DEFAULT_RISE_THRESHOLD
 from cnt_detox.core.models import PublicIdModel
 
 
@@ -113,8 +116,6 @@ class Assessment(PublicIdModel):
     @property
     def band_name(self) -> str:
         """The band in words ("Very severe"), or "" when unable to assess."""
-        from clinical.ciwa_b import BAND_LABELS, Band
-
         return BAND_LABELS[Band(self.band)] if self.band else ""
 
 
@@ -175,20 +176,23 @@ class UnitIntervalRules(models.Model):
     unit = models.OneToOneField(
         "patients.Unit", on_delete=models.PROTECT, related_name="interval_rules"
     )
+    # Defaults from clinical.reassessment.IntervalRules and clinical.risk (defined there once).
     none_mild_minutes = models.PositiveIntegerField(
-        default=240, help_text="Band none or mild. Not a published threshold."
+        default=IntervalRules.none_mild, help_text="Band none or mild. Not a published threshold."
     )
     moderate_minutes = models.PositiveIntegerField(
-        default=120, help_text="Band moderate. Not a published threshold."
+        default=IntervalRules.moderate, help_text="Band moderate. Not a published threshold."
     )
     severe_minutes = models.PositiveIntegerField(
-        default=60, help_text="Band severe or very severe. Not a published threshold."
+        default=IntervalRules.severe,
+        help_text="Band severe or very severe. Not a published threshold.",
     )
     unable_or_critical_minutes = models.PositiveIntegerField(
-        default=60, help_text="Unable to assess or any critical flag. Not a published threshold."
+        default=IntervalRules.unable_or_critical,
+        help_text="Unable to assess or any critical flag. Not a published threshold.",
     )
     rise_threshold = models.PositiveSmallIntegerField(
-        default=10,
+        default=DEFAULT_RISE_THRESHOLD,
         help_text="CIWA-B rise since the previous assessment that notifies the physician "
         "(design default, not a published threshold).",
     )

@@ -13,8 +13,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Aggregate, OuterRef, QuerySet, Subquery, TextField
-from django.db.models.functions import Cast, JSONObject
+from django.db.models import Aggregate, F, Func, OuterRef, QuerySet, Subquery, TextField
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
@@ -76,15 +75,50 @@ class _JSONArray(Aggregate):
         return self.as_sql(compiler, connection, function="JSON_GROUP_ARRAY")
 
 
+class _JSONRow(Func):
+    """A JSON object of the named columns (``{"id": .., "total": ..}``), for the subqueries below.
+
+    What ``Cast(JSONObject(id="id", ...), TextField())`` wrote, without its per-compile cost:
+    JSONObject makes a key Value, a Cast and a TextField for every key each time the query is
+    compiled (~40 model field objects per save, profiled). These keys are constant
+    identifiers, written as SQL literals. ``as_text`` casts the object to text (a column on
+    its own); inside an aggregate it stays JSON.
+    """
+
+    output_field = TextField()
+
+    def __init__(self, *names: str, as_text: bool) -> None:
+        if not all(name.isidentifier() for name in names):
+            raise ValueError(f"not column names: {names!r}")
+        self.names = names
+        self.as_text = as_text
+        super().__init__(*(F(name) for name in names))
+
+    def _object(self, compiler: Any, function: str) -> tuple[str, list[Any]]:
+        pairs: list[str] = []
+        params: list[Any] = []
+        for name, expression in zip(self.names, self.get_source_expressions(), strict=True):
+            sql, expression_params = compiler.compile(expression)
+            pairs.append(f"'{name}', {sql}")
+            params.extend(expression_params)
+        sql = f"{function}({', '.join(pairs)})"
+        return (f"CAST({sql} AS text)" if self.as_text else sql), params
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self._object(compiler, "JSONB_BUILD_OBJECT")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self._object(compiler, "JSON_OBJECT")
+
+
 # Built once per process: constructing these expressions cost ~5 ms per save (profiled);
 # annotate() copies a Subquery and clones its query before resolving, so reuse is safe.
 @functools.cache
 def _latest_valid_json() -> Subquery:
-    row = JSONObject(**{f: f for f in _LATEST_FIELDS})
     return Subquery(
         Assessment.objects.filter(admission=OuterRef("pk"), status=AssessmentStatus.VALID)
         .order_by("-assessed_at", "-id")
-        .values(j=Cast(row, TextField()))[:1],
+        .values(j=_JSONRow(*_LATEST_FIELDS, as_text=True))[:1],
         output_field=TextField(),
     )
 
@@ -92,7 +126,7 @@ def _latest_valid_json() -> Subquery:
 @functools.cache
 def _substances_json() -> Subquery:
     # SubstanceUse.objects is the current-rows manager: rows removed in an intake edit are out.
-    row = JSONObject(**{f: f for f in _SUBSTANCE_FIELDS})
+    row = _JSONRow(*_SUBSTANCE_FIELDS, as_text=False)
     return Subquery(
         SubstanceUse.objects.filter(admission=OuterRef("pk"))
         .order_by()

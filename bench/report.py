@@ -164,6 +164,15 @@ def _phase_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _server(results: dict[str, Any]) -> str:
+    """ "2 sync workers" or "2 gthread workers x 4 threads" (runs before --workers: 2 sync)."""
+    server = results.get("server") or {"workers": 2, "worker_class": "sync", "threads": 1}
+    text = f"{server['workers']} {server['worker_class']} workers"
+    if server["worker_class"] == "gthread":
+        text += f" x {server['threads']} threads"
+    return text
+
+
 def render(results: dict[str, Any]) -> str:
     m = results.get("machine", {})
     seed = results.get("seed", {})
@@ -180,7 +189,7 @@ def render(results: dict[str, Any]) -> str:
         f"- CPU probe (one PBKDF2 password hash, about 400 ms on this machine when idle): "
         f"{m.get('hash_ms_before')} ms before, {results.get('hash_ms_after')} ms after the"
         " load phases. Absolute latencies scale with it; the ratios to the baselines less so.",
-        f"- Server: gunicorn, 2 sync workers, {results.get('settings', {})}; one Celery worker"
+        f"- Server: gunicorn, {_server(results)}, {results.get('settings', {})}; one Celery worker"
         " (solo pool) on Redis; driver in a separate process on the same machine.",
         f"- Seed: {seed.get('counts')} in {seed.get('seconds')} s.",
         f"- Reproduce: `{results.get('command', 'python bench/run.py')}` (or `make bench`).",

@@ -2,7 +2,8 @@
 
 1. Recreates PostgreSQL databases ``cnt_bench*`` (migrated template, then clones).
 2. Seeds the facility (bench/seed.py) and measures query counts in-process.
-3. Starts gunicorn (2 workers) and one Celery worker on Redis, with the baseline views on.
+3. Starts gunicorn (2 sync workers unless ``--workers``, ``--worker-class`` and ``--threads``
+   say otherwise) and one Celery worker on Redis, with the baseline views on.
 4. Drives the phases from a separate process (bench/driver.py): baselines and each endpoint
    at 1 and 8 clients, the realistic mix at 8 clients, the real logins and signing.
 5. Times click-to-confirmation in Debian's chromium (bench/browser.py).
@@ -263,6 +264,18 @@ def server_versions(pg_url: str, redis_url: str) -> dict[str, str]:
     return {"postgresql": pg_version, "redis": r.info("server")["redis_version"]}
 
 
+def _only(all_phases: list[dict[str, Any]], names: str) -> list[dict[str, Any]]:
+    """The phases named in ``--phases`` (all when empty); an unknown name is an error."""
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    if not wanted:
+        return all_phases
+    known = {p["name"] for p in all_phases}
+    unknown = sorted(set(wanted) - known)
+    if unknown:
+        raise SystemExit(f"unknown phase(s) {unknown}; known: {sorted(known)}")
+    return [p for p in all_phases if p["name"] in wanted]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="CNT Detox load benchmark")
     parser.add_argument(
@@ -281,9 +294,21 @@ def main() -> int:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--skip-exports", action="store_true")
     parser.add_argument("--no-results-md", action="store_true", help="only bench/out/")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread only)")
+    parser.add_argument(
+        "--phases",
+        default="",
+        help="comma-separated phase names (e.g. api_save@8) to run only those: smoke runs",
+    )
     a = parser.parse_args()
     if not a.db_prefix.startswith("cnt_bench"):
         parser.error("--db-prefix must start with cnt_bench")
+    if a.workers < 1 or a.threads < 1:
+        parser.error("--workers and --threads must be at least 1")
+    if a.threads > 1 and a.worker_class != "gthread":
+        parser.error("--threads needs --worker-class gthread (sync workers have one thread)")
     signal.signal(signal.SIGTERM, _on_signal)
     OUT.mkdir(exist_ok=True)
     started = time.time()
@@ -300,6 +325,11 @@ def main() -> int:
     }
     results: dict[str, Any] = {"machine": machine(), "command": " ".join(["python", *sys.argv])}
     results["settings"] = {k: env[k] for k in ("DJANGO_ENV", "DJANGO_DEBUG", "CELERY_BROKER_URL")}
+    results["server"] = {
+        "workers": a.workers,
+        "worker_class": a.worker_class,
+        "threads": a.threads if a.worker_class == "gthread" else 1,
+    }
     dbs: dict[str, str] = {}
     try:
         log("recreating databases and migrating")
@@ -337,7 +367,11 @@ def main() -> int:
         )
         results["queries"] = json.loads((OUT / "queries.json").read_text())
 
-        log(f"starting gunicorn (2 workers) on :{a.port} and a Celery worker")
+        server = results["server"]
+        log(
+            f"starting gunicorn ({server['workers']} {server['worker_class']} workers, "
+            f"{server['threads']} threads each) on :{a.port} and a Celery worker"
+        )
         gunicorn = start(
             [
                 PY,
@@ -345,7 +379,11 @@ def main() -> int:
                 "gunicorn",
                 "cnt_detox.wsgi:application",
                 "--workers",
-                "2",
+                str(server["workers"]),
+                "--worker-class",
+                server["worker_class"],
+                "--threads",
+                str(server["threads"]),
                 "--bind",
                 f"127.0.0.1:{a.port}",
                 "--log-level",
@@ -380,7 +418,7 @@ def main() -> int:
             "port": a.port,
             "password": state["password"],
             "endpoints": endpoints,
-            "phases": phases(state, endpoints, a),
+            "phases": _only(phases(state, endpoints, a), a.phases),
         }
         (OUT / "driver-config.json").write_text(json.dumps(config))
         log(f"driving {len(config['phases'])} phases")

@@ -22,10 +22,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from clinical.taper.schedule import HAND_OFF_MAX_MG
+
 RULES_VERSION = "discharge-1"
 
-# eTG via tapering.md section 2: discharge only at 20 mg/day diazepam or less.
-DISCHARGE_MAX_DIAZEPAM_MG = Decimal(20)
+# eTG via tapering.md section 2: discharge only at 20 mg/day diazepam or less (the inpatient
+# hand-off limit, defined once in clinical.taper.schedule.params).
+DISCHARGE_MAX_DIAZEPAM_MG = HAND_OFF_MAX_MG
 
 BLOCK = "block"
 WARN = "warn"

@@ -333,6 +333,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Without it kombu writes its exchange table to ./control in whatever directory the
+        # process started in (a stray folder in the checkout after a test run).
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -451,6 +454,22 @@ CELERY_BEAT_SCHEDULE["fhir-purge-exports"] = {
     "task": "fhir.purge_exports",
     "schedule": 3600.0,
     "options": {"expires": 3600.0},
+}
+
+# --- Report export jobs (reports app; README "Unit board, census and reports") ----------------
+# Long period exports are built by the worker into a private folder (never served as static or
+# media files) and downloaded from the job page; the file is removed after the retention time,
+# the job row stays. Operations settings, not clinical. In production this must be a volume
+# shared by web and worker (docker-compose.yml).
+REPORT_EXPORT_DIR = Path(env_str("REPORT_EXPORT_DIR", str(RUN_DIR / "report-exports")))
+REPORT_EXPORT_RETENTION_HOURS = env_int("REPORT_EXPORT_RETENTION_HOURS", 24, minimum=1, maximum=720)
+# A job still queued or running this long after it was requested is failed by the sweep (a
+# 100,000-row XLSX takes under 30 s, so 30 min means the worker died or is wedged).
+REPORT_EXPORT_STUCK_MINUTES = env_int("REPORT_EXPORT_STUCK_MINUTES", 30, minimum=5, maximum=1440)
+CELERY_BEAT_SCHEDULE["reports-sweep-exports"] = {
+    "task": "reports.sweep_exports",
+    "schedule": 60.0,
+    "options": {"expires": 60.0},
 }
 
 # --- Email ----------------------------------------------------------------------------------

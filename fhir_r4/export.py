@@ -19,6 +19,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.utils import timezone
 
+from cnt_detox.core import export_files
 from fhir_r4 import services
 from fhir_r4.bundle import stay_resources
 from fhir_r4.models import ExportJob, ExportStatus
@@ -93,8 +94,7 @@ def run_export(job_id: int) -> None:
     if not claimed:
         return
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
-    folder = services.export_dir(job)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder = export_files.make_job_folder(settings.FHIR_EXPORT_DIR, job.public_id)
     files = NdjsonFiles(folder)
     try:
         patients = _write_all(job, files)

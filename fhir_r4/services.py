@@ -7,7 +7,6 @@ Every FHIR read and export leaves an audit event naming the patients (architectu
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment
 from assessments.services import CreateResult, assessment_create
-from cnt_detox.core import audit
+from cnt_detox.core import audit, export_files
 from cnt_detox.core.audit import Client
 from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
@@ -123,7 +122,7 @@ def response_receive(
 
 # --- Bulk export ------------------------------------------------------------------------------
 def export_dir(job: ExportJob) -> Path:
-    return Path(settings.FHIR_EXPORT_DIR) / str(job.public_id)
+    return export_files.job_folder(settings.FHIR_EXPORT_DIR, job.public_id)
 
 
 def export_request(
@@ -163,7 +162,7 @@ def export_request(
 
 
 def remove_files(job: ExportJob) -> None:
-    shutil.rmtree(export_dir(job), ignore_errors=True)
+    export_files.remove_job_folder(settings.FHIR_EXPORT_DIR, job.public_id)
 
 
 def export_cancel(*, actor: User, job: ExportJob, client: Client | None = None) -> None:

@@ -104,6 +104,17 @@ class Notification(PublicIdModel):
             ),
             models.Index(fields=["status", "next_attempt_at"], name="notif_delivery_idx"),
             models.Index(fields=["admission", "kind", "due_at"], name="notif_subject_idx"),
+            # The sweep's "resolve stale reminders" UPDATE: exactly the open CIWA-B reminders
+            # (a few thousand at 3,000 open admissions), not every open notification.
+            models.Index(
+                fields=["admission", "due_at"],
+                name="notif_open_reminder_idx",
+                condition=models.Q(
+                    acknowledged_at__isnull=True,
+                    resolved_at__isnull=True,
+                    kind__in=REMINDER_KINDS,
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

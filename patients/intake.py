@@ -3,7 +3,7 @@
 Two jobs, both thin adapters over pure code:
 - ``compute_intake`` fills the computed intake fields of an admission and its substance rows
   (diazepam equivalent, dose band, withdrawal risk, intake flags, setting recommendation) from
-  clinical/equivalence.py and clinical/risk/;
+  clinical/equivalence/ and clinical/risk/;
 - ``intake_facts`` builds the risk-rule inputs from an admission, using the conversions stored
   at intake so later flags match what the intake showed.
 """

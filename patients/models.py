@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from clinical.risk import DOSE_UNKNOWN
 from cnt_detox.core.models import PublicIdModel
 
 
@@ -218,7 +219,7 @@ class Admission(PublicIdModel):
 
     @property
     def dose_band_text(self) -> str:
-        if self.dose_band == "unknown":
+        if self.dose_band == DOSE_UNKNOWN:
             return "Band unknown"
         return f"{self.dose_band.capitalize()} dose" if self.dose_band else ""
 

@@ -12,6 +12,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clinical.equivalence import DoseBand
+from clinical.risk import DOSE_UNKNOWN
 from patients.models import Sex
 
 # --- input -------------------------------------------------------------------------------------
@@ -199,7 +201,8 @@ class AdmissionOut(serializers.Serializer):
     dose_text = serializers.CharField(
         help_text='The dose in words: "12 mg", "at least 12 mg" or "unknown: not converted".'
     )
-    dose_band = serializers.ChoiceField(choices=["low", "moderate", "high", "unknown"])
+    # Band names from clinical.equivalence.DoseBand, in their order, then "unknown".
+    dose_band = serializers.ChoiceField(choices=[*(b.value for b in DoseBand), DOSE_UNKNOWN])
     withdrawal_risk = serializers.ChoiceField(choices=["rare", "lower", "expected", "unknown"])
     flags = FlagOut(many=True, source="intake_flags")
     setting_recommendation = SettingOut()

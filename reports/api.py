@@ -1,23 +1,32 @@
-"""Admin-only report API: census and period exports as CSV, XLSX or JSON."""
+"""Admin-only report API: census and period exports as CSV, XLSX or JSON, streamed in the
+request; or as an export job (POST, then poll its status and download the file when done)."""
 
 from __future__ import annotations
 
+import uuid
 from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseBase
+from django.http import FileResponse, HttpResponseBase
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import APIException
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cnt_detox.core.audit import Client
 from cnt_detox.core.permissions import IsAdminRole
-from reports import tables
+from reports import jobs, services, tables
+from reports.export_selectors import export_job_for_user
 from reports.forms import CensusForm, PeriodForm
+from reports.models import ExportJobStatus
 from reports.period import Period, period_summary
+from reports.serializers import ExportJobIn, ExportJobOut
 
 
 class IgnoreFormatParam(DefaultContentNegotiation):
@@ -121,3 +130,87 @@ class PeriodView(APIView):
             period=report, rows=data["rows"], now=now, by=request.user, summary=s
         )
         return tables.export_response(request, table, data["format"], extra)
+
+
+class ExportJobsView(APIView):
+    """Start an export job: the same parameters as the GET exports (``kind`` census or period),
+    CSV or XLSX. Answers 202 with the job's status URL in ``Location``."""
+
+    permission_classes = [IsAdminRole]
+    content_negotiation_class = IgnoreFormatParam
+
+    @extend_schema(request=ExportJobIn, responses={202: ExportJobOut})
+    def post(self, request: Request) -> Response:
+        parsed = ExportJobIn(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        # The forms read the raw values (the page posts the same fields), so the API's
+        # answers are the page's.
+        data = {k: v for k, v in request.data.items() if k != "kind"}
+        job = services.export_job_request(
+            actor=request.user,
+            kind=parsed.validated_data["kind"],
+            data=data,
+            client=Client.from_request(request),
+        )
+        response = Response(ExportJobOut(job, context={"request": request}).data, status=202)
+        response["Location"] = request.build_absolute_uri(
+            reverse("api-reports-export-job", args=[job.public_id])
+        )
+        return response
+
+
+class ExportJobView(APIView):
+    """An export job's status and progress; ``download`` is set when the file is ready."""
+
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(responses={200: ExportJobOut})
+    def get(self, request: Request, job_id: uuid.UUID) -> Response:
+        job = export_job_for_user(request.user, job_id)
+        return Response(ExportJobOut(job, context={"request": request}).data)
+
+
+class ExportJobDownloadView(APIView):
+    """The finished file (each download is audited); 409 while running, 410 once expired."""
+
+    permission_classes = [IsAdminRole]
+    content_negotiation_class = IgnoreFormatParam
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, XLSX): OpenApiTypes.BINARY,
+            409: OpenApiResponse(description="not finished"),
+            410: OpenApiResponse(description="file deleted after its retention time"),
+        }
+    )
+    def get(self, request: Request, job_id: uuid.UUID) -> HttpResponseBase:
+        job = export_job_for_user(request.user, job_id)
+        if jobs.file_gone(job):
+            raise Gone()
+        if job.status != ExportJobStatus.DONE:
+            raise NotReady()
+        handle = jobs.job_path(job).open("rb")
+        services.export_job_download(
+            actor=request.user, job=job, client=Client.from_request(request)
+        )
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=job.file_name,
+            content_type=jobs.CONTENT_TYPES[job.format],
+        )
+        response["X-Content-SHA256"] = job.file_sha256
+        return response
+
+
+class Gone(APIException):
+    status_code = 410
+    default_detail = "The file was deleted after its retention time; start a new export."
+    default_code = "gone"
+
+
+class NotReady(APIException):
+    status_code = 409
+    default_detail = "The export is not finished; poll its status URL."
+    default_code = "not_ready"

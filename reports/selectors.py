@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,6 +35,7 @@ from medication.selectors import prn_board_text, prn_given_24h
 from patients.models import Admission, AdmissionMovement, Bed, Sex, Unit
 from patients.selectors import units_for_user
 from reports import formatting
+from tapering import selectors as tapering_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,27 @@ def reverse_for_admission(name: str, public_id: Any) -> str:
     return reverse(name, args=[public_id])
 
 
+class AdmissionLinks:
+    """``reverse_for_admission`` for many rows: one reverse() per page name, not per row.
+
+    reverse() cost ~0.1 ms and the board made two per row (issue 12 profile); the admission's
+    public id (a UUID, URL-safe as it is) is the only URL argument, so a link reversed once
+    with a placeholder id serves every row. Make one per request: the script prefix that
+    reverse() puts in front can differ between requests.
+    """
+
+    _PLACEHOLDER = str(uuid.UUID(int=0))
+
+    def __init__(self) -> None:
+        self._links: dict[str, str] = {}
+
+    def __call__(self, name: str, public_id: uuid.UUID) -> str:
+        link = self._links.get(name)
+        if link is None:
+            link = self._links[name] = reverse_for_admission(name, self._PLACEHOLDER)
+        return link.replace(self._PLACEHOLDER, str(public_id), 1)
+
+
 def board_units(user: Any) -> list[Unit]:
     return list(units_for_user(user).order_by("name"))
 
@@ -115,6 +138,7 @@ class BoardRow:
     urgency: int = ROUTINE
     detail_url: str | None = None
     record_url: str | None = None
+    today_url: str | None = None  # the offline shell caches it with the record page
 
     @property
     def flags_shown(self) -> list[dict[str, str]]:
@@ -135,9 +159,9 @@ class BoardRow:
 
 def plan_info(admission_ids: Sequence[int], on_date: dt.date) -> dict[int, dict[str, Any]]:
     """Taper columns (plan status, today's dose) from the tapering feature."""
-    from tapering.selectors import board_plan_info
-
-    return board_plan_info(list(admission_ids), dict.fromkeys(admission_ids, on_date))
+    return tapering_selectors.board_plan_info(
+        list(admission_ids), dict.fromkeys(admission_ids, on_date)
+    )
 
 
 def _admissions_for_board(unit_ids: Sequence[int], now: dt.datetime) -> QuerySet[Admission]:
@@ -207,8 +231,9 @@ def board_rows(units: Sequence[Unit], now: dt.datetime | None = None) -> list[Bo
     plans = plan_info(ids, now.date()) if ids else {}
     prn = prn_given_24h(ids, now)
 
+    links = AdmissionLinks()
     rows = [
-        _board_row(a, now, last.get(a.last_assessment_id), flags, escalations, plans)
+        _board_row(a, now, last.get(a.last_assessment_id), flags, escalations, plans, links)
         for a in admissions
     ]
     for row in rows:
@@ -225,6 +250,7 @@ def _board_row(
     flags: dict[int, list[AssessmentFlag]],
     escalations: dict[int, list[Escalation]],
     plans: dict[int, dict[str, Any]],
+    links: AdmissionLinks,
 ) -> BoardRow:
     tz = admission.unit.tz
     plan = plans.get(admission.pk) or {}
@@ -240,8 +266,9 @@ def _board_row(
         plan_label=PLAN_LABELS.get(status, status.capitalize()) if status else "—",
         today_mg=plan.get("today_mg"),
         peak_24h=admission.peak_24h,
-        detail_url=reverse_for_admission("patients:detail", admission.public_id),
-        record_url=reverse_for_admission("assessments:new", admission.public_id),
+        detail_url=links("patients:detail", admission.public_id),
+        record_url=links("assessments:new", admission.public_id),
+        today_url=links("tapering:today", admission.public_id),
     )
     if last is not None:
         _set_last_assessment(row, last, tz, now)

@@ -18,6 +18,13 @@ from reports.forms import CensusForm, PeriodForm
 from reports.period import ADMISSION_HEADER, Period, period_summary
 from reports.selectors import board_rows, board_units
 
+# The period page's download buttons: (rows, format, label); each starts an export job.
+EXPORT_CHOICES = [
+    ("admissions", "csv", "Stays (CSV)"),
+    ("admissions", "xlsx", "Stays (XLSX)"),
+    ("assessments", "csv", "Assessments (CSV)"),
+    ("assessments", "xlsx", "Assessments (XLSX)"),
+]
 # Seconds between background refreshes of the board (board.js reads it from the page).
 BOARD_REFRESH_SECONDS = 30
 
@@ -120,7 +127,7 @@ def period(request: HttpRequest) -> HttpResponse:
         context.update(
             report=report,
             summary=summary,
-            query=request.GET.urlencode(),
+            export_choices=EXPORT_CHOICES,
             daily_chart=charts.bar_chart(
                 "Admissions and discharges per day",
                 labels,

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from cnt_detox.core.models import User
 from cnt_detox.core.roles import Role
+from patients.models import Admission
 from tapering import selectors, services
 from tapering.models import PlanStatus, TaperPlan
 from tapering.services.signing import _complete_second_signature, _complete_signature
@@ -16,8 +17,6 @@ from tapering.services.signing import _complete_second_signature, _complete_sign
 
 def seed_demo_taper_plan(*, unit: Any, stdout: Any) -> None:
     """Idempotent: the first open demo admission without a plan gets a signed plan."""
-    from patients.models import Admission
-
     if settings.PRODUCTION:
         return
 

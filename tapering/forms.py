@@ -10,12 +10,32 @@ from django import forms
 
 from clinical.equivalence import AGENTS, TABLE_CHOICES
 from clinical.taper.rounding import format_mg
-from clinical.taper.schedule import QID_TIMES
+from clinical.taper.rules import INPATIENT_MAX_DAILY_DIAZEPAM_MG, INPATIENT_MAX_DAILY_PERCENT
+from clinical.taper.schedule import (
+    HAND_OFF_MAX_MG,
+    INPATIENT_DAILY_PERCENT,
+    INPATIENT_STABILISATION_DAYS,
+    OUTPATIENT_INTERVAL_DAYS,
+    OUTPATIENT_REDUCTION_PERCENT,
+    QID_TIMES,
+    RATE_RULE_MIN_KEPT,
+    RATE_RULE_WINDOW_DAYS,
+    InpatientParams,
+    OutpatientParams,
+)
 from cnt_detox.core.forms import ErrorFocusMixin
 from tapering.models import HeldReason, Outcome
 
 AGENT_ROWS = 4
 _AGENT_CHOICES = [("", "(none)")] + [(a, a.capitalize()) for a in AGENTS]
+
+# The builder's limits and defaults, written from clinical.taper (never typed here), so the
+# page always says what the rules check.
+_STAB_LOW, _STAB_HIGH = INPATIENT_STABILISATION_DAYS
+_OUT_PCT_LOW, _OUT_PCT_HIGH = (format_mg(p) for p in OUTPATIENT_REDUCTION_PERCENT)
+_OUT_DAYS_LOW, _OUT_DAYS_HIGH = OUTPATIENT_INTERVAL_DAYS
+_RATE_RULE_PERCENT = format_mg((1 - RATE_RULE_MIN_KEPT) * 100)
+_RATE_RULE_WEEKS = RATE_RULE_WINDOW_DAYS // 7
 
 
 def _text(label: str, *, help_text: str = "", input_type: str = "text", **attrs: Any) -> Any:
@@ -52,26 +72,40 @@ class BuilderForm(ErrorFocusMixin, forms.Form):
         label="Seizures in a previous withdrawal", required=False
     )
 
-    stabilisation_days = _number("Stabilisation days (2-7)", "eTG allows 2-7; default 2.", "1")
+    stabilisation_days = _number(
+        f"Stabilisation days ({_STAB_LOW}-{_STAB_HIGH})",
+        f"eTG allows {_STAB_LOW}-{_STAB_HIGH}; default {InpatientParams.stabilisation_days}.",
+        "1",
+    )
     reduction_percent = _number(
         "Daily reduction, % of the stabilisation dose",
-        "Default 10% (eTG). Limit: 10% of the stabilisation dose a day (eTG, tapering.md). "
-        "Or give mg/day below.",
+        f"Default {format_mg(INPATIENT_DAILY_PERCENT)}% (eTG). Limit: "
+        f"{format_mg(INPATIENT_MAX_DAILY_PERCENT)}% of the stabilisation dose a day (eTG, "
+        "tapering.md). Or give mg/day below.",
     )
     reduction_mg_per_day = _number(
         "Or daily reduction, diazepam mg/day",
-        "e.g. 10 (SA Health). Limit: 10 mg/day diazepam (SA Health, tapering.md). Faster than "
-        "either limit needs an override reason to sign.",
+        f"e.g. {format_mg(INPATIENT_MAX_DAILY_DIAZEPAM_MG)} (SA Health). Limit: "
+        f"{format_mg(INPATIENT_MAX_DAILY_DIAZEPAM_MG)} mg/day diazepam (SA Health, tapering.md). "
+        "Faster than either limit needs an override reason to sign.",
     )
     hand_off_mg = _number(
-        "Hand-off dose, diazepam mg/day (0-20)", "Default 20 (eTG); 0 tapers to zero."
+        f"Hand-off dose, diazepam mg/day (0-{format_mg(HAND_OFF_MAX_MG)})",
+        f"Default {format_mg(InpatientParams.hand_off_mg)} (eTG); 0 tapers to zero.",
     )
     continue_outpatient = forms.BooleanField(
         label="Continue with an outpatient taper after the hand-off", required=False
     )
 
-    out_reduction_percent = _number("Reduce by % every interval (5-25)", "Default 10.")
-    out_interval_days = _number("Interval, days (7-28)", "Default 14.", "1")
+    out_reduction_percent = _number(
+        f"Reduce by % every interval ({_OUT_PCT_LOW}-{_OUT_PCT_HIGH})",
+        f"Default {format_mg(OutpatientParams.reduction_percent)}.",
+    )
+    out_interval_days = _number(
+        f"Interval, days ({_OUT_DAYS_LOW}-{_OUT_DAYS_HIGH})",
+        f"Default {OutpatientParams.interval_days}.",
+        "1",
+    )
     out_doses_per_day = forms.ChoiceField(
         label="Doses per day",
         choices=[("2", "2 (08:00, 20:00)"), ("1", "1 (08:00)")],
@@ -90,7 +124,9 @@ class BuilderForm(ErrorFocusMixin, forms.Form):
     custom_times = _text("Dose times", help_text="e.g. 08:00, 12:00, 17:00, 21:00")
     custom_hand_off_mg = _number("Custom plan ends at hand-off, diazepam mg/day (optional)")
     apply_rate_rule = forms.BooleanField(
-        label="Check the outpatient 25%-per-2-weeks rule", required=False, initial=True
+        label=f"Check the outpatient {_RATE_RULE_PERCENT}%-per-{_RATE_RULE_WEEKS}-weeks rule",
+        required=False,
+        initial=True,
     )
     lock_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 

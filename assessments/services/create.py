@@ -12,6 +12,7 @@ from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
+from assessments import writes
 from assessments.facts import facts_of, interval_rules, rules_for_unit
 from assessments.inputs import AssessmentInput, Checked, validate
 from assessments.limits import VITAL_FIELDS
@@ -21,7 +22,7 @@ from assessments.models import (
     AssessmentStatus,
     Escalation,
 )
-from assessments.services.schedule import _upsert_schedule
+from assessments.services.schedule import _SCHEDULE_FIELDS, _schedule_row
 from clinical import ciwa_b, risk
 from clinical import reassessment as schedule
 from clinical.risk import Flag
@@ -155,8 +156,11 @@ def _record_outcome(
     actor: User,
     client: Client | None,
 ) -> None:
-    """Flag rows, schedule, escalations (queued after commit) and the audit event."""
-    AssessmentFlag.objects.bulk_create(
+    """Flag rows, schedule, escalations (queued after commit) and the audit event.
+
+    Written together by ``writes.insert_together``: one statement on PostgreSQL (issue 12).
+    """
+    flag_rows = [
         AssessmentFlag(
             admission=admission,
             assessment=assessment,
@@ -167,11 +171,10 @@ def _record_outcome(
             raised_at=assessment.recorded_at,
         )
         for f in flags
-    )
-    if becomes_latest:
-        _upsert_schedule(admission, due, assessment)
-    escalations = Escalation.objects.bulk_create(_escalations(assessment, flags, due))
-    audit.record(
+    ]
+    schedule_rows = [_schedule_row(admission, due, assessment)] if becomes_latest else []
+    escalations = _escalations(assessment, flags, due)
+    event = audit.unsaved_event(
         actor=actor,
         action=AuditAction.ASSESSMENT_CREATED,
         obj=assessment,
@@ -187,6 +190,14 @@ def _record_outcome(
             "recorded_offline_at": assessment.recorded_offline_at,
             "escalations": [e.kind for e in escalations],
         },
+    )
+    writes.insert_together(
+        [
+            writes.Insert(flag_rows),
+            writes.Insert(schedule_rows, ["admission"], _SCHEDULE_FIELDS),
+            writes.Insert(escalations),
+            writes.Insert([event]),
+        ]
     )
     for escalation in escalations:
         enqueue_after_commit(ESCALATION_TASK, escalation.pk)

@@ -17,22 +17,26 @@ _SCHEDULE_FIELDS = ["next_due_at", "interval_minutes", "reason", "notify_physici
 _SCHEDULE_FIELDS += ["based_on", "active", "updated_at"]
 
 
+def _schedule_row(
+    admission: Admission, due: schedule.NextDue, based_on: Assessment | None
+) -> ReassessmentSchedule:
+    return ReassessmentSchedule(
+        admission=admission,
+        next_due_at=due.due_at,
+        interval_minutes=due.interval_minutes,
+        reason=due.reason[:200],
+        notify_physician=due.notify_physician,
+        based_on=based_on,
+        active=admission.is_open,
+    )
+
+
 def _upsert_schedule(
     admission: Admission, due: schedule.NextDue, based_on: Assessment | None
 ) -> None:
     # One INSERT .. ON CONFLICT DO UPDATE: no read-then-write race between two saves.
     ReassessmentSchedule.objects.bulk_create(
-        [
-            ReassessmentSchedule(
-                admission=admission,
-                next_due_at=due.due_at,
-                interval_minutes=due.interval_minutes,
-                reason=due.reason[:200],
-                notify_physician=due.notify_physician,
-                based_on=based_on,
-                active=admission.is_open,
-            )
-        ],
+        [_schedule_row(admission, due, based_on)],
         update_conflicts=True,
         unique_fields=["admission"],
         update_fields=_SCHEDULE_FIELDS,

@@ -4,6 +4,7 @@ oversedation hold. One rule a module; the shared facts, levels and versions are 
 from clinical.risk.assessment import assessment_flags
 from clinical.risk.base import (
     ABRUPT_STOP_AFTER,
+    DEFAULT_RISE_THRESHOLD,
     DESIGN_DEFAULT,
     DOSE_BANDS,
     DOSE_UNKNOWN,
@@ -21,11 +22,12 @@ from clinical.risk.base import (
     highest_level,
 )
 from clinical.risk.intake import intake_flags
-from clinical.risk.sedation import hold_sedating_doses, withhold_sedating_doses
+from clinical.risk.sedation import hold_sedating_doses
 from clinical.risk.setting import SETTING_UNDECIDED, SettingRecommendation, setting_recommendation
 
 __all__ = [
     "ABRUPT_STOP_AFTER",
+    "DEFAULT_RISE_THRESHOLD",
     "DESIGN_DEFAULT",
     "DOSE_BANDS",
     "DOSE_UNKNOWN",
@@ -47,5 +49,4 @@ __all__ = [
     "hold_sedating_doses",
     "intake_flags",
     "setting_recommendation",
-    "withhold_sedating_doses",
 ]

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from clinical.ciwa_b import UnableReason
 from clinical.risk.base import (
+    DEFAULT_RISE_THRESHOLD,
     DESIGN_DEFAULT,
     JOINT_2025,
     SA_HEALTH,
@@ -26,7 +27,7 @@ def assessment_flags(
     previous: AssessmentFacts | None,
     *,
     as_of: datetime,
-    rise_threshold: int = 10,
+    rise_threshold: int = DEFAULT_RISE_THRESHOLD,
     severe_bands: Collection[str] = ("severe", "very_severe"),
     visual_disturbance_min: int = 3,
 ) -> tuple[Flag, ...]:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from clinical.ciwa_b import ITEM_COUNT, SEDATION_LEVELS, UnableReason
+from clinical.equivalence import MODERATE_BAND_MAX_MG, DoseBand
 
 RULES_VERSION = "2"
 """1: first release. 2: an intake agent without a conversion makes the dose unknown (dose band
@@ -31,17 +32,22 @@ SA_HEALTH = "SA Health"
 DESIGN_DEFAULT = "design default (not a published threshold)"
 
 # risk.md "Daily dose above 50 mg" (SA Health) and "above 15 mg" (2025 Joint Guideline high band,
-# equivalence.md: high > 15 mg diazepam equivalent per day).
+# equivalence.md: high > 15 mg diazepam equivalent per day; the cut-off is defined once, in
+# clinical.equivalence.bands).
 INPATIENT_DOSE_MG = Decimal("50")
-HIGH_BAND_DOSE_MG = Decimal("15")
+HIGH_BAND_DOSE_MG = MODERATE_BAND_MAX_MG
 # risk.md: short-acting agent / abrupt cessation means last dose more than 24 h ago.
 ABRUPT_STOP_AFTER = timedelta(hours=24)
-# risk.md: age 65 or over (2025 Joint Guideline; eTG).
+# risk.md and tapering.md section 4: age 65 or over (2025 Joint Guideline; eTG). Defined here
+# only; clinical.taper.rules imports it.
 OLDER_ADULT_AGE = 65
+# risk.md "Escalation rules": a CIWA-B rise of 10 or more since the last valid assessment
+# notifies the physician (design default, not a published threshold; each unit may change it).
+DEFAULT_RISE_THRESHOLD = 10
 
 DOSE_UNKNOWN = "unknown"
 """Dose band of a regimen with an agent that is not converted (equivalence.md: never guessed)."""
-DOSE_BANDS = frozenset({"low", "moderate", "high", DOSE_UNKNOWN})
+DOSE_BANDS = frozenset({*(band.value for band in DoseBand), DOSE_UNKNOWN})
 
 
 class Level(StrEnum):

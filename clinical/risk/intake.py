@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from clinical.equivalence import DoseBand
 from clinical.risk.base import (
     ABRUPT_STOP_AFTER,
     DESIGN_DEFAULT,
@@ -97,7 +98,7 @@ def intake_flags(intake: IntakeFacts, *, as_of: datetime) -> tuple[Flag, ...]:
             "withdrawal may be more severe.",
             SA_HEALTH,
         )
-    if stopped and intake.dose_band == "high":
+    if stopped and intake.dose_band == DoseBand.HIGH:
         agents = ", ".join(s.agent for s in stopped)
         add(
             "high_dose_abrupt_stop_seizure",

@@ -2,14 +2,19 @@
 
 Source: risk.md oversedation flags and tapering.md "giving doses" (SA Health sedation score:
 withhold when not easily roused, level 2 or more), and ciwa-b.md "unable to assess" (difficult
-to rouse, confused). This is the only implementation: the dose page, the reminders and the board
-all call it.
+to rouse, confused). This is the only implementation: ``tapering.selectors.sedation_advice``
+calls it for the dose page and its API (the "Hold" advice, stored as ``sedation_advice_shown``
+with each dose record) and for the medication record page ("Hold advised" on sedating
+medicines). The unit board and the reminders do not show hold advice. The assessment flags
+``sedation_2`` / ``sedation_3`` (clinical.risk.assessment) are risk.md's flag levels, a
+separate rule whose reasons also say "hold".
+
+Branch-mutation check: see tests/clinical/test_rule_branches.py.
 """
 
 from __future__ import annotations
 
 from clinical.ciwa_b import UnableReason
-from clinical.risk.base import AssessmentFacts
 
 # SA Health sedation score: 2 = difficult to rouse / not easily roused.
 HOLD_AT_SEDATION_LEVEL = 2
@@ -22,8 +27,3 @@ def hold_sedating_doses(sedation_level: int | None, unable_reason: str | None) -
     if sedation_level is not None and sedation_level >= HOLD_AT_SEDATION_LEVEL:
         return True
     return unable_reason in HOLD_WHEN_UNABLE
-
-
-def withhold_sedating_doses(current: AssessmentFacts) -> bool:
-    """``hold_sedating_doses`` for one assessment's facts."""
-    return hold_sedating_doses(current.sedation_level, current.unable_reason)

@@ -16,9 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from clinical.equivalence import RegimenConversion
+from clinical.equivalence import MODERATE_BAND_MAX_MG, RegimenConversion
+from clinical.risk.base import OLDER_ADULT_AGE
 from clinical.taper.rounding import Formulation, format_mg, round_down
 from clinical.taper.schedule import (
+    INPATIENT_DAILY_PERCENT,
     RATE_RULE_MIN_KEPT,
     RATE_RULE_WINDOW_DAYS,
     Schedule,
@@ -37,21 +39,22 @@ seizure-history warning (risk.md; SA Health), with ``withdrawal_seizures`` in th
 # than 40 mg twice daily"). A facility setting may change it.
 DEFAULT_STABILISATION_CAP_MG = Decimal(80)
 # tapering.md section 1.3: > 40 mg/day "specialist review" (eTG); > 15 mg/day "high-dose
-# dependence" (eTG; 2025 Joint Guideline Table 2 bands).
+# dependence" (eTG; 2025 Joint Guideline Table 2 bands: the high band's cut-off, defined once in
+# clinical.equivalence.bands).
 SPECIALIST_REVIEW_ABOVE_MG = Decimal(40)
-HIGH_DOSE_ABOVE_MG = Decimal(15)
+HIGH_DOSE_ABOVE_MG = MODERATE_BAND_MAX_MG
 # tapering.md section 2 `inpatient`: reduce daily by 10% of the stabilisation dose per day (eTG's
 # inpatient rule, given as the maximum achievable rate), or 10 mg/day diazepam (the older SA
 # Health protocol). A faster daily reduction than either is a rule violation.
-INPATIENT_MAX_DAILY_PERCENT = Decimal(10)
+INPATIENT_MAX_DAILY_PERCENT = INPATIENT_DAILY_PERCENT
 INPATIENT_MAX_DAILY_DIAZEPAM_MG = Decimal(10)
 INPATIENT_LIMITS_TEXT = (
     "Inpatient limits: at most 10% of the stabilisation dose a day (eTG, tapering.md 2) and at "
     "most 10 mg/day diazepam (SA Health, tapering.md 2); a faster reduction needs an override "
     "reason to sign."
 )
-# tapering.md section 4: age 65 or more (2025 Joint Guideline; eTG frailty).
-OLDER_ADULT_AGE = 65
+# tapering.md section 4: age 65 or more (2025 Joint Guideline; eTG frailty): OLDER_ADULT_AGE,
+# imported from clinical.risk.base where risk.md's same threshold is defined.
 # tapering.md section 4: "other tables differ by more than 25%".
 TABLE_SPREAD_LIMIT = Decimal("0.25")
 # tapering.md section 4 (NHS Scotland): epilepsy treated with these agents.

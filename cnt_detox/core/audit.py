@@ -99,6 +99,41 @@ def record(
     ``public_id``) lets the audit viewer answer "who touched this patient". ``action`` is one
     of cnt_detox.core.audit_actions.AuditAction (or an admin change name).
     """
+    event = unsaved_event(
+        actor=actor,
+        action=action,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        patient=patient,
+        patient_public_id=patient_public_id,
+        client=client,
+        changes=changes,
+        details=details,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def unsaved_event(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    patient: Any = None,
+    patient_public_id: uuid.UUID | str | None = None,
+    client: Client | None = None,
+    changes: Mapping[str, Any] | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """The event ``record`` would append, complete with its row MAC, not yet inserted.
+
+    For a caller that sends the INSERT together with its other writes in one statement
+    (assessments.writes); it must insert the event in the same transaction as the write it
+    describes, exactly as ``record`` does.
+    """
     if not is_known(action):
         # Loud on purpose: a misspelt name would be sealed into the log for good and no
         # filter of the audit viewer would find it.
@@ -124,7 +159,6 @@ def record(
     # audited requests never wait for each other. The chain link is added later by the sealer
     # (seal_pending). The row joins the caller's transaction, so a rolled-back write leaves none.
     event.row_mac = row_mac(event)
-    event.save(force_insert=True)
     return event
 
 

@@ -90,6 +90,11 @@ class AuditAction(StrEnum):
     BOARD_REFRESHED = "board.refreshed"
     PERIOD_REPORT_VIEWED = "period_report.viewed"
     REPORT_EXPORTED = "report.exported"
+    # A report export job's life (reports.jobs writes the end as report.export_job.<status>).
+    EXPORT_JOB_REQUESTED = "report.export_job.requested"
+    EXPORT_JOB_DONE = "report.export_job.done"
+    EXPORT_JOB_FAILED = "report.export_job.failed"
+    EXPORT_JOB_EXPIRED = "report.export_job.expired"
     # Discharge and aftercare
     DISCHARGE_READINESS_VIEWED = "discharge.readiness_viewed"
     DISCHARGE_READINESS_RECORDED = "discharge.readiness_recorded"

@@ -6,6 +6,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from cnt_detox.core.middleware import session_remaining_seconds
+from cnt_detox.core.navigation import nav_for
 from cnt_detox.core.offline import offline_user_key
 
 
@@ -14,9 +16,6 @@ def session_info(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from cnt_detox.core.middleware import session_remaining_seconds
-    from cnt_detox.core.navigation import nav_for
-
     remaining = session_remaining_seconds(request) if hasattr(request, "session") else 0
     return {
         "nav_items": nav_for(user),

@@ -13,6 +13,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from cnt_detox.core.otp import second_factor_required, session_has_second_factor
+
 LAST_ACTIVITY_KEY = "_last_activity"
 LOGIN_AT_KEY = "_login_at"
 # Requests that poll in the background (notification bell, board refresh) send this header;
@@ -184,8 +186,6 @@ class SecondFactorMiddleware:
         return path in self._open_paths or path.startswith(settings.STATIC_URL_PATH)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from cnt_detox.core.otp import second_factor_required, session_has_second_factor
-
         user = getattr(request, "user", None)
         if (
             user is None

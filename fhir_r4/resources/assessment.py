@@ -207,14 +207,6 @@ def vital_observations(admission: Any, a: Any) -> list[dict[str, Any]]:
     return out
 
 
-def assessment_observation(admission: Any, a: Any, suffix: str) -> dict[str, Any] | None:
-    """One derived Observation by suffix (read by id), or None if the entry has none."""
-    if suffix == "total":
-        return total_observation(admission, a)
-    wanted = ids.derived(a.public_id, suffix)
-    return next((o for o in vital_observations(admission, a) if o["id"] == wanted), None)
-
-
 def assessment_flags(
     admission: Any, a: Any, next_valid_at: Any, is_latest_valid: bool
 ) -> Iterable[dict[str, Any]]:

@@ -50,6 +50,18 @@ def _open_admission_q(prefix: str = "admission__") -> Q:
     return Q(**{f"{prefix}status": AdmissionStatus.OPEN, f"{prefix}discharged_at__isnull": True})
 
 
+# What _reminder_rows reads of a schedule, its admission and its last assessment: the
+# admission's 40 columns and the assessment's JSON are not fetched (the admission is still
+# joined for its open-stay check).
+REMINDER_SCHEDULE_COLUMNS = (
+    "admission_id",
+    "next_due_at",
+    "based_on_id",
+    "admission__unit_id",
+    "based_on__entered_by_id",
+)
+
+
 def _reminder_rows(now: dt.datetime) -> list[Notification]:
     """Assessments due within the lead time, and overdue by 30 and 60 minutes (risk.md)."""
     lead, o30, o60 = conf.lead_time(), conf.overdue_charge_nurse(), conf.overdue_physician()
@@ -80,6 +92,7 @@ def _reminder_rows(now: dt.datetime) -> list[Notification]:
         .filter(next_due_at__lte=now + lead)
         .filter(missing)
         .select_related("admission", "based_on")
+        .only(*REMINDER_SCHEDULE_COLUMNS)
     )
     directory = Directory(s.admission.unit_id for s in schedules)
     rows: list[Notification] = []

@@ -138,7 +138,7 @@ def sweep(*, now: dt.datetime | None = None) -> SweepResult:
     now = now or started
     with transaction.atomic():
         escalations = assessment_selectors.open_escalations(raised_by=now)
-        _insert(
+        rows = (
             _reminder_rows(now)
             + _escalation_rows(escalations, now)
             + _dose_rows(now)
@@ -146,7 +146,9 @@ def sweep(*, now: dt.datetime | None = None) -> SweepResult:
             # Plans waiting for a specialist's co-signature (notifications/cosign.py; one query).
             + second_signature_rows(now)
         )
-        created = Notification.objects.filter(created_at=now).count()
+        _insert(rows)
+        # Nothing built means nothing inserted with this sweep's ``now``: no COUNT needed.
+        created = Notification.objects.filter(created_at=now).count() if rows else 0
         resolved = _resolve_stale(now)
         queued = _queue_deliveries(now)
     finished = timezone.now()

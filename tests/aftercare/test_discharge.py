@@ -13,7 +13,9 @@ from aftercare import selectors, services
 from aftercare.models import DischargeRecord
 from assessments.models import Escalation
 from cnt_detox.core.models import AuditEvent
-from tests.aftercare.conftest import active
+from tapering import services as taper_services
+from tests.aftercare.conftest import active, plan_data
+from tests.conftest import PASSWORD
 from tests.factories import make_admission, make_assessment
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +206,49 @@ def test_plan_waiting_for_a_second_signature_is_listed(unit, nurse, physician, s
     codes = _codes(admission)
     assert codes["plan_awaiting_second_signature"] == "warn"
     assert "dose_above_discharge" not in codes
+
+
+def test_a_plan_signed_late_in_the_day_still_blocks_on_its_partial_first_day(
+    unit, nurse, physician
+):
+    """Day 1 of a plan signed late holds only its last dose time (and the SA Health test dose),
+    but the patient is on the plan's full daily dose: the discharge check reads the
+    prescription, not the sum of the day's remaining dose rows (which was 10 mg here)."""
+    admission = make_admission(unit, by=nurse)
+    tomorrow = unit.local_now().date() + dt.timedelta(days=1)
+    draft = taper_services.plan_create_draft(
+        admission=admission, actor=physician, data=plan_data(unit, start_date=tomorrow.isoformat())
+    )
+    last_time = taper_services.dose_times(draft)[-1]
+    plan = taper_services.plan_sign(
+        plan=draft,
+        actor=physician,
+        password=PASSWORD,
+        expected_version=draft.lock_version,
+        start_date=tomorrow,
+        first_dose_time=last_time,
+    )
+    day_one = list(plan.doses.filter(date=tomorrow).values_list("mg", flat=True))
+    assert len(day_one) == 1 and sum(day_one) <= 20  # one (test) dose left on day 1
+    noon = dt.datetime.combine(tomorrow, dt.time(12), tzinfo=unit.tz)
+    items = {i["code"]: i for i in selectors.readiness_for(admission, noon)}
+    assert items["dose_above_discharge"]["level"] == "block"
+    assert "80 mg/day" in items["dose_above_discharge"]["message"]
+
+
+def test_a_plan_that_starts_tomorrow_blocks_today(unit, nurse, physician):
+    """Signed in the evening with its first dose tomorrow: today the patient is about to need
+    the first step's 80 mg/day, which is not a dose to discharge on."""
+    admission = make_admission(unit, by=nurse)
+    tomorrow = unit.local_now().date() + dt.timedelta(days=1)
+    draft = taper_services.plan_create_draft(
+        admission=admission, actor=physician, data=plan_data(unit, start_date=tomorrow.isoformat())
+    )
+    taper_services.plan_sign(
+        plan=draft,
+        actor=physician,
+        password=PASSWORD,
+        expected_version=draft.lock_version,
+        start_date=tomorrow,
+    )
+    assert _codes(admission)["dose_above_discharge"] == "block"

@@ -18,9 +18,9 @@ from clinical.risk import (
     SubstanceFacts,
     assessment_flags,
     highest_level,
+    hold_sedating_doses,
     intake_flags,
     setting_recommendation,
-    withhold_sedating_doses,
 )
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -476,7 +476,8 @@ def test_hepatic_impairment_alone_does_not_force_inpatient() -> None:
     ("level", "hold"), [(None, False), (0, False), (1, False), (2, True), (3, True)]
 )
 def test_withhold_by_sedation(level: int | None, hold: bool) -> None:
-    assert withhold_sedating_doses(make_assessment(sedation_level=level)) is hold
+    a = make_assessment(sedation_level=level)
+    assert hold_sedating_doses(a.sedation_level, a.unable_reason) is hold
 
 
 @pytest.mark.parametrize(
@@ -490,7 +491,8 @@ def test_withhold_by_sedation(level: int | None, hold: bool) -> None:
     ],
 )
 def test_withhold_by_unable_reason(reason: str, hold: bool) -> None:
-    assert withhold_sedating_doses(unable(reason)) is hold
+    a = unable(reason)
+    assert hold_sedating_doses(a.sedation_level, a.unable_reason) is hold
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ and the marks the page script reads."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -79,11 +80,17 @@ def test_board_names_the_pages_to_keep_for_each_patient(client, nurse, unit):
     assert expected in page
 
 
-def test_dose_forms_carry_a_key_each(client, nurse, unit, physician):
+def test_dose_forms_carry_a_key_each(client, nurse, unit, physician, monkeypatch):
+    from django.utils import timezone
+
     from tapering import services
     from tests.conftest import PASSWORD
     from tests.factories import make_admission
 
+    # 06:00 on the unit's clock, so every dose time of today is still ahead whenever the suite
+    # runs (signed in the evening, today would hold only the last dose).
+    early = dt.datetime.combine(unit.local_now().date(), dt.time(6), tzinfo=unit.tz)
+    monkeypatch.setattr(timezone, "now", lambda: early.astimezone(dt.UTC))
     admission = make_admission(unit, by=nurse)
     data = {
         "agents": [{"agent": "diazepam", "daily_dose_mg": "20"}],

@@ -193,18 +193,20 @@ def test_admin_cannot_record(prn_diazepam, admin_user):
 
 
 def test_scheduled_adjunct_dose_once_per_time(physician, nurse, admission, trazodone):
+    # The dose time is an hour ago on the unit's clock, so the test holds at any hour (a fixed
+    # "00:00" today fell before the order's signature when the suite ran late in the day).
+    tz = admission.unit.tz
+    due = (timezone.now() - dt.timedelta(hours=1)).astimezone(tz).replace(second=0, microsecond=0)
     order = place(
         physician,
         admission,
         trazodone,
         kind="scheduled",
         dose_mg=Decimal(50),
-        times=("00:00",),
+        times=(due.strftime("%H:%M"),),
         indication="",
         signed_hours_ago=20,
     )
-    tz = admission.unit.tz
-    due = dt.datetime.combine(timezone.now().astimezone(tz).date(), dt.time(0, 0), tzinfo=tz)
     services.dose_record(actor=nurse, order=order, due_at=due, occurred_at=due)
     with pytest.raises(ValidationError, match="already recorded"):
         services.dose_record(actor=nurse, order=order, due_at=due, occurred_at=due)

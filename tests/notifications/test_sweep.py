@@ -117,6 +117,7 @@ def test_idle_sweep_selects_only_schedules_missing_their_current_stage(
     with CaptureQueriesContext(connection) as idle:
         assert sweep(now=NOW + dt.timedelta(minutes=1)).created == 0
     assert not [q for q in idle if q["sql"].startswith('INSERT INTO "notifications_notification"')]
+    assert not [q for q in idle if q["sql"].startswith("SELECT COUNT(*)")]
     # The next stage still starts: 30 minutes past due, the charge-nurse notice.
     assert sweep(now=NOW + dt.timedelta(minutes=41)).created >= 1
     assert K.ASSESSMENT_OVERDUE_30 in kinds_for(nurse)
@@ -357,3 +358,29 @@ def test_recording_a_dose_through_the_api_clears_its_reminder_from_the_bell(
     )
     assert recorded.status_code == 201, recorded.content
     assert client.get("/api/v1/notifications/count/").json()["open"] == 0
+
+
+def test_sweep_queries_do_not_grow_with_due_schedules(roster, unit, nurse, physician):
+    """The reminder select reads only the columns it needs (REMINDER_SCHEDULE_COLUMNS): a
+    deferred column read per row would show up here as one query per schedule."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import make_admission
+
+    def admitted():
+        return make_admission(unit, by=nurse, admitted_at=NOW - dt.timedelta(hours=6))
+
+    due_in(admitted(), nurse, 10)
+    with CaptureQueriesContext(connection) as one:
+        assert sweep(now=NOW).created >= 1
+    for minutes in (5, -35, -65):
+        due_in(admitted(), nurse, minutes)
+    with CaptureQueriesContext(connection) as four:
+        assert sweep(now=NOW).created >= 3
+    assert len(four) == len(one)
+    assert set(kinds_for(nurse)) >= {K.ASSESSMENT_DUE, K.ASSESSMENT_OVERDUE_30}
+    assert K.ASSESSMENT_OVERDUE_60 in kinds_for(physician)
+    reminder_select = next(q["sql"] for q in four if "assessments_reassessmentschedule" in q["sql"])
+    assert '"patients_admission"."referral_notes"' not in reminder_select
+    assert '"assessments_assessment"."items"' not in reminder_select

@@ -1,4 +1,5 @@
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,7 @@ from django.urls import reverse
 from cnt_detox.core.middleware import LAST_ACTIVITY_KEY
 from cnt_detox.core.models import AuditEvent
 from patients.models import Bed
-from reports.selectors import board_rows
+from reports.selectors import AdmissionLinks, board_rows
 from tests.factories import make_admission, make_assessment
 
 pytestmark = pytest.mark.django_db
@@ -222,3 +223,11 @@ def test_board_of_one_unit_costs_at_most_ten_queries(client, nurse, unit):
 def test_board_of_another_unit_is_404(client, nurse, other_unit):
     client.force_login(nurse)
     assert client.get(reverse("reports:board") + f"?unit={other_unit.public_id}").status_code == 404
+
+
+def test_row_links_are_what_reverse_gives():
+    """AdmissionLinks reverses once per page name and puts each admission's id in."""
+    links = AdmissionLinks()
+    for public_id in (uuid.uuid4(), uuid.uuid4()):
+        for name in ("patients:detail", "assessments:new", "tapering:today"):
+            assert links(name, public_id) == reverse(name, args=[public_id])

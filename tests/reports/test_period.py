@@ -181,7 +181,9 @@ def test_stay_stats_in_sql_match_the_walk_over_every_assessment(unit, nurse):
     import random
 
     from assessments.models import AssessmentStatus
-    from reports.period import AdmissionStats, _stay_stats, _walk
+    from reports.period import AdmissionStats
+    from reports.period.rows import _walk
+    from reports.period.stays import _stay_stats
     from tests.factories import make_admission
 
     rng = random.Random(12)

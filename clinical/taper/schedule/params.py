@@ -26,6 +26,19 @@ RATE_RULE_MIN_KEPT = Decimal("0.75")
 
 _ZERO, _HUNDRED = Decimal(0), Decimal(100)
 
+# tapering.md section 2 `inpatient` (eTG): discharge only at 20 mg/day diazepam or less. The
+# inpatient hand-off dose defaults to it and may not exceed it; clinical.discharge blocks a
+# discharge above it. Defined here only.
+HAND_OFF_MAX_MG = Decimal(20)
+# tapering.md section 2 `inpatient` (eTG): reduce by 10% of the stabilisation dose a day, the
+# maximum achievable rate: the default reduction here and the limit in clinical.taper.rules.
+INPATIENT_DAILY_PERCENT = Decimal(10)
+# tapering.md section 2: the allowed ranges (inclusive) of the strategies' parameters; the
+# defaults are the dataclass defaults below. Named so that pages show the same numbers.
+INPATIENT_STABILISATION_DAYS = (2, 7)  # eTG
+OUTPATIENT_REDUCTION_PERCENT = (Decimal(5), Decimal(25))  # 2025 Joint Guideline
+OUTPATIENT_INTERVAL_DAYS = (7, 28)  # 2025 Joint Guideline
+
 
 class ParameterError(ValueError):
     """Invalid plan input; ``errors`` are (field, message) pairs for API field errors."""
@@ -115,11 +128,12 @@ class OutpatientParams:
             errors,
             f"{prefix}reduction_percent",
             self.reduction_percent,
-            Decimal(5),
-            Decimal(25),
+            *OUTPATIENT_REDUCTION_PERCENT,
             why,
         )
-        _check_int(errors, f"{prefix}interval_days", self.interval_days, 7, 28, why)
+        _check_int(
+            errors, f"{prefix}interval_days", self.interval_days, *OUTPATIENT_INTERVAL_DAYS, why
+        )
         _check_int(errors, f"{prefix}doses_per_day", self.doses_per_day, 1, 2, "tapering.md")
         if not errors:
             _check_slots(errors, f"{prefix}time_slots", self.slots, self.doses_per_day)
@@ -144,15 +158,21 @@ class InpatientParams:
     stabilisation_days: int = 2
     reduction_percent: Decimal | None = None
     reduction_mg_per_day: Decimal | None = None
-    hand_off_mg: Decimal = Decimal(20)
+    hand_off_mg: Decimal = HAND_OFF_MAX_MG
     time_slots: tuple[str, ...] = QID_TIMES
     continuation: OutpatientParams | None = None
 
-    DEFAULT_REDUCTION_PERCENT = Decimal(10)
+    DEFAULT_REDUCTION_PERCENT = INPATIENT_DAILY_PERCENT
 
     def validate(self, prefix: str = "") -> None:
         errors: list[tuple[str, str]] = []
-        _check_int(errors, f"{prefix}stabilisation_days", self.stabilisation_days, 2, 7, "eTG")
+        _check_int(
+            errors,
+            f"{prefix}stabilisation_days",
+            self.stabilisation_days,
+            *INPATIENT_STABILISATION_DAYS,
+            "eTG",
+        )
         if self.reduction_percent is not None and self.reduction_mg_per_day is not None:
             errors.append(
                 (
@@ -185,7 +205,7 @@ class InpatientParams:
             f"{prefix}hand_off_mg",
             self.hand_off_mg,
             _ZERO,
-            Decimal(20),
+            HAND_OFF_MAX_MG,
             "eTG discharges only at 20 mg/day diazepam or less",
         )
         _check_slots(errors, f"{prefix}time_slots", self.time_slots, 4)
@@ -235,7 +255,7 @@ class CustomParams:
                 f"{prefix}hand_off_mg",
                 self.hand_off_mg,
                 _ZERO,
-                Decimal(20),
+                HAND_OFF_MAX_MG,
                 "eTG discharges only at 20 mg/day diazepam or less",
             )
         _raise_if(errors)
