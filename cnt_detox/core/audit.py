@@ -147,7 +147,9 @@ def unsaved_event(
     event = AuditEvent(
         actor=actor if authenticated else None,
         actor_username=actor.get_username() if authenticated else "",
-        action=action,
+        # A plain str, not the AuditAction member: the row and its MAC hold the bare name
+        # whatever the driver or a raw INSERT (assessments.writes) does with an enum.
+        action=str(action),
         object_type=object_type,
         object_id=object_id,
         patient_public_id=patient_public_id,
