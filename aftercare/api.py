@@ -21,6 +21,8 @@ from rest_framework.views import APIView
 from aftercare import pdf, selectors, services
 from aftercare.models import AftercarePlan, DischargeSummary, FollowUpAppointment
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.permissions import IsClinician, IsPhysician
 from patients.selectors import admission_for_user
 
@@ -131,10 +133,10 @@ class ReadinessView(APIView):
         admission = admission_for_user(request.user, admission_id)
         audit.record(
             actor=request.user,
-            action="discharge.readiness_viewed",
+            action=AuditAction.DISCHARGE_READINESS_VIEWED,
             obj=admission,
             patient=admission.patient,
-            request=request,
+            client=Client.from_request(request),
         )
         items = selectors.readiness_for(admission) if admission.is_open else []
         return Response(
@@ -158,7 +160,7 @@ class ReadinessView(APIView):
             override_category=_text(data, "override_category"),
             override_reason=_text(data, "override_reason"),
             acknowledge_warnings=data.get("acknowledge_warnings") is True,
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(
             {
@@ -182,10 +184,10 @@ class AftercarePlansView(APIView):
         admission = admission_for_user(request.user, admission_id)
         audit.record(
             actor=request.user,
-            action="aftercare_plan.viewed",
+            action=AuditAction.AFTERCARE_PLAN_VIEWED,
             obj=admission,
             patient=admission.patient,
-            request=request,
+            client=Client.from_request(request),
             details={"via": "api"},
         )
         return Response([aftercare_data(p) for p in selectors.aftercare_versions(admission)])
@@ -203,7 +205,7 @@ class AftercarePlansView(APIView):
             data=data,
             change_reason=_text(data, "change_reason"),
             expected_version=int(expected) if expected is not None else None,
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(aftercare_data(plan), status=status.HTTP_201_CREATED)
 
@@ -217,10 +219,10 @@ class FollowUpsView(APIView):
         rows = selectors.follow_ups(admission)
         audit.record(
             actor=request.user,
-            action="follow_up.list",
+            action=AuditAction.FOLLOW_UP_LISTED,
             obj=admission,
             patient=admission.patient,
-            request=request,
+            client=Client.from_request(request),
             details={"via": "api", "shown": [str(f.public_id) for f in rows]},
         )
         return Response([follow_up_data(f) for f in rows])
@@ -237,7 +239,7 @@ class FollowUpsView(APIView):
             mode=_text(data, "mode"),
             location=_text(data, "location"),
             notes=_text(data, "notes"),
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(follow_up_data(follow_up), status=status.HTTP_201_CREATED)
 
@@ -259,7 +261,7 @@ class FollowUpOutcomeView(APIView):
             note=_text(data, "note"),
             adherence=_text(data, "adherence"),
             ciwa_b_total=int(total) if total not in (None, "") else None,
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(follow_up_data(follow_up))
 
@@ -276,7 +278,10 @@ class SummariesView(APIView):
         rows = selectors.summary_versions(admission)
         for row in rows:
             services.summary_access_audit(
-                actor=request.user, summary_row=row, how="read_json", request=request
+                actor=request.user,
+                summary_row=row,
+                how="read_as_json",
+                client=Client.from_request(request),
             )
         return Response([summary_data(r) for r in rows])
 
@@ -292,7 +297,7 @@ class SummariesView(APIView):
             other_medicines=_text(data, "other_medicines"),
             notes=_text(data, "notes"),
             amendment_reason=_text(data, "amendment_reason"),
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(summary_data(row), status=status.HTTP_201_CREATED)
 
@@ -306,7 +311,10 @@ class SummaryView(APIView):
     def get(self, request: Request, summary_id: str) -> Response:
         row = selectors.summary_for_user(request.user, summary_id)
         services.summary_access_audit(
-            actor=request.user, summary_row=row, how="read_json", request=request
+            actor=request.user,
+            summary_row=row,
+            how="read_as_json",
+            client=Client.from_request(request),
         )
         return Response(summary_data(row))
 
@@ -318,7 +326,10 @@ class SummaryPdfView(APIView):
     def get(self, request: Request, summary_id: str) -> HttpResponse:
         row = selectors.summary_for_user(request.user, summary_id)
         services.summary_access_audit(
-            actor=request.user, summary_row=row, how="downloaded", request=request
+            actor=request.user,
+            summary_row=row,
+            how="downloaded",
+            client=Client.from_request(request),
         )
         response = HttpResponse(pdf.summary_pdf(row), content_type="application/pdf")
         name = f"discharge-summary-{row.admission.patient.mrn}-v{row.version}.pdf"
@@ -335,7 +346,7 @@ class PatientLinksView(APIView):
     def post(self, request: Request, admission_id: str) -> Response:
         admission = admission_for_user(request.user, admission_id)
         link, token = services.patient_link_create(
-            actor=request.user, admission=admission, request=request
+            actor=request.user, admission=admission, client=Client.from_request(request)
         )
         url = request.build_absolute_uri(
             reverse("aftercare-public:public_copy", kwargs={"token": token})

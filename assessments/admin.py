@@ -6,6 +6,8 @@ from assessments.models import UnitIntervalRules
 from clinical.reassessment import IntervalRules
 from clinical.risk import DEFAULT_RISE_THRESHOLD
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from patients.models import Unit
 
 RULE_FIELDS = (
@@ -80,10 +82,10 @@ class UnitIntervalRulesAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         audit.record(
             actor=request.user,
-            action="assessments.interval_rules_change"
+            action=AuditAction.INTERVAL_RULES_CHANGED
             if change
-            else "assessments.interval_rules_create",
+            else AuditAction.INTERVAL_RULES_CREATED,
             obj=obj,
             changes=audit.diff(before, audit.snapshot(obj, RULE_FIELDS)),
-            request=request,
+            client=Client.from_request(request),
         )

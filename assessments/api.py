@@ -19,6 +19,8 @@ from assessments import selectors, services
 from assessments.inputs import OBSERVATIONS
 from assessments.limits import VITAL_FIELDS
 from assessments.serializers import AssessmentIn, AssessmentOut, EnteredInErrorIn
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.errors import Unprocessable
 from cnt_detox.core.permissions import IsClinician
 
@@ -69,10 +71,10 @@ class AssessmentCreateView(APIView):
         try:
             result = services.assessment_create(
                 admission=admission,
-                by=request.user,
+                actor=request.user,
                 entry=incoming.to_entry(),
                 idempotency_key=key,
-                request=request,
+                client=Client.from_request(request),
             )
         except services.IdempotencyMismatch as exc:
             raise Unprocessable(str(exc)) from None
@@ -97,7 +99,10 @@ class AdmissionAssessmentListView(GenericAPIView):
         queryset = selectors.assessments_for_admission(admission).order_by("-assessed_at", "-id")
         page = self.paginate_queryset(queryset)
         services.assessment_viewed(
-            by=request.user, admission=admission, action="assessment.list", request=request
+            actor=request.user,
+            admission=admission,
+            action=AuditAction.ASSESSMENT_LISTED,
+            client=Client.from_request(request),
         )
         for assessment in page:
             assessment.admission = admission  # already loaded; avoid one query per row
@@ -111,11 +116,11 @@ class AssessmentDetailView(APIView):
     def get(self, request: Request, public_id: uuid.UUID) -> Response:
         assessment = selectors.assessment_for_user(request.user, public_id)
         services.assessment_viewed(
-            by=request.user,
+            actor=request.user,
             admission=assessment.admission,
-            action="assessment.view",
+            action=AuditAction.ASSESSMENT_VIEWED,
             obj=assessment,
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(AssessmentOut(assessment).data)
 
@@ -131,8 +136,8 @@ class AssessmentEnteredInErrorView(APIView):
         incoming.is_valid(raise_exception=True)
         services.assessment_mark_entered_in_error(
             assessment=assessment,
-            by=request.user,
+            actor=request.user,
             reason=incoming.validated_data["reason"],
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(AssessmentOut(assessment).data)

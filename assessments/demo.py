@@ -44,7 +44,7 @@ def seed(*, unit: Any, stdout: Any) -> None:
             assessed_at = max(now - dt.timedelta(hours=hours), admission.admitted_at)
             assessment_create(
                 admission=admission,
-                by=author,
+                actor=author,
                 entry=AssessmentInput(
                     assessed_at=assessed_at,
                     items=items,

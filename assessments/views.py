@@ -24,6 +24,8 @@ from assessments.display import local_datetime, next_due_text
 from assessments.forms import AssessmentForm, EnteredInErrorForm, band_bounds
 from clinical.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReason
 from cnt_detox.core import offline, registry
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.permissions import clinician_required
 
 
@@ -84,10 +86,10 @@ def new_assessment(request: HttpRequest, admission_id: uuid.UUID) -> HttpRespons
             try:
                 result = services.assessment_create(
                     admission=admission,
-                    by=request.user,
+                    actor=request.user,
                     entry=form.to_entry(),
                     idempotency_key=form.cleaned_data["idempotency_key"],
-                    request=request,
+                    client=Client.from_request(request),
                 )
             except services.IdempotencyMismatch as exc:
                 if replay:
@@ -108,12 +110,15 @@ def new_assessment(request: HttpRequest, admission_id: uuid.UUID) -> HttpRespons
     else:
         # The form shows the patient's name and MRN: opening it is a read of the record.
         action = (
-            "assessment.form_saved_offline"
+            AuditAction.ASSESSMENT_FORM_SAVED_OFFLINE
             if offline.is_offline_precache(request)
-            else "assessment.form_view"
+            else AuditAction.ASSESSMENT_FORM_VIEWED
         )
         services.assessment_viewed(
-            by=request.user, admission=admission, action=action, request=request
+            actor=request.user,
+            admission=admission,
+            action=action,
+            client=Client.from_request(request),
         )
         unable = request.GET.get("unable") == "1"
         form = AssessmentForm(
@@ -171,11 +176,11 @@ def _result_context(assessment: Any) -> dict[str, Any]:
 def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     assessment = selectors.assessment_for_user(request.user, public_id)
     services.assessment_viewed(
-        by=request.user,
+        actor=request.user,
         admission=assessment.admission,
-        action="assessment.view",
+        action=AuditAction.ASSESSMENT_VIEWED,
         obj=assessment,
-        request=request,
+        client=Client.from_request(request),
     )
     context = _result_context(assessment)
     context["error_form"] = EnteredInErrorForm()
@@ -191,9 +196,9 @@ def entered_in_error(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         try:
             services.assessment_mark_entered_in_error(
                 assessment=assessment,
-                by=request.user,
+                actor=request.user,
                 reason=form.cleaned_data["reason"],
-                request=request,
+                client=Client.from_request(request),
             )
         except ValidationError as exc:
             for error in exc.messages:
@@ -244,7 +249,10 @@ def timeline(request: HttpRequest, admission_id: uuid.UUID) -> HttpResponse:
     since = now - dt.timedelta(days=days) if days is not None else None
     markers = registry.timeline_markers(admission, since, now)
     services.assessment_viewed(
-        by=request.user, admission=admission, action="assessment.timeline", request=request
+        actor=request.user,
+        admission=admission,
+        action=AuditAction.ASSESSMENT_TIMELINE_VIEWED,
+        client=Client.from_request(request),
     )
     context = {
         "admission": admission,

@@ -20,6 +20,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from cnt_detox.core.audit_actions import AuditAction
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 TMP = tempfile.mkdtemp(prefix="cnt-bench-")
@@ -249,7 +251,7 @@ def main() -> int:
         ]
         rows = {
             e.details["kind"] + "/" + e.details["format"]: e.details["rows"]
-            for e in AuditEvent.objects.filter(action="report.export")
+            for e in AuditEvent.objects.filter(action=AuditAction.REPORT_EXPORTED)
         }
         print("=" * 72)
         print(

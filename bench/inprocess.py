@@ -110,7 +110,7 @@ def queries(state: dict[str, Any], endpoints: dict[str, Any]) -> dict[str, Any]:
 
     unit = state["units"][0]
     nurse = User.objects.get(username=unit["nurse"])
-    _, key = api_token_issue(user=nurse)
+    _, key = api_token_issue(actor=nurse)
     api = Client(HTTP_AUTHORIZATION=f"Token {key}", enforce_csrf_checks=False)
     page = Client()
     page.force_login(nurse)

@@ -68,7 +68,7 @@ def main() -> int:
         nurse.units.add(unit)
         admission = make_admission(unit, by=nurse)
         client = APIClient()
-        _token, key = api_token_issue(user=nurse)
+        _token, key = api_token_issue(actor=nurse)
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         from django.utils import timezone
 

@@ -294,7 +294,7 @@ def _assessments(
                         "occurred_at": recorded,
                         "actor_id": user.pk,
                         "actor_username": user.username,
-                        "action": "assessment.create",
+                        "action": "assessment.created",
                         "object_type": "assessments.assessment",
                         "object_id": str(public_id),
                         "patient_public_id": admission.patient.public_id,

@@ -92,7 +92,7 @@ def floor(request: HttpRequest) -> JsonResponse | HttpResponseBadRequest:
         "occurred_at": now,
         "actor_id": user_id,
         "actor_username": username,
-        "action": "assessment.create",
+        "action": "assessment.created",
         "object_type": "assessments.assessment",
         "object_id": str(public_id),
         "patient_public_id": patient_public_id,

@@ -14,12 +14,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments.models import Assessment
 from assessments.services import CreateResult, assessment_create
 from cnt_detox.core import audit, export_files
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from cnt_detox.core.queue import enqueue_after_commit
 from fhir_r4.models import ExportJob, ExportStatus, ReceivedResponse
 from fhir_r4.receive import Identifier, Received
@@ -30,32 +32,32 @@ EXPORT_TASK = "fhir.run_export"
 
 def read_audit(
     *,
-    actor: Any,
+    actor: User,
     resource_type: str,
     resource_id: str,
     patient: Any,
-    request: HttpRequest | None,
+    client: Client | None = None,
 ) -> None:
     audit.record(
         actor=actor,
-        action="fhir.read",
+        action=AuditAction.FHIR_RESOURCE_READ,
         object_type=f"fhir.{resource_type.lower()}",
         object_id=resource_id[:64],
         patient=patient,
-        request=request,
+        client=client,
         details={"resource": f"{resource_type}/{resource_id}"},
     )
 
 
 def everything_audit(
-    *, actor: Any, admission: Admission, resources: int, request: HttpRequest | None
+    *, actor: User, admission: Admission, resources: int, client: Client | None
 ) -> None:
     audit.record(
         actor=actor,
-        action="fhir.everything",
+        action=AuditAction.FHIR_EVERYTHING_READ,
         obj=admission,
         patient=admission.patient,
-        request=request,
+        client=client,
         details={"resources": resources},
     )
 
@@ -70,10 +72,10 @@ class ReceiveResult:
 def response_receive(
     *,
     admission: Admission,
-    by: Any,
+    actor: User,
     received: Received,
     identifier: Identifier | None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> ReceiveResult:
     """Save a received entry through the bedside service, idempotent on its identifier.
 
@@ -85,7 +87,11 @@ def response_receive(
     key = identifier.key() if identifier else None
     with transaction.atomic():
         result: CreateResult = assessment_create(
-            admission=admission, by=by, entry=received.entry, idempotency_key=key, request=request
+            admission=admission,
+            actor=actor,
+            entry=received.entry,
+            idempotency_key=key,
+            client=client,
         )
         if result.created and identifier is not None:
             try:
@@ -94,7 +100,7 @@ def response_receive(
                         assessment=result.assessment,
                         system=identifier.system[:255],
                         value=identifier.value[:255],
-                        received_by=by,
+                        received_by=actor,
                     )
             except IntegrityError:
                 # Same system|value stored for another entry (key collision is impossible, a
@@ -102,11 +108,11 @@ def response_receive(
                 pass
         if result.created:
             audit.record(
-                actor=by,
-                action="fhir.questionnaire_response_received",
+                actor=actor,
+                action=AuditAction.FHIR_QUESTIONNAIRE_RESPONSE_RECEIVED,
                 obj=result.assessment,
                 patient=admission.patient,
-                request=request,
+                client=client,
                 details={
                     "identifier": f"{identifier.system}|{identifier.value}" if identifier else ""
                 },
@@ -121,13 +127,13 @@ def export_dir(job: ExportJob) -> Path:
 
 def export_request(
     *,
-    actor: Any,
+    actor: User,
     unit_ids: list[int],
     unit: Any,
     types: list[str],
     since: dt.datetime | None,
     request_url: str,
-    request: HttpRequest | None,
+    client: Client | None = None,
 ) -> ExportJob:
     """Create an export job and queue its task after commit (the worker claims it)."""
     with transaction.atomic():
@@ -141,9 +147,9 @@ def export_request(
         )
         audit.record(
             actor=actor,
-            action="fhir.export_requested",
+            action=AuditAction.FHIR_EXPORT_REQUESTED,
             obj=job,
-            request=request,
+            client=client,
             details={
                 "types": types,
                 "since": since,
@@ -159,7 +165,7 @@ def remove_files(job: ExportJob) -> None:
     export_files.remove_job_folder(settings.FHIR_EXPORT_DIR, job.public_id)
 
 
-def export_cancel(*, actor: Any, job: ExportJob, request: HttpRequest | None) -> None:
+def export_cancel(*, actor: User, job: ExportJob, client: Client | None = None) -> None:
     """DELETE on the status URL: stop a running export (the worker checks between stays) or
     remove a finished one's files."""
     with transaction.atomic():
@@ -169,9 +175,9 @@ def export_cancel(*, actor: Any, job: ExportJob, request: HttpRequest | None) ->
         )
         audit.record(
             actor=actor,
-            action="fhir.export_cancelled",
+            action=AuditAction.FHIR_EXPORT_CANCELLED,
             obj=job,
-            request=request,
+            client=client,
             changes={"status": {"old": old, "new": ExportStatus.CANCELLED}},
         )
     if old not in (ExportStatus.QUEUED, ExportStatus.RUNNING):
@@ -179,13 +185,13 @@ def export_cancel(*, actor: Any, job: ExportJob, request: HttpRequest | None) ->
 
 
 def export_download_audit(
-    *, actor: Any, job: ExportJob, filename: str, request: HttpRequest | None
+    *, actor: User, job: ExportJob, filename: str, client: Client | None
 ) -> None:
     audit.record(
         actor=actor,
-        action="fhir.export_download",
+        action=AuditAction.FHIR_EXPORT_DOWNLOADED,
         obj=job,
-        request=request,
+        client=client,
         details={"file": filename, "patients": list(job.patients)},
     )
 
@@ -213,7 +219,7 @@ def exports_purge(now: dt.datetime | None = None) -> int:
 def completed_audit(job: ExportJob, patients: Iterable[str]) -> None:
     audit.record(
         actor=job.requested_by,
-        action="fhir.export_completed",
+        action=AuditAction.FHIR_EXPORT_COMPLETED,
         obj=job,
         details={"patients": list(patients), "output": job.output},
     )

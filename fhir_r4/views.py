@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from assessments.selectors import admission_for_assessment
 from assessments.services import IdempotencyMismatch
+from cnt_detox.core.audit import Client
 from fhir_r4 import read as reader
 from fhir_r4 import receive, selectors, services
 from fhir_r4.bundle import everything_bundle, stay_resources
@@ -69,7 +70,7 @@ class ReadView(FhirView):
                 resource_type=resource_type,
                 resource_id=resource_id,
                 patient=found.patient,
-                request=request,
+                client=Client.from_request(request),
             )
         return Response(found.resource)
 
@@ -80,7 +81,10 @@ class EverythingView(FhirView):
         base = base_url(request)
         bundle = everything_bundle(stay, lambda kind, rid: f"{base}{kind}/{rid}")
         services.everything_audit(
-            actor=request.user, admission=stay.admission, resources=bundle["total"], request=request
+            actor=request.user,
+            admission=stay.admission,
+            resources=bundle["total"],
+            client=Client.from_request(request),
         )
         return Response(bundle)
 
@@ -117,10 +121,10 @@ class QuestionnaireResponseCreateView(FhirView):
         try:
             result = services.response_receive(
                 admission=admission,
-                by=request.user,
+                actor=request.user,
                 received=received,
                 identifier=identifier,
-                request=request,
+                client=Client.from_request(request),
             )
         except IdempotencyMismatch as exc:
             raise_unprocessable([receive.issue(str(exc), "identifier", "duplicate")])

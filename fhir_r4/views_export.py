@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cnt_detox.core.audit import Client
 from cnt_detox.core.permissions import IsAdminRole
 from fhir_r4 import selectors, services
 from fhir_r4.bundle import STAY_TYPES
@@ -71,7 +72,7 @@ def _kickoff(request: Request, unit: Any) -> Response:
         types=types,
         since=since,
         request_url=request.build_absolute_uri(),
-        request=request,
+        client=Client.from_request(request),
     )
     response = Response(status=202)
     response["Content-Location"] = request.build_absolute_uri(
@@ -140,7 +141,7 @@ class ExportStatusView(FhirView):
 
     def delete(self, request: Request, job_id: str) -> Response:
         job = _live_job(request, job_id)
-        services.export_cancel(actor=request.user, job=job, request=request)
+        services.export_cancel(actor=request.user, job=job, client=Client.from_request(request))
         return Response(status=202)
 
 
@@ -155,5 +156,7 @@ class ExportFileView(FhirView):
         path = services.export_dir(job) / name
         if not path.is_file():
             fail(404, "The export file is gone (retention time passed).", "not-found")
-        services.export_download_audit(actor=request.user, job=job, filename=name, request=request)
+        services.export_download_audit(
+            actor=request.user, job=job, filename=name, client=Client.from_request(request)
+        )
         return FileResponse(path.open("rb"), content_type=FHIR_NDJSON, filename=name)

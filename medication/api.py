@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cnt_detox.core.audit import Client
 from cnt_detox.core.permissions import IsClinician, IsPhysician
 from medication import selectors, services
 from medication.models import DoseOutcome, MedicationDose, MedicationOrder, OrderKind
@@ -155,7 +156,7 @@ class AdmissionOrdersView(APIView):
             data=_order_input(body.validated_data),
             password=body.validated_data["password"],
             otp_code=body.validated_data.get("otp_code") or None,
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(OrderOutSerializer(order).data, status=status.HTTP_201_CREATED)
 
@@ -176,7 +177,7 @@ class OrderVersionView(APIView):
             otp_code=body.validated_data.get("otp_code") or None,
             supersedes=previous,
             change_reason=body.validated_data.get("change_reason", ""),
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(OrderOutSerializer(order).data, status=status.HTTP_201_CREATED)
 
@@ -190,7 +191,10 @@ class OrderDiscontinueView(APIView):
         body = MedicationReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         order = services.order_discontinue(
-            actor=request.user, order=order, reason=body.validated_data["reason"], request=request
+            actor=request.user,
+            order=order,
+            reason=body.validated_data["reason"],
+            client=Client.from_request(request),
         )
         return Response(OrderOutSerializer(order).data)
 
@@ -212,7 +216,7 @@ class OrderDosesView(APIView):
             due_at=data.get("due_at"),
             reason_text=data.get("reason_text", ""),
             override_reason=data.get("override_reason", ""),
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(DoseOutSerializer(dose).data, status=status.HTTP_201_CREATED)
 
@@ -226,7 +230,10 @@ class DoseInErrorView(APIView):
         body = MedicationReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         dose = services.dose_mark_in_error(
-            actor=request.user, dose=dose, reason=body.validated_data["reason"], request=request
+            actor=request.user,
+            dose=dose,
+            reason=body.validated_data["reason"],
+            client=Client.from_request(request),
         )
         return Response(DoseOutSerializer(dose).data)
 

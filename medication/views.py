@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.permissions import clinician_required, physician_required
 from medication import selectors, services
 from medication.forms import DoseForm, OrderForm, ReasonForm
@@ -45,10 +47,10 @@ def record(request: HttpRequest, admission_id: str) -> HttpResponse:
     admission = admission_for_user(request.user, admission_id)
     audit.record(
         actor=request.user,
-        action="medication_record.viewed",
+        action=AuditAction.MEDICATION_RECORD_VIEWED,
         obj=admission,
         patient=admission.patient,
-        request=request,
+        client=Client.from_request(request),
     )
     return render(request, "medication/record.html", _record_context(request, admission))
 
@@ -83,7 +85,7 @@ def _order_page(
                     otp_code=data["otp_code"] or None,
                     supersedes=previous,
                     change_reason=data["change_reason"] or "",
-                    request=request,
+                    client=Client.from_request(request),
                 )
             except ValidationError as err:
                 for field, msgs in getattr(err, "message_dict", {"__all__": err.messages}).items():
@@ -96,10 +98,10 @@ def _order_page(
     else:
         audit.record(
             actor=request.user,
-            action="medication_order_form.viewed",
+            action=AuditAction.MEDICATION_ORDER_FORM_VIEWED,
             obj=admission,
             patient=admission.patient,
-            request=request,
+            client=Client.from_request(request),
         )
         initial: dict[str, Any] = {}
         if previous is not None:
@@ -144,7 +146,10 @@ def order_discontinue(request: HttpRequest, order_id: str) -> HttpResponse:
     else:
         try:
             services.order_discontinue(
-                actor=request.user, order=order, reason=form.cleaned_data["reason"], request=request
+                actor=request.user,
+                order=order,
+                reason=form.cleaned_data["reason"],
+                client=Client.from_request(request),
             )
         except ValidationError as err:
             messages.error(request, " ".join(_errors(err)))
@@ -178,7 +183,7 @@ def dose_record(request: HttpRequest, order_id: str) -> HttpResponse:
                 reason_text=data["reason_text"],
                 override_reason=data["override_reason"],
                 sedation_advice_shown=order.item.sedating and sedation_advice(admission)["hold"],
-                request=request,
+                client=Client.from_request(request),
             )
         except services.GateRefused as refused:
             error = " ".join(text for _, text in refused.result.problems)
@@ -216,7 +221,10 @@ def dose_in_error(request: HttpRequest, dose_id: str) -> HttpResponse:
     else:
         try:
             services.dose_mark_in_error(
-                actor=request.user, dose=dose, reason=form.cleaned_data["reason"], request=request
+                actor=request.user,
+                dose=dose,
+                reason=form.cleaned_data["reason"],
+                client=Client.from_request(request),
             )
         except ValidationError as err:
             messages.error(request, " ".join(_errors(err)))

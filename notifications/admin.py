@@ -20,6 +20,8 @@ from cnt_detox.core.admin_scope import (
     is_server_superuser,
     users_of_admin,
 )
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.roles import Role
 from notifications.models import EscalationChainMember, Notification, UnitOnCall
 
@@ -71,10 +73,10 @@ class UnitOnCallAdmin(AdminRoleAccess, ScopedMixin, admin.ModelAdmin):
         after = audit.snapshot(obj, ROSTER_FIELDS)
         audit.record(
             actor=request.user,
-            action="notifications.roster_change" if change else "notifications.roster_create",
+            action=AuditAction.ROSTER_CHANGED if change else AuditAction.ROSTER_CREATED,
             obj=obj,
             changes=audit.diff(before, after),
-            request=request,
+            client=Client.from_request(request),
         )
 
 

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cnt_detox.core.audit import Client
 from cnt_detox.core.permissions import IsClinician
 from notifications import selectors, services
 from notifications.models import Notification
@@ -92,6 +93,6 @@ class NotificationAcknowledgeView(APIView):
     def post(self, request: Request, public_id: str) -> Response:
         notification = selectors.notification_for_user(request.user, public_id)
         notification = services.notification_acknowledge(
-            notification=notification, user=request.user, request=request
+            notification=notification, actor=request.user, client=Client.from_request(request)
         )
         return Response(NotificationOut(notification).data)

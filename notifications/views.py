@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from cnt_detox.core.audit import Client
 from cnt_detox.core.permissions import clinician_required
 from notifications import selectors, services
 from notifications.wording import headline, notification_links
@@ -44,7 +45,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def notification_acknowledge(request: HttpRequest, public_id: str) -> HttpResponse:
     notification = selectors.notification_for_user(request.user, public_id)
     notification = services.notification_acknowledge(
-        notification=notification, user=request.user, request=request
+        notification=notification, actor=request.user, client=Client.from_request(request)
     )
     messages.success(request, f"Acknowledged: {headline(notification)}.")
     return redirect("notifications:list")

@@ -29,6 +29,8 @@ from cnt_detox.core.admin_scope import (
     units_of_admin,
     users_of_admin,
 )
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from cnt_detox.core.roles import Role, user_set_role
 from cnt_detox.core.services import api_tokens_revoke
@@ -240,30 +242,35 @@ class UserAdmin(ScopedMixin, AuditedMixin, BaseUserAdmin):
 
     def after_audit(self, request: Any, form: Any, changes: dict[str, Any]) -> None:
         user = form.instance
+        client = Client.from_request(request)
         role = changes.get("role")
         if role and role["new"] == Role.ADMIN:
             audit.record(
                 actor=request.user,
-                action="admin.role_granted",
+                action=AuditAction.ROLE_GRANTED,
                 obj=user,
-                request=request,
+                client=client,
                 changes={"role": role},
                 details={"username": user.username},
             )
         active = changes.get("is_active")
         if active and active["new"] is False:
-            api_tokens_revoke(user=user, reason="deactivated", actor=request.user, request=request)
+            api_tokens_revoke(user=user, reason="deactivated", actor=request.user, client=client)
 
     def user_change_password(self, request: Any, id: str, form_url: str = "") -> Any:
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and response.status_code == 302:
             user = self.get_object(request, unquote(id))
             if user is not None:
+                client = Client.from_request(request)
                 audit.record(
-                    actor=request.user, action="admin.user.password_set", obj=user, request=request
+                    actor=request.user,
+                    action=AuditAction.USER_PASSWORD_SET,
+                    obj=user,
+                    client=client,
                 )
                 api_tokens_revoke(
-                    user=user, reason="password_changed", actor=request.user, request=request
+                    user=user, reason="password_changed", actor=request.user, client=client
                 )
         return response
 

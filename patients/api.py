@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cnt_detox.core.audit import Client
 from cnt_detox.core.permissions import IsClinician
 from patients import services
 from patients.models import Admission
@@ -64,14 +65,16 @@ class PatientViewSet(viewsets.GenericViewSet):
             actor=request.user,
             object_type="patient",
             public_ids=[p.public_id for p in page],
-            request=request,
+            client=Client.from_request(request),
             via="api",
         )
         return self.get_paginated_response(PatientWithAdmissionOut(page, many=True).data)
 
     def retrieve(self, request: Request, id: str) -> Response:
         patient = patient_for_user(request.user, id)
-        services.patient_view_audit(actor=request.user, patient=patient, request=request)
+        services.patient_view_audit(
+            actor=request.user, patient=patient, client=Client.from_request(request)
+        )
         return Response(PatientWithAdmissionOut(patient).data)
 
     @extend_schema(request=PatientPatchIn, responses=PatientWithAdmissionOut)
@@ -89,7 +92,10 @@ class PatientViewSet(viewsets.GenericViewSet):
         )
         admission = latest.first()
         services.admission_update_intake(
-            actor=request.user, admission=admission, patient=data.validated_data, request=request
+            actor=request.user,
+            admission=admission,
+            patient=data.validated_data,
+            client=Client.from_request(request),
         )
         return Response(PatientWithAdmissionOut(patient_for_user(request.user, id)).data)
 
@@ -124,7 +130,7 @@ class AdmissionViewSet(viewsets.GenericViewSet):
             actor=request.user,
             object_type="admission",
             public_ids=[a.public_id for a in page],
-            request=request,
+            client=Client.from_request(request),
             via="api",
             filters=dict(request.query_params.items()),
         )
@@ -144,14 +150,14 @@ class AdmissionViewSet(viewsets.GenericViewSet):
             substances=v["substances"],
             history=v.get("history") or {},
             referral_notes=v.get("referral_notes", ""),
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(AdmissionOut(_fresh(request, admission)).data, status=201)
 
     def retrieve(self, request: Request, id: str) -> Response:
         admission = admission_detail_for_user(request.user, id)
         services.admission_view_audit(
-            actor=request.user, admission=admission, request=request, via="api"
+            actor=request.user, admission=admission, client=Client.from_request(request), via="api"
         )
         return Response(AdmissionOut(admission).data)
 
@@ -170,7 +176,7 @@ class AdmissionViewSet(viewsets.GenericViewSet):
             substances=v.get("substances"),
             history=v.get("history"),
             referral_notes=v.get("referral_notes"),
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(AdmissionOut(_fresh(request, admission)).data)
 
@@ -187,7 +193,7 @@ class AdmissionViewSet(viewsets.GenericViewSet):
             unit_id=data.validated_data["unit"],
             bed_id=data.validated_data["bed"],
             reason=data.validated_data["reason"],
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(AdmissionOut(_fresh(request, admission)).data)
 
@@ -203,7 +209,7 @@ class AdmissionViewSet(viewsets.GenericViewSet):
             admission=admission,
             discharged_at=data.validated_data["discharged_at"],
             reason=data.validated_data["reason"],
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(AdmissionOut(_fresh(request, admission)).data, status=status.HTTP_200_OK)
 

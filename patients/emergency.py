@@ -18,10 +18,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.models import User
 from patients.models import Admission, EmergencyAccess
 
@@ -46,10 +47,10 @@ def active_grants_for_user(user: Any) -> list[EmergencyAccess]:
 
 
 def emergency_access_grant(
-    *, user: Any, mrn: str, reason: str, request: HttpRequest | None = None
+    *, actor: User, mrn: str, reason: str, client: Client | None = None
 ) -> EmergencyAccess:
-    """Grant ``user`` access to the patient with ``mrn``; ValidationError names the field."""
-    if not user.is_clinician:
+    """Grant ``actor`` access to the patient with ``mrn``; ValidationError names the field."""
+    if not actor.is_clinician:
         raise PermissionDenied("Only nurses and physicians may use emergency access.")
     mrn = (mrn or "").strip()
     reason = (reason or "").strip()
@@ -69,20 +70,20 @@ def emergency_access_grant(
     )
     if admission is None:
         audit.record(
-            actor=user,
-            action="emergency_access.not_found",
-            request=request,
+            actor=actor,
+            action=AuditAction.EMERGENCY_ACCESS_GRANT_REFUSED,
+            client=client,
             details={"reason": reason},
         )
         raise ValidationError({"mrn": ["No admission has that MRN. Check the number."]})
-    if user.units.filter(pk=admission.unit_id).exists():
+    if actor.units.filter(pk=admission.unit_id).exists():
         raise ValidationError(
             {"mrn": ["This patient is on one of your units; open them from the patient list."]}
         )
     now = timezone.now()
     with transaction.atomic():
         grant = EmergencyAccess(
-            user=user,
+            user=actor,
             admission=admission,
             reason=reason,
             granted_at=now,
@@ -91,11 +92,11 @@ def emergency_access_grant(
         grant.full_clean()
         grant.save()
         audit.record(
-            actor=user,
-            action="emergency_access.granted",
+            actor=actor,
+            action=AuditAction.EMERGENCY_ACCESS_GRANTED,
             obj=grant,
             patient=admission.patient,
-            request=request,
+            client=client,
             details={
                 "reason": reason,
                 "admission": str(admission.public_id),
@@ -107,24 +108,24 @@ def emergency_access_grant(
 
 
 def emergency_access_review(
-    *, admin: Any, grant: EmergencyAccess, note: str, request: HttpRequest | None = None
+    *, actor: User, grant: EmergencyAccess, note: str, client: Client | None = None
 ) -> EmergencyAccess:
-    if not admin.is_admin_role:
+    if not actor.is_admin_role:
         raise PermissionDenied("Only administrators review emergency access.")
     note = (note or "").strip()
     with transaction.atomic():
         # Conditional update: two admins reviewing at once record one review.
         updated = EmergencyAccess.objects.filter(pk=grant.pk, reviewed_at__isnull=True).update(
-            reviewed_by=admin, reviewed_at=timezone.now(), review_note=note
+            reviewed_by=actor, reviewed_at=timezone.now(), review_note=note
         )
         grant.refresh_from_db()
         if updated:
             audit.record(
-                actor=admin,
-                action="emergency_access.reviewed",
+                actor=actor,
+                action=AuditAction.EMERGENCY_ACCESS_REVIEWED,
                 obj=grant,
                 patient=grant.admission.patient,
-                request=request,
+                client=client,
                 details={"note": note},
             )
     return grant

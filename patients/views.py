@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from clinical.equivalence import TABLES, EquivalenceError, convert
 from cnt_detox.core import registry
+from cnt_detox.core.audit import Client
 from cnt_detox.core.permissions import clinician_required
 from patients import services
 from patients.forms import (
@@ -67,7 +68,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         actor=request.user,
         object_type="admission",
         public_ids=[r["admission"].public_id for r in rows],
-        request=request,
+        client=Client.from_request(request),
         filters={"unit": str(unit.public_id) if unit else "", "page": page.number},
     )
     return render(
@@ -103,7 +104,7 @@ def admit(request: HttpRequest) -> HttpResponse:
                     substances=rows,
                     history=form.history(),
                     referral_notes=data["referral_notes"],
-                    request=request,
+                    client=Client.from_request(request),
                 )
             except ValidationError as exc:
                 attach_service_errors(exc, form, row_forms)
@@ -152,7 +153,9 @@ def _breakdown(admission: Admission) -> list[dict[str, Any]]:
 @clinician_required
 def detail(request: HttpRequest, public_id: str) -> HttpResponse:
     admission = admission_detail_for_user(request.user, public_id)
-    services.admission_view_audit(actor=request.user, admission=admission, request=request)
+    services.admission_view_audit(
+        actor=request.user, admission=admission, client=Client.from_request(request)
+    )
     now = timezone.now()
     return render(
         request,
@@ -198,7 +201,7 @@ def edit_intake(request: HttpRequest, public_id: str) -> HttpResponse:
                     substances=rows,
                     history=form.history(),
                     referral_notes=data["referral_notes"],
-                    request=request,
+                    client=Client.from_request(request),
                 )
             except ValidationError as exc:
                 attach_service_errors(exc, form, row_forms)
@@ -207,7 +210,10 @@ def edit_intake(request: HttpRequest, public_id: str) -> HttpResponse:
                 return redirect("patients:detail", public_id=admission.public_id)
     else:
         services.admission_view_audit(
-            actor=request.user, admission=admission, request=request, via="edit page"
+            actor=request.user,
+            admission=admission,
+            client=Client.from_request(request),
+            via="edit page",
         )
         form = IntakeEditForm(initial=IntakeEditForm.initial_for(admission))
         formset = SubstanceFormSet(prefix="substances", initial=substance_initial(admission))
@@ -233,7 +239,7 @@ def transfer(request: HttpRequest, public_id: str) -> HttpResponse:
                 unit_id=bed.unit.public_id,
                 bed_id=bed.public_id,
                 reason=form.cleaned_data["reason"],
-                request=request,
+                client=Client.from_request(request),
             )
         except ValidationError as exc:
             attach_service_errors(exc, form)
@@ -261,7 +267,7 @@ def discharge(request: HttpRequest, public_id: str) -> HttpResponse:
                     admission=admission,
                     discharged_at=to_aware(form.cleaned_data["discharged_at"], tz),
                     reason=form.cleaned_data["reason"],
-                    request=request,
+                    client=Client.from_request(request),
                 )
             except ValidationError as exc:
                 attach_service_errors(exc, form)

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cnt_detox.core.audit import Client
 from cnt_detox.core.forms import ErrorFocusMixin
 from cnt_detox.core.permissions import admin_required, clinician_required
 from patients.emergency import (
@@ -52,10 +53,10 @@ def request_access(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             grant = emergency_access_grant(
-                user=request.user,
+                actor=request.user,
                 mrn=form.cleaned_data["mrn"],
                 reason=form.cleaned_data["reason"],
-                request=request,
+                client=Client.from_request(request),
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
@@ -100,7 +101,10 @@ def mark_reviewed(request: HttpRequest, public_id: Any) -> HttpResponse:
     if grant is None:
         raise Http404("No such emergency access.")
     emergency_access_review(
-        admin=request.user, grant=grant, note=request.POST.get("note", "")[:2000], request=request
+        actor=request.user,
+        grant=grant,
+        note=request.POST.get("note", "")[:2000],
+        client=Client.from_request(request),
     )
     messages.success(request, "Marked as reviewed.")
     return redirect("patients:emergency-review")

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cnt_detox.core.audit import Client
 from cnt_detox.core.permissions import IsAdminRole
 from reports import jobs, services, tables
 from reports.export_selectors import export_job_for_user
@@ -146,7 +147,10 @@ class ExportJobsView(APIView):
         # answers are the page's.
         data = {k: v for k, v in request.data.items() if k != "kind"}
         job = services.export_job_request(
-            actor=request.user, kind=parsed.validated_data["kind"], data=data, request=request
+            actor=request.user,
+            kind=parsed.validated_data["kind"],
+            data=data,
+            client=Client.from_request(request),
         )
         response = Response(ExportJobOut(job, context={"request": request}).data, status=202)
         response["Location"] = request.build_absolute_uri(
@@ -187,7 +191,9 @@ class ExportJobDownloadView(APIView):
         if job.status != ExportJobStatus.DONE:
             raise NotReady()
         handle = jobs.job_path(job).open("rb")
-        services.export_job_download(actor=request.user, job=job, request=request)
+        services.export_job_download(
+            actor=request.user, job=job, client=Client.from_request(request)
+        )
         response = FileResponse(
             handle,
             as_attachment=True,

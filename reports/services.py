@@ -16,11 +16,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit, export_files
-from cnt_detox.core.models import AuditEvent
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import AuditEvent, User
 from cnt_detox.core.queue import enqueue_after_commit
 from reports.forms import CensusForm, PeriodForm
 from reports.models import ExportJob, ExportJobStatus, ExportKind
@@ -34,8 +35,8 @@ REQUEUE_AFTER = dt.timedelta(minutes=2)
 
 def board_view_audit(
     *,
-    actor: Any,
-    request: HttpRequest | None,
+    actor: User,
+    client: Client | None = None,
     unit_public_ids: Sequence[str],
     admission_public_ids: Sequence[str],
     background: bool,
@@ -47,9 +48,9 @@ def board_view_audit(
     """
     return audit.record(
         actor=actor,
-        action="report.board.refresh" if background else "report.board.view",
+        action=AuditAction.BOARD_REFRESHED if background else AuditAction.BOARD_VIEWED,
         object_type="reports.board",
-        request=request,
+        client=client,
         details={
             "units": list(unit_public_ids),
             "admissions": list(admission_public_ids),
@@ -59,21 +60,25 @@ def board_view_audit(
 
 
 def period_view_audit(
-    *, actor: Any, request: HttpRequest | None, params: dict[str, Any], admission_ids: Sequence[str]
+    *,
+    actor: User,
+    client: Client | None = None,
+    params: dict[str, Any],
+    admission_ids: Sequence[str],
 ) -> AuditEvent:
     return audit.record(
         actor=actor,
-        action="report.period.view",
+        action=AuditAction.PERIOD_REPORT_VIEWED,
         object_type="reports.period",
-        request=request,
+        client=client,
         details={"params": params, "admissions": list(admission_ids)},
     )
 
 
 def export_audit(
     *,
-    actor: Any,
-    request: HttpRequest | None,
+    actor: User,
+    client: Client | None = None,
     kind: str,
     fmt: str,
     params: dict[str, Any],
@@ -85,9 +90,9 @@ def export_audit(
     """One row per export, written when the file has been produced (or the stream broke)."""
     return audit.record(
         actor=actor,
-        action="report.export",
+        action=AuditAction.REPORT_EXPORTED,
         object_type=f"reports.{kind}",
-        request=request,
+        client=client,
         details={
             "kind": kind,
             "format": fmt,
@@ -117,7 +122,7 @@ def export_form(kind: str, data: Mapping[str, Any] | None, user: Any) -> CensusF
 
 
 def export_job_request(
-    *, actor: Any, kind: str, data: Mapping[str, Any], request: HttpRequest | None = None
+    *, actor: User, kind: str, data: Mapping[str, Any], client: Client | None = None
 ) -> ExportJob:
     """Validate like the streaming export, create the job, audit it and queue the task after
     commit. ``kind``: "census" or "period" (``data["rows"]`` picks stays or assessments).
@@ -155,9 +160,9 @@ def export_job_request(
         job.save()
         audit.record(
             actor=actor,
-            action="report.export_job.requested",
+            action=AuditAction.EXPORT_JOB_REQUESTED,
             obj=job,
-            request=request,
+            client=client,
             details={
                 "kind": job_kind.value,
                 "format": job.format,
@@ -169,14 +174,14 @@ def export_job_request(
     return job
 
 
-def export_job_download(*, actor: Any, job: ExportJob, request: HttpRequest | None) -> AuditEvent:
+def export_job_download(*, actor: User, job: ExportJob, client: Client | None) -> AuditEvent:
     """A download of a finished job's file is the export leaving the building: one
-    ``report.export`` row per download with the row count and digest, as for the streaming
+    ``report.exported`` row per download with the row count and digest, as for the streaming
     export (so counting those rows still counts the exports), naming the job."""
     params = {**job.params, "unit": str(job.unit.public_id) if job.unit else "all"}
     event = export_audit(
         actor=actor,
-        request=request,
+        client=client,
         kind=job.kind,
         fmt=job.format,
         params={**params, "job": str(job.public_id)},
@@ -220,7 +225,7 @@ def export_jobs_sweep(now: dt.datetime | None = None) -> dict[str, int]:
                 continue
             audit.record(
                 actor=job.requested_by,
-                action="report.export_job.failed",
+                action=AuditAction.EXPORT_JOB_FAILED,
                 obj=job,
                 details={"reason": "stuck", "was": job.status},
             )
@@ -252,7 +257,7 @@ def export_jobs_sweep(now: dt.datetime | None = None) -> dict[str, int]:
             ):
                 audit.record(
                     actor=job.requested_by,
-                    action="report.export_job.expired",
+                    action=AuditAction.EXPORT_JOB_EXPIRED,
                     obj=job,
                     details={"file": job.file_name},
                 )

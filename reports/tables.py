@@ -13,6 +13,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.text import slugify
 
+from cnt_detox.core.audit import Client
 from patients.models import Unit
 from reports import exports, formatting, services
 from reports.period import (
@@ -101,7 +102,7 @@ def export_response(
     def on_done(rows: int, sha256: str, completed: bool) -> None:
         services.export_audit(
             actor=user,
-            request=request,
+            client=Client.from_request(request),
             kind=table.kind,
             fmt=fmt,
             params=table.params,

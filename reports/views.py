@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from cnt_detox.core.audit import Client
 from cnt_detox.core.middleware import background_view, is_background
 from cnt_detox.core.permissions import admin_required, clinician_required
 from patients.selectors import unit_for_user
@@ -43,7 +44,7 @@ def _board(request: HttpRequest) -> dict[str, Any]:
     rows = board_rows(shown, now)
     services.board_view_audit(
         actor=request.user,
-        request=request,
+        client=Client.from_request(request),
         unit_public_ids=[str(u.public_id) for u in shown],
         admission_public_ids=[r.key for r in rows],
         background=is_background(request),
@@ -118,7 +119,7 @@ def period(request: HttpRequest) -> HttpResponse:
         summary = period_summary(report, now=timezone.now())
         services.period_view_audit(
             actor=request.user,
-            request=request,
+            client=Client.from_request(request),
             params=report.params(),
             admission_ids=summary.admission_public_ids,
         )

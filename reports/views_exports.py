@@ -22,6 +22,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from cnt_detox.core.audit import Client
 from cnt_detox.core.permissions import admin_required
 from reports import jobs, services
 from reports.export_selectors import export_job_for_user, export_jobs_for_user
@@ -40,7 +41,7 @@ def export_start(request: HttpRequest) -> HttpResponseBase:
     kind = request.POST.get("kind", "period")
     try:
         job = services.export_job_request(
-            actor=request.user, kind=kind, data=request.POST, request=request
+            actor=request.user, kind=kind, data=request.POST, client=Client.from_request(request)
         )
     except services.ExportRequestInvalid as exc:
         if kind == "census":
@@ -81,7 +82,7 @@ def export_download(request: HttpRequest, job_id: uuid.UUID) -> HttpResponseBase
             request, "reports/export_job.html", context, status=410 if context["gone"] else 409
         )
     handle = jobs.job_path(job).open("rb")
-    services.export_job_download(actor=request.user, job=job, request=request)
+    services.export_job_download(actor=request.user, job=job, client=Client.from_request(request))
     response = FileResponse(
         handle,
         as_attachment=True,

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cnt_detox.core.audit import Client
 from cnt_detox.core.errors import (
     Conflict,
     PreconditionFailed,
@@ -98,9 +99,9 @@ class AdmissionPlansView(APIView):
         plan = _call(
             services.plan_create_draft,
             admission=admission,
-            by=request.user,
+            actor=request.user,
             data=request.data,
-            request=request,
+            client=Client.from_request(request),
         )
         return _plan_response(plan, status.HTTP_201_CREATED)
 
@@ -130,10 +131,10 @@ class PlanView(APIView):
         updated = _call(
             services.plan_update_draft,
             plan=plan,
-            by=request.user,
+            actor=request.user,
             data=request.data,
             expected_version=_if_match(request),
-            request=request,
+            client=Client.from_request(request),
         )
         return _plan_response(updated)
 
@@ -155,14 +156,14 @@ class PlanSignView(APIView):
         signed = _call(
             services.plan_sign,
             plan=plan,
-            by=request.user,
+            actor=request.user,
             password=body.validated_data["password"],
             otp_code=body.validated_data["otp_code"] or None,
             override_reason=body.validated_data["override_reason"],
             start_date=body.validated_data["start_date"],
             first_dose_time=body.validated_data["first_dose_time"] or None,
             expected_version=_if_match(request),
-            request=request,
+            client=Client.from_request(request),
         )
         return _plan_response(selectors.plan_for_user(request.user, signed.public_id))
 
@@ -180,10 +181,10 @@ class PlanSecondSignView(APIView):
         signed = _call(
             services.plan_second_sign,
             plan=plan,
-            by=request.user,
+            actor=request.user,
             password=body.validated_data["password"],
             otp_code=body.validated_data["otp_code"] or None,
-            request=request,
+            client=Client.from_request(request),
         )
         return _plan_response(selectors.plan_for_user(request.user, signed.public_id))
 
@@ -201,9 +202,9 @@ class PlanAmendView(APIView):
         draft = _call(
             services.plan_amend,
             plan=plan,
-            by=request.user,
+            actor=request.user,
             reason=body.validated_data["reason"],
-            request=request,
+            client=Client.from_request(request),
         )
         return _plan_response(draft, status.HTTP_201_CREATED)
 
@@ -219,9 +220,9 @@ class PlanDiscontinueView(APIView):
         done = _call(
             services.plan_discontinue,
             plan=plan,
-            by=request.user,
+            actor=request.user,
             reason=body.validated_data["reason"],
-            request=request,
+            client=Client.from_request(request),
         )
         return _plan_response(done)
 
@@ -292,7 +293,7 @@ class DoseRecordView(APIView):
             record = _call(
                 dose_services.dose_record,
                 scheduled_dose=dose,
-                by=request.user,
+                actor=request.user,
                 outcome=data["outcome"],
                 occurred_at=occurred,
                 held_reason=data["held_reason"],
@@ -300,7 +301,7 @@ class DoseRecordView(APIView):
                 sedation_advice_shown=advice["hold"],
                 idempotency_key=key,
                 recorded_offline_at=data["recorded_offline_at"],
-                request=request,
+                client=Client.from_request(request),
             )
         except dose_services.IdempotencyMismatch as err:
             raise Unprocessable(str(err)) from None
@@ -322,8 +323,8 @@ class DoseInErrorView(APIView):
         body.is_valid(raise_exception=True)
         done = dose_services.dose_mark_in_error(
             administration=record,
-            by=request.user,
+            actor=request.user,
             reason=body.validated_data["reason"],
-            request=request,
+            client=Client.from_request(request),
         )
         return Response(DoseInErrorOut(done).data)

@@ -21,6 +21,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit_actions import AuditAction
 from tapering.models import DoseAdministration, PlanStatus, RecordStatus, ScheduledDose, TaperPlan
 from tapering.selectors import missed_after
 
@@ -72,7 +73,7 @@ def _complete(plan: TaperPlan, now: dt.datetime) -> bool:
         return False
     audit.record(
         actor=None,
-        action="taper_plan.completed",
+        action=AuditAction.TAPER_PLAN_COMPLETED,
         obj=plan,
         patient=plan.admission.patient,
         changes={"status": {"old": PlanStatus.ACTIVE, "new": PlanStatus.COMPLETED}},

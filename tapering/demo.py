@@ -33,17 +33,17 @@ def seed_demo_taper_plan(*, unit: Any, stdout: Any) -> None:
         if not data["agents"]:
             continue
         with transaction.atomic():
-            plan = services.plan_create_draft(admission=admission, by=physician, data=data)
+            plan = services.plan_create_draft(admission=admission, actor=physician, data=data)
             # The demo user's password is random and unknown here, so the credential check is
             # skipped; everything else (digest, override, doses, audit) is the real signing.
             # seed_demo refuses to run in production, and so does this.
             _complete_signature(
                 plan=plan,
-                by=physician,
+                actor=physician,
                 expected_version=plan.lock_version,
                 override_reason="Demo plan",
                 second_factor=False,
-                request=None,
+                client=None,
             )
         specialist = (
             User.objects.filter(role=Role.PHYSICIAN, units=unit, is_addiction_specialist=True)
@@ -52,7 +52,9 @@ def seed_demo_taper_plan(*, unit: Any, stdout: Any) -> None:
         )
         plan.refresh_from_db()
         if plan.status == PlanStatus.AWAITING_SECOND_SIGNATURE and specialist is not None:
-            _complete_second_signature(plan=plan, by=specialist, second_factor=False, request=None)
+            _complete_second_signature(
+                plan=plan, actor=specialist, second_factor=False, client=None
+            )
         stdout.write(f"Taper demo: signed plan for {admission.patient.full_name}.")
         return
     stdout.write("Taper demo: no admission with a convertible intake; skipped.")

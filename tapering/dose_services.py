@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from clinical.taper.administration import administration_time_errors
 from cnt_detox.core import audit, hooks
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from cnt_detox.core.offline import recorded_offline_errors
 from tapering.completion import plan_complete_if_finished
 from tapering.models import (
@@ -72,7 +73,7 @@ def _find_by_key(key: uuid.UUID | None) -> DoseAdministration | None:
 def dose_record(
     *,
     scheduled_dose: ScheduledDose,
-    by: Any,
+    actor: User,
     outcome: str,
     occurred_at: dt.datetime | None = None,
     held_reason: str = "",
@@ -80,7 +81,7 @@ def dose_record(
     sedation_advice_shown: bool = False,
     idempotency_key: uuid.UUID | None = None,
     recorded_offline_at: dt.datetime | None = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> DoseAdministration:
     """Record a scheduled dose as given, held (with a reason) or refused (tapering.md 6).
 
@@ -90,7 +91,7 @@ def dose_record(
     ``recorded_offline_at`` (Save pressed on a device that queued the entry offline; see
     cnt_detox.core.offline) is the time of the dose when none was typed.
     """
-    _require_clinician(by)
+    _require_clinician(actor)
     existing = _find_by_key(idempotency_key)
     if existing is not None:
         return _replay(existing, scheduled_dose, outcome, held_reason, reason_text)
@@ -145,7 +146,7 @@ def dose_record(
             held_reason=held_reason,
             reason_text=reason_text.strip(),
             occurred_at=occurred_at,
-            recorded_by=by,
+            recorded_by=actor,
             recorded_at=now,
             idempotency_key=idempotency_key,
             recorded_offline_at=recorded_offline_at,
@@ -172,11 +173,11 @@ def dose_record(
         # Close the dose's reminders now (the notifications app fills this hook).
         hooks.dose_recorded(admission_id=plan.admission_id, due_at=scheduled_dose.due_at)
         audit.record(
-            actor=by,
-            action="dose.recorded",
+            actor=actor,
+            action=AuditAction.DOSE_RECORDED,
             obj=record,
             patient=plan.admission.patient,
-            request=request,
+            client=client,
             details={
                 "scheduled_dose": scheduled_dose.public_id,
                 "outcome": outcome,
@@ -194,12 +195,12 @@ def dose_record(
 def dose_mark_in_error(
     *,
     administration: DoseAdministration,
-    by: Any,
+    actor: User,
     reason: str,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> DoseAdministration:
     """Mark a wrong dose record "entered in error" with a reason; nothing is deleted."""
-    _require_clinician(by)
+    _require_clinician(actor)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Say why this record is wrong."]})
@@ -209,15 +210,15 @@ def dose_mark_in_error(
             raise ValidationError({"non_field_errors": ["Already marked entered in error."]})
         record.status = RecordStatus.ENTERED_IN_ERROR
         record.error_reason = reason
-        record.error_marked_by = by
+        record.error_marked_by = actor
         record.error_marked_at = timezone.now()
         record.save(update_fields=["status", "error_reason", "error_marked_by", "error_marked_at"])
         audit.record(
-            actor=by,
-            action="dose.entered_in_error",
+            actor=actor,
+            action=AuditAction.DOSE_ENTERED_IN_ERROR,
             obj=record,
             patient=record.scheduled_dose.plan.admission.patient,
-            request=request,
+            client=client,
             changes={"status": {"old": RecordStatus.VALID, "new": record.status}},
             details={"reason": reason},
         )

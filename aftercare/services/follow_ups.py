@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from aftercare.models import (
@@ -17,6 +15,9 @@ from aftercare.models import (
 )
 from aftercare.services.common import _require_clinician, _text
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from patients.models import Admission
 
 # --- Follow-ups -------------------------------------------------------------------------------
@@ -24,14 +25,14 @@ from patients.models import Admission
 
 def follow_up_create(
     *,
-    actor: Any,
+    actor: User,
     admission: Admission,
     scheduled_at: dt.datetime | None,
     with_whom: str,
     mode: str,
     location: str = "",
     notes: str = "",
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> FollowUpAppointment:
     _require_clinician(actor)
     errors: dict[str, list[str]] = {}
@@ -59,10 +60,10 @@ def follow_up_create(
         follow_up.save()
         audit.record(
             actor=actor,
-            action="follow_up.created",
+            action=AuditAction.FOLLOW_UP_CREATED,
             obj=follow_up,
             patient=admission.patient,
-            request=request,
+            client=client,
             details={"scheduled_at": scheduled_at, "mode": mode},
         )
     return follow_up
@@ -70,13 +71,13 @@ def follow_up_create(
 
 def follow_up_record(
     *,
-    actor: Any,
+    actor: User,
     follow_up: FollowUpAppointment,
     status: str,
     note: str = "",
     adherence: str = "",
     ciwa_b_total: int | None = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> FollowUpAppointment:
     """Attended (with adherence to the continuing taper, optionally a CIWA-B total), did not
     attend, or cancelled (with a reason). Recorded once: the outcome is not overwritten."""
@@ -110,10 +111,10 @@ def follow_up_record(
         follow_up.refresh_from_db()
         audit.record(
             actor=actor,
-            action="follow_up.recorded",
+            action=AuditAction.FOLLOW_UP_RECORDED,
             obj=follow_up,
             patient=follow_up.admission.patient,
-            request=request,
+            client=client,
             changes={"status": {"old": FollowUpStatus.SCHEDULED, "new": status}},
             details={"adherence": follow_up.adherence, "ciwa_b_total": ciwa_b_total},
         )

@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils import timezone
 
 from aftercare import selectors
@@ -20,6 +18,9 @@ from aftercare.models import (
 )
 from aftercare.services.common import _require_clinician
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from patients.models import Admission
 
 # --- Patient links ----------------------------------------------------------------------------
@@ -30,7 +31,7 @@ def token_hash(token: str) -> str:
 
 
 def patient_link_create(
-    *, actor: Any, admission: Admission, request: HttpRequest | None = None
+    *, actor: User, admission: Admission, client: Client | None = None
 ) -> tuple[PatientLink, str]:
     """A link to the patient's plain copy, valid AFTERCARE_PATIENT_LINK_HOURS; the token is
     returned once and only its hash is stored."""
@@ -53,17 +54,17 @@ def patient_link_create(
         link.save()
         audit.record(
             actor=actor,
-            action="patient_link.created",
+            action=AuditAction.PATIENT_LINK_CREATED,
             obj=link,
             patient=admission.patient,
-            request=request,
+            client=client,
             details={"expires_at": link.expires_at},
         )
     return link, token
 
 
 def patient_link_revoke(
-    *, actor: Any, link: PatientLink, request: HttpRequest | None = None
+    *, actor: User, link: PatientLink, client: Client | None = None
 ) -> PatientLink:
     _require_clinician(actor)
     with transaction.atomic():
@@ -73,22 +74,22 @@ def patient_link_revoke(
         link.refresh_from_db()
         audit.record(
             actor=actor,
-            action="patient_link.revoked",
+            action=AuditAction.PATIENT_LINK_REVOKED,
             obj=link,
             patient=link.admission.patient,
-            request=request,
+            client=client,
         )
     return link
 
 
-def patient_link_opened(*, link: PatientLink, request: HttpRequest | None = None) -> None:
+def patient_link_opened(*, link: PatientLink, client: Client | None = None) -> None:
     """The patient (anonymous) opened their copy: counted and audited."""
     with transaction.atomic():
         PatientLink.objects.filter(pk=link.pk).update(opened_count=F("opened_count") + 1)
         audit.record(
             actor=None,
-            action="patient_link.opened",
+            action=AuditAction.PATIENT_LINK_OPENED,
             obj=link,
             patient=link.admission.patient,
-            request=request,
+            client=client,
         )

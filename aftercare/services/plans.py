@@ -9,7 +9,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.http import HttpRequest
 from django.utils import timezone
 
 from aftercare import selectors
@@ -21,6 +20,9 @@ from aftercare.models import (
 )
 from aftercare.services.common import _require_clinician, _text
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from patients.models import Admission
 
 # --- Aftercare plan -------------------------------------------------------------------------
@@ -101,12 +103,12 @@ TEXT_FIELDS = (
 
 def aftercare_plan_save(
     *,
-    actor: Any,
+    actor: User,
     admission: Admission,
     data: Mapping[str, Any],
     change_reason: str = "",
     expected_version: int | None = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> AftercarePlan:
     """A new version of the aftercare plan; the previous one is kept, marked superseded.
 
@@ -167,10 +169,10 @@ def aftercare_plan_save(
         plan.save()
         audit.record(
             actor=actor,
-            action="aftercare_plan.saved",
+            action=AuditAction.AFTERCARE_PLAN_SAVED,
             obj=plan,
             patient=admission.patient,
-            request=request,
+            client=client,
             details={
                 "version": plan.version,
                 "supersedes": current.public_id if current else None,

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 
 from aftercare import selectors
 from aftercare.models import (
@@ -18,6 +17,9 @@ from aftercare.models import (
 from aftercare.services.common import _require_clinician, _text
 from clinical import discharge as rules
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from patients import services as patient_services
 from patients.models import Admission
 
@@ -25,7 +27,7 @@ from patients.models import Admission
 
 
 def check_readiness(
-    admission: Admission, actor: Any, override: Mapping[str, Any] | None
+    admission: Admission, actor: User, override: Mapping[str, Any] | None
 ) -> list[dict[str, Any]]:
     """Refuse a discharge the readiness rules do not allow (clinical.discharge levels).
 
@@ -69,14 +71,14 @@ def check_readiness(
 
 def discharge(
     *,
-    actor: Any,
+    actor: User,
     admission: Admission,
     discharged_at: dt.datetime,
     reason: str,
     override_category: str = "",
     override_reason: str = "",
     acknowledge_warnings: bool = False,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> DischargeRecord:
     """Discharge through the readiness check and keep what was open and why (one transaction)."""
     _require_clinician(actor)
@@ -94,7 +96,7 @@ def discharge(
             admission=locked,
             discharged_at=discharged_at,
             reason=reason,
-            request=request,
+            client=client,
             override=override,
         )
         blocked = any(i["level"] == rules.BLOCK for i in items)
@@ -111,10 +113,10 @@ def discharge(
         record.save()
         audit.record(
             actor=actor,
-            action="discharge.readiness_recorded",
+            action=AuditAction.DISCHARGE_READINESS_RECORDED,
             obj=record,
             patient=discharged.patient,
-            request=request,
+            client=client,
             details={
                 "open_items": [i["code"] for i in items],
                 "override_category": record.override_category,

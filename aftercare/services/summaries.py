@@ -7,7 +7,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.http import HttpRequest
 from django.utils import timezone
 
 from aftercare import summary
@@ -17,6 +16,9 @@ from aftercare.models import (
 )
 from aftercare.services.common import _require_physician, _text
 from cnt_detox.core import audit, otp
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from patients.models import Admission
 from tapering.services import digest_of
 
@@ -32,14 +34,14 @@ def _second_factor(user: Any, code: str | None) -> bool:
 
 def summary_sign(
     *,
-    actor: Any,
+    actor: User,
     admission: Admission,
     password: str,
     otp_code: str | None = None,
     other_medicines: str = "",
     notes: str = "",
     amendment_reason: str = "",
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> DischargeSummary:
     """Freeze the summary built from the records now and sign it; an existing signed version
     is superseded by this one (an amendment needs a reason)."""
@@ -48,10 +50,10 @@ def summary_sign(
         # Outside any transaction, so the refused attempt stays in the audit trail.
         audit.record(
             actor=actor,
-            action="discharge_summary.sign_refused",
+            action=AuditAction.DISCHARGE_SUMMARY_SIGN_REFUSED,
             obj=admission,
             patient=admission.patient,
-            request=request,
+            client=client,
             details={"reason": "wrong password"},
         )
         raise ValidationError(
@@ -105,10 +107,10 @@ def summary_sign(
             ) from None
         audit.record(
             actor=actor,
-            action="discharge_summary.signed",
+            action=AuditAction.DISCHARGE_SUMMARY_SIGNED,
             obj=signed,
             patient=locked.patient,
-            request=request,
+            client=client,
             details={
                 "version": signed.version,
                 "digest": signed.digest,
@@ -121,7 +123,7 @@ def summary_sign(
 
 
 def summary_access_audit(
-    *, actor: Any, summary_row: DischargeSummary, how: str, request: HttpRequest | None = None
+    *, actor: User, summary_row: DischargeSummary, how: str, client: Client | None = None
 ) -> None:
     """Every view, print, download and JSON read of a summary (architecture.md)."""
     audit.record(
@@ -129,6 +131,6 @@ def summary_access_audit(
         action=f"discharge_summary.{how}",
         obj=summary_row,
         patient=summary_row.admission.patient,
-        request=request,
+        client=client,
         details={"version": summary_row.version, "digest": summary_row.digest},
     )

@@ -18,6 +18,8 @@ from aftercare.forms import (
 from aftercare.models import FollowUpStatus
 from aftercare.views.stay import _add_errors, _stay_context, _stay_url
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required
 from patients.forms import to_aware
@@ -42,7 +44,7 @@ def follow_up_add(request: HttpRequest, admission_id: str) -> HttpResponse:
                 mode=data["mode"],
                 location=data["location"],
                 notes=data["notes"],
-                request=request,
+                client=Client.from_request(request),
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -76,7 +78,7 @@ def follow_up_outcome(request: HttpRequest, admission_id: str) -> HttpResponse:
             note=data["note"],
             adherence=data["adherence"],
             ciwa_b_total=data["ciwa_b_total"],
-            request=request,
+            client=Client.from_request(request),
         )
     except ValidationError as exc:
         messages.error(
@@ -100,9 +102,9 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     )
     audit.record(
         actor=request.user,
-        action="follow_up.list",
+        action=AuditAction.FOLLOW_UP_LISTED,
         object_type="aftercare.followupappointment",
-        request=request,
+        client=Client.from_request(request),
         details={"shown": [str(f.public_id) for f in rows], "status": status},
     )
     return render(

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from aftercare import selectors, services
 from aftercare.views.stay import _stay_url
 from aftercare.views.summaries import _copy_context
+from cnt_detox.core.audit import Client
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required
 from patients.selectors import admission_for_user
@@ -23,7 +24,7 @@ def patient_link_create(request: HttpRequest, admission_id: str) -> HttpResponse
     admission = admission_for_user(request.user, admission_id)
     try:
         link, token = services.patient_link_create(
-            actor=request.user, admission=admission, request=request
+            actor=request.user, admission=admission, client=Client.from_request(request)
         )
     except ValidationError as exc:
         messages.error(
@@ -46,7 +47,7 @@ def patient_link_revoke(request: HttpRequest, admission_id: str, link_id: str) -
     link = next((lk for lk in selectors.links_for(admission) if str(lk.public_id) == link_id), None)
     if link is None:
         raise Http404("No such link.")
-    services.patient_link_revoke(actor=request.user, link=link, request=request)
+    services.patient_link_revoke(actor=request.user, link=link, client=Client.from_request(request))
     messages.success(request, "Link revoked: it shows nothing any more.")
     return redirect(_stay_url(admission))
 
@@ -58,7 +59,7 @@ def public_copy(request: HttpRequest, token: str) -> HttpResponse:
     if link is None or row is None:
         response = render(request, "aftercare/link_gone.html", status=404)
     else:
-        services.patient_link_opened(link=link, request=request)
+        services.patient_link_opened(link=link, client=Client.from_request(request))
         response = render(
             request,
             "aftercare/patient_copy.html",

@@ -18,6 +18,8 @@ from aftercare.forms import (
     ReadinessDischargeForm,
 )
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required
 from patients.forms import attach_service_errors, local_input, to_aware
@@ -55,7 +57,7 @@ def discharge(request: HttpRequest, admission_id: str) -> HttpResponse:
                     override_category=data["override_category"],
                     override_reason=data["override_reason"],
                     acknowledge_warnings=data["acknowledge_warnings"],
-                    request=request,
+                    client=Client.from_request(request),
                 )
             except ValidationError as exc:
                 attach_service_errors(exc, form)
@@ -71,10 +73,10 @@ def discharge(request: HttpRequest, admission_id: str) -> HttpResponse:
         form = ReadinessDischargeForm(initial={"discharged_at": local_input(timezone.now(), tz)})
         audit.record(
             actor=request.user,
-            action="discharge.readiness_viewed",
+            action=AuditAction.DISCHARGE_READINESS_VIEWED,
             obj=admission,
             patient=admission.patient,
-            request=request,
+            client=Client.from_request(request),
         )
     items = presenters.with_links(selectors.readiness_for(admission), admission)
     return render(
@@ -94,10 +96,10 @@ def discharge(request: HttpRequest, admission_id: str) -> HttpResponse:
 def _stay_context(request: HttpRequest, admission: Any) -> dict[str, Any]:
     audit.record(
         actor=request.user,
-        action="aftercare.viewed",
+        action=AuditAction.AFTERCARE_VIEWED,
         obj=admission,
         patient=admission.patient,
-        request=request,
+        client=Client.from_request(request),
     )
     return {
         "admission": admission,
@@ -136,7 +138,7 @@ def aftercare_edit(request: HttpRequest, admission_id: str) -> HttpResponse:
                     data=data,
                     change_reason=data.get("change_reason", ""),
                     expected_version=data.get("expected_version"),
-                    request=request,
+                    client=Client.from_request(request),
                 )
             except ValidationError as exc:
                 _add_errors(form, exc)
@@ -148,10 +150,10 @@ def aftercare_edit(request: HttpRequest, admission_id: str) -> HttpResponse:
         form = AftercareForm(initial=AftercareForm.initial_for(current), groups=groups)
         audit.record(
             actor=request.user,
-            action="aftercare_plan.viewed",
+            action=AuditAction.AFTERCARE_PLAN_VIEWED,
             obj=admission,
             patient=admission.patient,
-            request=request,
+            client=Client.from_request(request),
             details={"via": "edit page"},
         )
     return render(

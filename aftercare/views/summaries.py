@@ -17,6 +17,8 @@ from aftercare.forms import (
 )
 from aftercare.views.stay import _add_errors
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.permissions import clinician_required, physician_required
 from patients.selectors import admission_for_user
 
@@ -25,10 +27,10 @@ def _preview(request: HttpRequest, admission: Any, form: Any, status: int = 200)
     content = summary.build_content(admission)
     audit.record(
         actor=request.user,
-        action="discharge_summary.previewed",
+        action=AuditAction.DISCHARGE_SUMMARY_PREVIEWED,
         obj=admission,
         patient=admission.patient,
-        request=request,
+        client=Client.from_request(request),
     )
     return render(
         request,
@@ -72,7 +74,7 @@ def summary_sign(request: HttpRequest, admission_id: str) -> HttpResponse:
                 other_medicines=data["other_medicines"],
                 notes=data["notes"],
                 amendment_reason=data["amendment_reason"],
-                request=request,
+                client=Client.from_request(request),
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -96,7 +98,7 @@ def _summary_context(row: Any) -> dict[str, Any]:
 def summary_detail(request: HttpRequest, summary_id: str) -> HttpResponse:
     row = selectors.summary_for_user(request.user, summary_id)
     services.summary_access_audit(
-        actor=request.user, summary_row=row, how="viewed", request=request
+        actor=request.user, summary_row=row, how="viewed", client=Client.from_request(request)
     )
     return render(request, "aftercare/summary.html", _summary_context(row))
 
@@ -105,7 +107,7 @@ def summary_detail(request: HttpRequest, summary_id: str) -> HttpResponse:
 def summary_print(request: HttpRequest, summary_id: str) -> HttpResponse:
     row = selectors.summary_for_user(request.user, summary_id)
     services.summary_access_audit(
-        actor=request.user, summary_row=row, how="printed", request=request
+        actor=request.user, summary_row=row, how="printed", client=Client.from_request(request)
     )
     return render(request, "aftercare/summary_document.html", _summary_context(row))
 
@@ -114,7 +116,7 @@ def summary_print(request: HttpRequest, summary_id: str) -> HttpResponse:
 def summary_pdf(request: HttpRequest, summary_id: str) -> HttpResponse:
     row = selectors.summary_for_user(request.user, summary_id)
     services.summary_access_audit(
-        actor=request.user, summary_row=row, how="downloaded", request=request
+        actor=request.user, summary_row=row, how="downloaded", client=Client.from_request(request)
     )
     body = pdf.summary_pdf(row, request)
     response = HttpResponse(body, content_type="application/pdf")
@@ -131,6 +133,9 @@ def _copy_context(row: Any) -> dict[str, Any]:
 def patient_copy_print(request: HttpRequest, summary_id: str) -> HttpResponse:
     row = selectors.summary_for_user(request.user, summary_id)
     services.summary_access_audit(
-        actor=request.user, summary_row=row, how="patient_copy_printed", request=request
+        actor=request.user,
+        summary_row=row,
+        how="patient_copy_printed",
+        client=Client.from_request(request),
     )
     return render(request, "aftercare/patient_copy.html", {**_copy_context(row), "staff": True})

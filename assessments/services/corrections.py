@@ -6,7 +6,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments.facts import interval_rules, rules_for_unit, stored_flags
@@ -17,6 +16,9 @@ from assessments.models import (
 from assessments.services.schedule import _upsert_schedule
 from clinical import reassessment as schedule
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from patients.models import Admission
 
 # Fields a clinician would see change when an assessment is marked entered in error.
@@ -24,7 +26,7 @@ _ERROR_FIELDS = ("status", "error_reason", "error_marked_by", "error_marked_at")
 
 
 def assessment_mark_entered_in_error(
-    *, assessment: Assessment, by: Any, reason: str, request: HttpRequest | None = None
+    *, assessment: Assessment, actor: User, reason: str, client: Client | None = None
 ) -> Assessment:
     """Mark a wrong entry; it stays on record, struck through. The schedule is recomputed
     from the latest valid assessment left (with the unit's current rules)."""
@@ -40,7 +42,7 @@ def assessment_mark_entered_in_error(
         changed = Assessment.objects.filter(pk=assessment.pk, status=AssessmentStatus.VALID).update(
             status=AssessmentStatus.ENTERED_IN_ERROR,
             error_reason=reason,
-            error_marked_by=by,
+            error_marked_by=actor,
             error_marked_at=now,
         )
         if not changed:
@@ -49,7 +51,7 @@ def assessment_mark_entered_in_error(
             )
         assessment.status = AssessmentStatus.ENTERED_IN_ERROR
         assessment.error_reason = reason
-        assessment.error_marked_by = by
+        assessment.error_marked_by = actor
         assessment.error_marked_at = now
         admission = assessment.admission
         latest = (
@@ -70,11 +72,11 @@ def assessment_mark_entered_in_error(
             due = schedule.NextDue(now, 0, False, "No valid assessment on record: assess now")
         _upsert_schedule(admission, due, latest)
         audit.record(
-            actor=by,
-            action="assessment.entered_in_error",
+            actor=actor,
+            action=AuditAction.ASSESSMENT_ENTERED_IN_ERROR,
             obj=assessment,
             patient=admission.patient,
-            request=request,
+            client=client,
             changes=audit.diff(before, audit.snapshot(assessment, _ERROR_FIELDS)),
             details={"next_due_at": due.due_at},
         )
@@ -82,9 +84,9 @@ def assessment_mark_entered_in_error(
 
 
 def assessment_viewed(
-    *, by: Any, admission: Admission, action: str, obj: Any = None, request: Any = None
+    *, actor: User, admission: Admission, action: str, obj: Any = None, client: Client | None = None
 ) -> None:
     """Audit a read of a patient's assessments (detail, timeline, API list)."""
     audit.record(
-        actor=by, action=action, obj=obj or admission, patient=admission.patient, request=request
+        actor=actor, action=action, obj=obj or admission, patient=admission.patient, client=client
     )

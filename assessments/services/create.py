@@ -5,13 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
-from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments import writes
@@ -30,6 +28,9 @@ from clinical import reassessment as schedule
 from clinical.risk import Flag
 from clinical.risk.escalation import escalation_for
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from cnt_detox.core.queue import enqueue_after_commit
 from patients.intake import intake_facts
 from patients.models import Admission
@@ -93,7 +94,7 @@ def _escalations(
 
 def _build(
     admission: Admission,
-    by: Any,
+    actor: User,
     entry: AssessmentInput,
     checked: Checked,
     now: datetime,
@@ -105,7 +106,7 @@ def _build(
         recorded_at=now,
         recorded_offline_at=entry.recorded_offline_at,
         is_late_entry=checked.is_late_entry,
-        entered_by=by,
+        entered_by=actor,
         items=list(scored.items) if scored else None,
         total=scored.total if scored else None,
         band=str(scored.band) if scored else "",
@@ -152,8 +153,8 @@ def _record_outcome(
     flags: tuple[Flag, ...],
     due: schedule.NextDue,
     becomes_latest: bool,
-    by: Any,
-    request: HttpRequest | None,
+    actor: User,
+    client: Client | None,
 ) -> None:
     """Flag rows, schedule, escalations (queued after commit) and the audit event.
 
@@ -174,11 +175,11 @@ def _record_outcome(
     schedule_rows = [_schedule_row(admission, due, assessment)] if becomes_latest else []
     escalations = _escalations(assessment, flags, due)
     event = audit.unsaved_event(
-        actor=by,
-        action="assessment.create",
+        actor=actor,
+        action=AuditAction.ASSESSMENT_CREATED,
         obj=assessment,
         patient=admission.patient,
-        request=request,
+        client=client,
         details={
             "total": assessment.total,
             "band": assessment.band,
@@ -205,10 +206,10 @@ def _record_outcome(
 def assessment_create(
     *,
     admission: Admission,
-    by: Any,
+    actor: User,
     entry: AssessmentInput,
     idempotency_key: uuid.UUID | None = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> CreateResult:
     """Record one CIWA-B (or unable to assess): flags, next due time, escalations, audit.
 
@@ -229,7 +230,7 @@ def assessment_create(
         raise
 
     rules = rules_for_unit(admission.unit)
-    assessment = _build(admission, by, entry, checked, now)
+    assessment = _build(admission, actor, entry, checked, now)
     assessment.idempotency_key = idempotency_key
     assessment.request_fingerprint = fingerprint
 
@@ -296,7 +297,7 @@ def assessment_create(
         # The INSERT comes first: if the key is taken, nothing else is written.
         inserted = _insert_unless_key_taken(assessment)
         if inserted:
-            _record_outcome(admission, assessment, flags, due, becomes_latest, by, request)
+            _record_outcome(admission, assessment, flags, due, becomes_latest, actor, client)
     if not inserted:
         existing = _find_by_key(idempotency_key) if idempotency_key else None
         if existing is None:

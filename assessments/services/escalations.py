@@ -10,6 +10,7 @@ from assessments.models import (
     EscalationKind,
     EscalationStatus,
 )
+from cnt_detox.core.models import User
 
 
 def escalation_raise(
@@ -34,7 +35,7 @@ def escalation_raise(
     )
 
 
-def escalation_acknowledge(*, escalation_id: int, actor: Any, now: datetime) -> bool:
+def escalation_acknowledge(*, escalation_id: int, actor: User, now: datetime) -> bool:
     """Close an open escalation (role table: physicians acknowledge escalations).
 
     A conditional UPDATE, so two physicians acknowledging together close it once; returns

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as BaseTOTPDeviceA
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cnt_detox.core.admin_scope import AuditedMixin, is_server_superuser, users_of_admin
+from cnt_detox.core.audit import Client
 from cnt_detox.core.models import AuditEvent
 from cnt_detox.core.selectors import audit_scope
 from cnt_detox.core.services import second_factor_remove
@@ -59,11 +60,11 @@ class DeviceResetMixin:
         return False
 
     def delete_model(self, request: Any, obj: Any) -> None:
-        second_factor_remove(user=obj.user, actor=request.user, request=request)
+        second_factor_remove(user=obj.user, actor=request.user, client=Client.from_request(request))
 
     def delete_queryset(self, request: Any, queryset: Any) -> None:
         for user in {device.user for device in queryset.select_related("user")}:
-            second_factor_remove(user=user, actor=request.user, request=request)
+            second_factor_remove(user=user, actor=request.user, client=Client.from_request(request))
 
 
 admin.site.unregister(TOTPDevice)

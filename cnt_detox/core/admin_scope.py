@@ -26,6 +26,8 @@ from django.db.models import Model, QuerySet
 from django.forms.models import model_to_dict
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import admin_action
 from cnt_detox.core.models import User
 
 # Never written to the audit row: secrets, and hashes that would outlive a password change.
@@ -93,9 +95,9 @@ def form_changes(form: Any) -> dict[str, dict[str, Any]]:
 def record_change(request: Any, obj: Any, verb: str, changes: dict[str, Any]) -> None:
     audit.record(
         actor=request.user,
-        action=f"admin.{obj._meta.model_name}.{verb}",
+        action=admin_action(obj._meta.model_name, verb),
         obj=obj,
-        request=request,
+        client=Client.from_request(request),
         changes=changes,
         details={"object": str(obj)[:200]},
     )
@@ -162,7 +164,7 @@ class AuditedMixin:
         self.after_save(request, form, change)
         changes = form_changes(form)
         if changes or not change:
-            record_change(request, form.instance, "change" if change else "create", changes)
+            record_change(request, form.instance, "changed" if change else "created", changes)
         self.after_audit(request, form, changes)
 
     def after_save(self, request: Any, form: Any, change: bool) -> None:
@@ -180,13 +182,13 @@ class AuditedMixin:
                 continue
             created = row.instance in getattr(formset, "new_objects", [])
             record_change(
-                request, row.instance, "create" if created else "change", form_changes(row)
+                request, row.instance, "created" if created else "changed", form_changes(row)
             )
         for obj in getattr(formset, "deleted_objects", []):
-            record_change(request, obj, "delete", {"deleted": {"old": _value(model_to_dict(obj))}})
+            record_change(request, obj, "deleted", {"deleted": {"old": _value(model_to_dict(obj))}})
 
     def delete_model(self, request: Any, obj: Any) -> None:
-        record_change(request, obj, "delete", {"deleted": {"old": _value(model_to_dict(obj))}})
+        record_change(request, obj, "deleted", {"deleted": {"old": _value(model_to_dict(obj))}})
         super().delete_model(request, obj)  # type: ignore[misc]
 
     def delete_queryset(self, request: Any, queryset: QuerySet[Any]) -> None:

@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.errors import error_body
 from cnt_detox.core.lockout import LOCKED_MESSAGE
 from cnt_detox.core.models import ApiToken
@@ -106,7 +108,11 @@ class TokenView(APIView):
                 user_login_failed.send(
                     sender=__name__, credentials=credentials, request=django_request
                 )
-                audit.record(actor=user, action="auth.otp_failed", request=django_request)
+                audit.record(
+                    actor=user,
+                    action=AuditAction.OTP_FAILED,
+                    client=Client.from_request(django_request),
+                )
                 if getattr(django_request, "axes_locked_out", False):
                     return self._locked()
                 message = (
@@ -118,7 +124,9 @@ class TokenView(APIView):
         # Tie the token to the authenticator that let this login through, so resetting it
         # ends the token (cnt_detox.core.tokens).
         device = confirmed_totp_device(user) if enrolled else None
-        token, key = api_token_issue(user=user, otp_device=device, request=django_request)
+        token, key = api_token_issue(
+            actor=user, otp_device=device, client=Client.from_request(django_request)
+        )
         return Response({"token": key, "expires_at": token.expires_at})
 
 
@@ -132,6 +140,10 @@ class ApiLogoutView(APIView):
         token = request.auth if isinstance(request.auth, ApiToken) else None
         if token is not None:
             api_tokens_revoke(
-                user=request.user, reason="logout", token=token, request=request._request
+                actor=request.user,
+                user=request.user,
+                reason="logout",
+                token=token,
+                client=Client.from_request(request._request),
             )
         return Response(status=status.HTTP_204_NO_CONTENT)

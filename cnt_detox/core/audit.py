@@ -14,6 +14,7 @@ import hmac
 import json
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,7 @@ from django.db.models import Max, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from cnt_detox.core.audit_actions import is_known
 from cnt_detox.core.models import AuditEvent, AuditSeal
 
 
@@ -55,6 +57,18 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, dict[
     return changes
 
 
+@dataclass(frozen=True)
+class Client:
+    """Where an action came from, as the audit row records it (services get this, not the
+    request, so they stay callable from tasks, commands and tests without a fake request)."""
+
+    ip: str | None = None
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Client:
+        return cls(ip=client_ip(request))
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
@@ -75,14 +89,15 @@ def record(
     object_id: str = "",
     patient: Any = None,
     patient_public_id: uuid.UUID | str | None = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
     changes: Mapping[str, Any] | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit event.
 
     ``obj`` names the object (its model label and public id); ``patient`` (a model with a
-    ``public_id``) lets the audit viewer answer "who touched this patient".
+    ``public_id``) lets the audit viewer answer "who touched this patient". ``action`` is one
+    of cnt_detox.core.audit_actions.AuditAction (or an admin change name).
     """
     event = unsaved_event(
         actor=actor,
@@ -92,7 +107,7 @@ def record(
         object_id=object_id,
         patient=patient,
         patient_public_id=patient_public_id,
-        request=request,
+        client=client,
         changes=changes,
         details=details,
     )
@@ -109,7 +124,7 @@ def unsaved_event(
     object_id: str = "",
     patient: Any = None,
     patient_public_id: uuid.UUID | str | None = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
     changes: Mapping[str, Any] | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
@@ -119,6 +134,10 @@ def unsaved_event(
     (assessments.writes); it must insert the event in the same transaction as the write it
     describes, exactly as ``record`` does.
     """
+    if not is_known(action):
+        # Loud on purpose: a misspelt name would be sealed into the log for good and no
+        # filter of the audit viewer would find it.
+        raise ValueError(f"Unknown audit action {action!r}: add it to audit_actions.AuditAction.")
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(getattr(obj, "public_id", obj.pk))
@@ -128,11 +147,13 @@ def unsaved_event(
     event = AuditEvent(
         actor=actor if authenticated else None,
         actor_username=actor.get_username() if authenticated else "",
-        action=action,
+        # A plain str, not the AuditAction member: the row and its MAC hold the bare name
+        # whatever the driver or a raw INSERT (assessments.writes) does with an enum.
+        action=str(action),
         object_type=object_type,
         object_id=object_id,
         patient_public_id=patient_public_id,
-        ip_address=client_ip(request),
+        ip_address=client.ip if client is not None else None,
         changes=_jsonable(dict(changes or {})),
         details=_jsonable(dict(details or {})),
     )

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
+from cnt_detox.core.audit_actions import matching_actions
 from cnt_detox.core.models import AuditEvent, User
 
 # The explicit permission for a facility-wide auditor (migration 0005). No role group has it:
@@ -65,8 +66,9 @@ def audit_events(user: Any, filters: AuditFilter) -> QuerySet[AuditEvent]:
     if filters.patient_public_id:
         events = events.filter(patient_public_id=filters.patient_public_id)
     if filters.action:
-        # "patient" matches patient.view, patient.update...; an exact name matches itself.
-        events = events.filter(action__startswith=filters.action)
+        # "patient" matches patient.viewed, patient.created...; an exact name matches itself.
+        # Rows sealed before the rename keep their old names, so both are searched.
+        events = events.filter(matching_actions(filters.action))
     if filters.since:
         events = events.filter(occurred_at__gte=filters.since)
     if filters.until:

@@ -11,17 +11,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit
 from cnt_detox.core import otp as second_factor
-from cnt_detox.core.models import ApiToken
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import ApiToken, User
 from cnt_detox.core.tokens import key_digest, new_key, password_digest
 
 
 def api_token_issue(
-    *, user: Any, otp_device: Any = None, request: HttpRequest | None = None
+    *, actor: User, otp_device: Any = None, client: Client | None = None
 ) -> tuple[ApiToken, str]:
     """A new token for ``user``; returns the row and the key, which is shown only now.
 
@@ -31,21 +32,21 @@ def api_token_issue(
     key = new_key()
     with transaction.atomic():
         token = ApiToken(
-            user=user,
+            user=actor,
             key_digest=key_digest(key),
             prefix=key[:8],
             created_at=now,
             expires_at=now + dt.timedelta(seconds=settings.API_TOKEN_TTL_SECONDS),
-            password_digest=password_digest(user),
+            password_digest=password_digest(actor),
             otp_device_id=getattr(otp_device, "pk", None),
         )
         token.full_clean()
         token.save()
         audit.record(
-            actor=user,
-            action="auth.token_issued",
+            actor=actor,
+            action=AuditAction.TOKEN_ISSUED,
             obj=token,
-            request=request,
+            client=client,
             details={"expires_at": token.expires_at, "second_factor": otp_device is not None},
         )
     return token, key
@@ -53,13 +54,15 @@ def api_token_issue(
 
 def api_tokens_revoke(
     *,
+    actor: User,
     user: Any,
     reason: str,
-    actor: Any = None,
     token: ApiToken | None = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> int:
     """Revoke ``token`` (or every live token of ``user``); returns how many ended.
+
+    ``actor`` is who ends them: the user themselves, or an admin.
 
     Reasons: logout, password_changed, deactivated, second_factor_reset, second_factor_removed,
     revoked (from the Account page).
@@ -72,23 +75,23 @@ def api_tokens_revoke(
         count = tokens.update(revoked_at=timezone.now(), revoked_reason=reason[:32])
         if count:
             audit.record(
-                actor=actor or user,
-                action="auth.token_revoked",
+                actor=actor,
+                action=AuditAction.TOKEN_REVOKED,
                 object_type="core.user",
                 object_id=str(user.public_id),
-                request=request,
+                client=client,
                 details={"reason": reason, "tokens": count},
             )
     return count
 
 
-def user_password_set(*, user: Any, password: str, request: HttpRequest | None = None) -> None:
+def user_password_set(*, actor: User, password: str, client: Client | None = None) -> None:
     """Set a new (already validated) password; every API token of the user ends with it."""
     with transaction.atomic():
-        user.set_password(password)
-        user.save(update_fields=["password"])
-        audit.record(actor=user, action="auth.password_changed", request=request)
-        api_tokens_revoke(user=user, reason="password_changed", request=request)
+        actor.set_password(password)
+        actor.save(update_fields=["password"])
+        audit.record(actor=actor, action=AuditAction.PASSWORD_CHANGED, client=client)
+        api_tokens_revoke(actor=actor, user=actor, reason="password_changed", client=client)
 
 
 def live_tokens(user: Any) -> list[ApiToken]:
@@ -96,7 +99,7 @@ def live_tokens(user: Any) -> list[ApiToken]:
 
 
 def second_factor_confirm(
-    *, user: Any, device: Any, code: str, request: HttpRequest | None = None
+    *, actor: User, device: Any, code: str, client: Client | None = None
 ) -> list[str] | None:
     """Confirm a pending authenticator with a code; returns the new backup codes, or None
     when the code does not match (nothing changed)."""
@@ -105,36 +108,34 @@ def second_factor_confirm(
             return None
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        codes = second_factor.new_backup_codes(user)
-        audit.record(actor=user, action="auth.otp_enrolled", request=request)
+        codes = second_factor.new_backup_codes(actor)
+        audit.record(actor=actor, action=AuditAction.OTP_ENROLLED, client=client)
     return codes
 
 
-def backup_codes_renew(*, user: Any, request: HttpRequest | None = None) -> list[str]:
+def backup_codes_renew(*, actor: User, client: Client | None = None) -> list[str]:
     with transaction.atomic():
-        codes = second_factor.new_backup_codes(user)
-        audit.record(actor=user, action="auth.otp_backup_codes_renewed", request=request)
+        codes = second_factor.new_backup_codes(actor)
+        audit.record(actor=actor, action=AuditAction.OTP_BACKUP_CODES_RENEWED, client=client)
     return codes
 
 
-def second_factor_remove(
-    *, user: Any, actor: Any = None, request: HttpRequest | None = None
-) -> None:
-    """Forget the user's authenticator and backup codes (their own choice or an admin's
-    reset); their API tokens end with it."""
-    by_admin = actor is not None and actor != user
+def second_factor_remove(*, actor: User, user: Any, client: Client | None = None) -> None:
+    """Forget the user's authenticator and backup codes (their own choice, ``actor`` is
+    ``user``, or an admin's reset); their API tokens end with it."""
+    by_admin = actor != user
     with transaction.atomic():
         second_factor.remove_second_factor(user)
         audit.record(
-            actor=actor or user,
-            action="auth.otp_reset" if by_admin else "auth.otp_removed",
+            actor=actor,
+            action=AuditAction.OTP_RESET if by_admin else AuditAction.OTP_REMOVED,
             object_type="core.user",
             object_id=str(user.public_id),
-            request=request,
+            client=client,
         )
         api_tokens_revoke(
             user=user,
             reason="second_factor_reset" if by_admin else "second_factor_removed",
             actor=actor,
-            request=request,
+            client=client,
         )

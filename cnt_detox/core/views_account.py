@@ -24,6 +24,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from cnt_detox.core import audit
 from cnt_detox.core import otp as second_factor
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.lockout import lockout_response
 from cnt_detox.core.middleware import background_view, session_remaining_seconds
 from cnt_detox.core.services import (
@@ -46,14 +48,22 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        audit.record(actor=self.request.user, action="auth.login", request=self.request)
+        audit.record(
+            actor=self.request.user,
+            action=AuditAction.LOGGED_IN,
+            client=Client.from_request(self.request),
+        )
         return response
 
 
 class LogoutView(auth_views.LogoutView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
-            audit.record(actor=request.user, action="auth.logout", request=request)
+            audit.record(
+                actor=request.user,
+                action=AuditAction.LOGGED_OUT,
+                client=Client.from_request(request),
+            )
         response = super().post(request, *args, **kwargs)
         response["Clear-Site-Data"] = CLEAR_SITE_DATA
         return response
@@ -71,7 +81,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         user_password_set(
-            user=form.user, password=form.cleaned_data["new_password1"], request=self.request
+            actor=form.user,
+            password=form.cleaned_data["new_password1"],
+            client=Client.from_request(self.request),
         )
         logout(self.request)
         messages.success(self.request, "Your password was changed. Log in with the new one.")
@@ -93,7 +105,7 @@ def _lock_out(request: HttpRequest, user: Any) -> HttpResponse | None:
     """Count a wrong code as a failed login; end the session once the limit is reached."""
     credentials = {"username": user.get_username()}
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-    audit.record(actor=user, action="auth.otp_failed", request=request)
+    audit.record(actor=user, action=AuditAction.OTP_FAILED, client=Client.from_request(request))
     if AxesProxyHandler.is_locked(request, credentials):
         logout(request)
         return lockout_response(request)
@@ -120,8 +132,8 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             used_backup = isinstance(device, StaticDevice)
             audit.record(
                 actor=user,
-                action="auth.otp_verified",
-                request=request,
+                action=AuditAction.OTP_VERIFIED,
+                client=Client.from_request(request),
                 details={"method": "backup_code" if used_backup else "totp"},
             )
             if used_backup:
@@ -158,7 +170,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST" and device is not None:
         code = second_factor.normalise_code(request.POST.get("code"))
-        codes = second_factor_confirm(user=user, device=device, code=code, request=request)
+        codes = second_factor_confirm(
+            actor=user, device=device, code=code, client=Client.from_request(request)
+        )
         if codes is not None:
             request.session[second_factor.SESSION_ENROLLED_KEY] = True
             otp_login(request, device)
@@ -207,7 +221,9 @@ def account(request: HttpRequest) -> HttpResponse:
 @require_POST
 def api_tokens_revoke_all(request: HttpRequest) -> HttpResponse:
     """End every API token of this user (a lost phone, a script that should stop)."""
-    count = api_tokens_revoke(user=request.user, reason="revoked", request=request)
+    count = api_tokens_revoke(
+        actor=request.user, user=request.user, reason="revoked", client=Client.from_request(request)
+    )
     messages.info(request, f"{count} API token(s) ended." if count else "No API token was live.")
     return redirect("core:account")
 
@@ -220,7 +236,7 @@ def otp_backup_codes(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not (second_factor.user_has_second_factor(user) and user.is_verified()):
         return redirect("core:account")
-    codes = backup_codes_renew(user=user, request=request)
+    codes = backup_codes_renew(actor=user, client=Client.from_request(request))
     return render(
         request, "registration/otp_backup_codes.html", {"codes": codes, "next": reverse("home")}
     )
@@ -234,7 +250,7 @@ def otp_remove(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_verified():
         return redirect("core:account")
-    second_factor_remove(user=user, request=request)
+    second_factor_remove(actor=user, user=user, client=Client.from_request(request))
     request.session[second_factor.SESSION_ENROLLED_KEY] = False
     if second_factor.second_factor_required(user):
         # A required role goes straight to enrolment again; the session stays verified only

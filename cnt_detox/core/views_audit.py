@@ -20,6 +20,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from cnt_detox.core import audit, registry
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.csv_export import ExportTable, csv_response
 from cnt_detox.core.permissions import admin_required
 from cnt_detox.core.selectors import (
@@ -49,7 +51,7 @@ class AuditFilterForm(forms.Form):
     username = forms.CharField(required=False, max_length=150, label="User (username)")
     mrn = forms.CharField(required=False, max_length=32, label="Patient MRN")
     action = forms.CharField(
-        required=False, max_length=64, label="Action (e.g. patient or patient.view)"
+        required=False, max_length=64, label="Action (e.g. patient or patient.viewed)"
     )
     since = forms.DateField(required=False, label="From (UTC date)")
     until = forms.DateField(required=False, label="To (UTC date, inclusive)")
@@ -136,8 +138,8 @@ def _export(request: HttpRequest, events: Any, filters: AuditFilter) -> HttpResp
     def on_done(rows: int, digest: str, completed: bool) -> None:
         audit.record(
             actor=request.user,
-            action="audit.export",
-            request=request,
+            action=AuditAction.AUDIT_EXPORTED,
+            client=Client.from_request(request),
             patient_public_id=filters.patient_public_id,
             details={**params, "rows": rows, "sha256": digest, "completed": completed},
         )
@@ -185,7 +187,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "actions": audit_action_names(),
             # Granting the admin role is shown on its own so no one is made admin unseen.
             "role_grants": list(
-                audit_events(request.user, AuditFilter(action="admin.role_granted"))[:20]
+                audit_events(request.user, AuditFilter(action=AuditAction.ROLE_GRANTED))[:20]
             ),
         },
         status=200 if form.is_valid() else 400,

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentStatus
@@ -19,6 +17,9 @@ from clinical.medication import (
     prn_gate,
 )
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from medication.models import (
     DoseOutcome,
     DoseStatus,
@@ -76,7 +77,7 @@ def _check_time(order: MedicationOrder, occurred_at: dt.datetime, now: dt.dateti
 
 def dose_record(
     *,
-    actor: Any,
+    actor: User,
     order: MedicationOrder,
     outcome: str = DoseOutcome.GIVEN,
     occurred_at: dt.datetime | None = None,
@@ -84,7 +85,7 @@ def dose_record(
     reason_text: str = "",
     override_reason: str = "",
     sedation_advice_shown: bool = False,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> MedicationDose:
     """Record a dose of an order. PRN benzodiazepine doses given pass the gates; a physician
     may override the 24-hour ceiling (never the CIWA-B gate) with a reason, which is audited
@@ -116,16 +117,16 @@ def dose_record(
             override_reason=override_reason,
             sedation_advice_shown=sedation_advice_shown,
             now=now,
-            request=request,
+            client=client,
         )
     except GateRefused as refused:
         # After the rollback, so the refused attempt stays in the audit trail.
         audit.record(
             actor=actor,
-            action="medication_dose.refused",
+            action=AuditAction.MEDICATION_DOSE_REFUSED,
             obj=order,
             patient=order.admission.patient,
-            request=request,
+            client=client,
             details={
                 "codes": list(refused.result.codes),
                 "total_after_mg": refused.result.total_after_mg,
@@ -136,7 +137,7 @@ def dose_record(
 
 def _record_locked(
     *,
-    actor: Any,
+    actor: User,
     order: MedicationOrder,
     outcome: str,
     occurred_at: dt.datetime,
@@ -145,7 +146,7 @@ def _record_locked(
     override_reason: str,
     sedation_advice_shown: bool,
     now: dt.datetime,
-    request: HttpRequest | None,
+    client: Client | None,
 ) -> MedicationDose:
     with transaction.atomic():
         # One PRN decision at a time per patient: the lock makes the 24-hour total read here
@@ -220,10 +221,10 @@ def _record_locked(
             ) from None
         audit.record(
             actor=actor,
-            action="medication_dose.recorded",
+            action=AuditAction.MEDICATION_DOSE_RECORDED,
             obj=dose,
             patient=admission.patient,
-            request=request,
+            client=client,
             details={
                 "order": locked.public_id,
                 "medicine": locked.item.name,
@@ -249,7 +250,7 @@ def _record_locked(
 
 
 def dose_mark_in_error(
-    *, actor: Any, dose: MedicationDose, reason: str, request: HttpRequest | None = None
+    *, actor: User, dose: MedicationDose, reason: str, client: Client | None = None
 ) -> MedicationDose:
     _require_clinician(actor)
     if not reason.strip():
@@ -265,10 +266,10 @@ def dose_mark_in_error(
         locked.save(update_fields=["status", "error_reason", "error_marked_by", "error_marked_at"])
         audit.record(
             actor=actor,
-            action="medication_dose.marked_in_error",
+            action=AuditAction.MEDICATION_DOSE_MARKED_IN_ERROR,
             obj=locked,
             patient=locked.order.admission.patient,
-            request=request,
+            client=client,
             details={"reason": locked.error_reason},
         )
     return locked

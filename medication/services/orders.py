@@ -12,10 +12,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit, otp
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from medication.models import (
     FormularyItem,
     MedicationOrder,
@@ -138,14 +140,14 @@ def canonical_order(admission: Admission, fields: dict[str, Any], version: int) 
 
 def order_place(
     *,
-    actor: Any,
+    actor: User,
     admission: Admission,
     data: OrderInput,
     password: str,
     otp_code: str | None = None,
     supersedes: MedicationOrder | None = None,
     change_reason: str = "",
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> MedicationOrder:
     """Place and sign an order (or a new version of one) in one step."""
     _require_physician(actor, "order medicines")
@@ -196,10 +198,10 @@ def order_place(
         order.save()
         audit.record(
             actor=actor,
-            action="medication_order.signed",
+            action=AuditAction.MEDICATION_ORDER_SIGNED,
             obj=order,
             patient=admission.patient,
-            request=request,
+            client=client,
             details={
                 "content": json.loads(canonical),
                 "digest": order.digest,
@@ -210,7 +212,7 @@ def order_place(
 
 
 def order_discontinue(
-    *, actor: Any, order: MedicationOrder, reason: str, request: HttpRequest | None = None
+    *, actor: User, order: MedicationOrder, reason: str, client: Client | None = None
 ) -> MedicationOrder:
     _require_physician(actor, "discontinue orders")
     if not reason.strip():
@@ -228,10 +230,10 @@ def order_discontinue(
         )
         audit.record(
             actor=actor,
-            action="medication_order.discontinued",
+            action=AuditAction.MEDICATION_ORDER_DISCONTINUED,
             obj=locked,
             patient=locked.admission.patient,
-            request=request,
+            client=client,
             details={"reason": locked.status_reason},
         )
     return locked

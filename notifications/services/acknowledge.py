@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from assessments import services as assessment_services
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from notifications.models import (
     Notification,
 )
 
 
 def notification_acknowledge(
-    *, notification: Notification, user: Any, request: HttpRequest | None = None
+    *, notification: Notification, actor: User, client: Client | None = None
 ) -> Notification:
     """The recipient has seen it. A physician's acknowledgement also closes the escalation
     (role table: physicians acknowledge escalations), which stops the chain and clears the
@@ -24,13 +24,13 @@ def notification_acknowledge(
     now = timezone.now()
     with transaction.atomic():
         changed = Notification.objects.filter(
-            pk=notification.pk, recipient=user, acknowledged_at__isnull=True
-        ).update(acknowledged_at=now, acknowledged_by=user)
+            pk=notification.pk, recipient=actor, acknowledged_at__isnull=True
+        ).update(acknowledged_at=now, acknowledged_by=actor)
         notification.refresh_from_db()
         escalation_closed = False
-        if notification.escalation_id and user.is_physician:
+        if notification.escalation_id and actor.is_physician:
             escalation_closed = assessment_services.escalation_acknowledge(
-                escalation_id=notification.escalation_id, actor=user, now=now
+                escalation_id=notification.escalation_id, actor=actor, now=now
             )
             if escalation_closed:
                 Notification.objects.filter(
@@ -40,11 +40,11 @@ def notification_acknowledge(
                 ).update(resolved_at=now)
         if changed:
             audit.record(
-                actor=user,
-                action="notification.acknowledge",
+                actor=actor,
+                action=AuditAction.NOTIFICATION_ACKNOWLEDGED,
                 obj=notification,
                 patient=notification.admission.patient,
-                request=request,
+                client=client,
                 details={
                     "kind": notification.kind,
                     "due_at": notification.due_at,

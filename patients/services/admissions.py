@@ -10,10 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit, hooks
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from patients.intake import compute_intake
 from patients.models import (
     Admission,
@@ -45,13 +47,13 @@ def equivalence_table_id() -> str:
     return settings.EQUIVALENCE_DEFAULT_TABLE
 
 
-def _require_clinician(actor: Any) -> None:
+def _require_clinician(actor: User) -> None:
     # Admins make no clinical entries (architecture.md role table); views check too.
     if not getattr(actor, "is_clinician", False):
         raise PermissionDenied("Only nurses and physicians may make clinical entries.")
 
 
-def _resolve_unit_and_bed(actor: Any, unit_id: Any, bed_id: Any) -> tuple[Unit, Bed]:
+def _resolve_unit_and_bed(actor: User, unit_id: Any, bed_id: Any) -> tuple[Unit, Bed]:
     """Unit among the actor's units and a free active bed of it, the bed row locked."""
     try:
         unit = units_for_user(actor).get(public_id=unit_id)
@@ -87,7 +89,7 @@ class HiddenMrnConflict(ValidationError):
         self.reason = reason
 
 
-def _patient_for_admission(actor: Any, data: Mapping[str, Any]) -> tuple[Patient, bool]:
+def _patient_for_admission(actor: User, data: Mapping[str, Any]) -> tuple[Patient, bool]:
     """The patient to admit: a new one, or the same person re-admitted under their MRN.
 
     Re-admission (decision): a known MRN with the same name and date of birth and no open
@@ -142,14 +144,14 @@ def _patient_for_admission(actor: Any, data: Mapping[str, Any]) -> tuple[Patient
     return existing, False
 
 
-def _audit_hidden_conflict(actor: Any, conflict: HiddenMrnConflict, request: Any) -> None:
+def _audit_hidden_conflict(actor: User, conflict: HiddenMrnConflict, client: Client | None) -> None:
     # Its own transaction: the admission's was rolled back, and the attempt must stay on
     # record. The reason is for the reviewing admin, never for the form.
     with transaction.atomic():
         audit.record(
             actor=actor,
-            action="admission.mrn_conflict",
-            request=request,
+            action=AuditAction.ADMISSION_MRN_CONFLICT_REFUSED,
+            client=client,
             details={"mrn": conflict.mrn, "reason": conflict.reason},
         )
 
@@ -159,7 +161,7 @@ def _audit_hidden_conflict(actor: Any, conflict: HiddenMrnConflict, request: Any
 
 def admission_create(
     *,
-    actor: Any,
+    actor: User,
     patient: Mapping[str, Any],
     unit_id: uuid.UUID | str,
     bed_id: uuid.UUID | str,
@@ -168,7 +170,7 @@ def admission_create(
     history: Mapping[str, Any] | None = None,
     referral_notes: str = "",
     other_substances: str = "",
-    request: HttpRequest | None = None,
+    client: Client | None = None,
     now: dt.datetime | None = None,
 ) -> Admission:
     """Admit a patient: patient (new or re-admitted), admission, substance rows, computed
@@ -221,18 +223,18 @@ def admission_create(
             if created:
                 audit.record(
                     actor=actor,
-                    action="patient.create",
+                    action=AuditAction.PATIENT_CREATED,
                     obj=person,
                     patient=person,
-                    request=request,
+                    client=client,
                     changes=audit.diff({}, audit.snapshot(person, PATIENT_FIELDS)),
                 )
             audit.record(
                 actor=actor,
-                action="admission.create",
+                action=AuditAction.ADMISSION_CREATED,
                 obj=admission,
                 patient=person,
-                request=request,
+                client=client,
                 changes=audit.diff(
                     {},
                     {
@@ -245,7 +247,7 @@ def admission_create(
                 details={"readmission": not created},
             )
     except HiddenMrnConflict as conflict:
-        _audit_hidden_conflict(actor, conflict, request)
+        _audit_hidden_conflict(actor, conflict, client)
         raise ValidationError(conflict.message_dict) from None
     except IntegrityError as exc:
         raise integrity_error(exc) from None

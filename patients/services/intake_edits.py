@@ -8,10 +8,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from patients.intake import compute_intake
 from patients.models import (
     Admission,
@@ -40,7 +42,7 @@ from patients.validation import (
 
 def admission_update_intake(
     *,
-    actor: Any,
+    actor: User,
     admission: Admission,
     patient: Mapping[str, Any] | None = None,
     admitted_at: dt.datetime | None = None,
@@ -48,7 +50,7 @@ def admission_update_intake(
     history: Mapping[str, Any] | None = None,
     referral_notes: str | None = None,
     other_substances: str | None = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
     now: dt.datetime | None = None,
 ) -> Admission:
     """Edit the intake and recompute everything derived from it; one audit row with every
@@ -89,10 +91,10 @@ def admission_update_intake(
         _save_intake(admission, rows, removed)
         audit.record(
             actor=actor,
-            action="admission.update",
+            action=AuditAction.ADMISSION_UPDATED,
             obj=admission,
             patient=person,
-            request=request,
+            client=client,
             changes=changes,
             details={"substances_marked_in_error": [str(r.public_id) for r in removed]},
         )

@@ -9,10 +9,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit, hooks
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from patients.models import (
     Admission,
     AdmissionMovement,
@@ -28,12 +30,12 @@ from patients.validation import (
 
 def admission_transfer(
     *,
-    actor: Any,
+    actor: User,
     admission: Admission,
     unit_id: uuid.UUID | str,
     bed_id: uuid.UUID | str,
     reason: str,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
     now: dt.datetime | None = None,
 ) -> Admission:
     """Move an open admission to another bed (of this or another of the actor's units)."""
@@ -68,10 +70,10 @@ def admission_transfer(
             admission.save(update_fields=["unit", "bed", "updated_at"])
             audit.record(
                 actor=actor,
-                action="admission.transfer",
+                action=AuditAction.ADMISSION_TRANSFERRED,
                 obj=admission,
                 patient=admission.patient,
-                request=request,
+                client=client,
                 changes=audit.diff(before, {"unit": unit.name, "bed": bed.label}),
                 details={"reason": movement.reason, "movement": str(movement.public_id)},
             )
@@ -82,11 +84,11 @@ def admission_transfer(
 
 def admission_discharge(
     *,
-    actor: Any,
+    actor: User,
     admission: Admission,
     discharged_at: dt.datetime,
     reason: str,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
     now: dt.datetime | None = None,
     override: Mapping[str, Any] | None = None,
 ) -> Admission:
@@ -131,10 +133,10 @@ def admission_discharge(
         admission.save()
         audit.record(
             actor=actor,
-            action="admission.discharge",
+            action=AuditAction.ADMISSION_DISCHARGED,
             obj=admission,
             patient=admission.patient,
-            request=request,
+            client=client,
             changes=audit.diff(
                 before, audit.snapshot(admission, ("status", "discharged_at", "discharge_reason"))
             ),

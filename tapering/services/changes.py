@@ -6,10 +6,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from tapering.models import (
     PlanStatus,
     TaperPlan,
@@ -30,13 +32,13 @@ from tapering.services.common import (
 def plan_amend(
     *,
     plan: TaperPlan,
-    by: Any,
+    actor: User,
     reason: str,
     data: Any = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> TaperPlan:
     """A new draft version of a signed plan, with a reason; it supersedes ``plan`` once signed."""
-    _require_physician(by)
+    _require_physician(actor)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Say why the plan is being amended."]})
@@ -65,8 +67,8 @@ def plan_amend(
             version=_next_version(admission),
             supersedes=current,
             amendment_reason=reason,
-            created_by=by,
-            updated_by=by,
+            created_by=actor,
+            updated_by=actor,
             **_content(result),
         )
         draft.full_clean()
@@ -78,21 +80,21 @@ def plan_amend(
                 {"non_field_errors": ["Another physician just started an amendment; reload."]}
             ) from None
         audit.record(
-            actor=by,
-            action="taper_plan.amendment_started",
+            actor=actor,
+            action=AuditAction.TAPER_PLAN_AMENDMENT_STARTED,
             obj=draft,
             patient=admission.patient,
-            request=request,
+            client=client,
             details={"version": draft.version, "supersedes": current.public_id, "reason": reason},
         )
     return draft
 
 
 def plan_discontinue(
-    *, plan: TaperPlan, by: Any, reason: str, request: HttpRequest | None = None
+    *, plan: TaperPlan, actor: User, reason: str, client: Client | None = None
 ) -> TaperPlan:
     """Stop a plan (draft or in force) with a reason; its remaining doses are no longer due."""
-    _require_physician(by)
+    _require_physician(actor)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["Say why the plan is discontinued."]})
@@ -106,11 +108,11 @@ def plan_discontinue(
         locked.status_reason = reason
         locked.save(update_fields=["status", "status_changed_at", "status_reason"])
         audit.record(
-            actor=by,
-            action="taper_plan.discontinued",
+            actor=actor,
+            action=AuditAction.TAPER_PLAN_DISCONTINUED,
             obj=locked,
             patient=locked.admission.patient,
-            request=request,
+            client=client,
             changes={"status": {"old": old, "new": locked.status}},
             details={"reason": reason},
         )

@@ -6,10 +6,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from tapering.models import (
     PlanStatus,
     TaperPlan,
@@ -28,10 +30,10 @@ from tapering.services.common import (
 
 
 def plan_create_draft(
-    *, admission: Any, by: Any, data: Any, request: HttpRequest | None = None
+    *, admission: Any, actor: User, data: Any, client: Client | None = None
 ) -> TaperPlan:
     """A first (or, after a discontinued plan, a fresh) draft plan for ``admission``."""
-    _require_physician(by)
+    _require_physician(actor)
     result = compute(data)
     _check_start(admission, result)
     with transaction.atomic():
@@ -47,18 +49,18 @@ def plan_create_draft(
         plan = TaperPlan(
             admission=admission,
             version=_next_version(admission),
-            created_by=by,
-            updated_by=by,
+            created_by=actor,
+            updated_by=actor,
             **_content(result),
         )
         plan.full_clean()
         plan.save()
         audit.record(
-            actor=by,
-            action="taper_plan.created",
+            actor=actor,
+            action=AuditAction.TAPER_PLAN_CREATED,
             obj=plan,
             patient=admission.patient,
-            request=request,
+            client=client,
             details={"version": plan.version, "digest": plan.content_digest},
         )
     return plan
@@ -79,13 +81,13 @@ def _locked_draft(plan: TaperPlan, expected_version: int | None) -> TaperPlan:
 def plan_update_draft(
     *,
     plan: TaperPlan,
-    by: Any,
+    actor: User,
     data: Any,
     expected_version: int | None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> TaperPlan:
     """Replace a draft's inputs (and so its schedule); ``expected_version`` must be current."""
-    _require_physician(by)
+    _require_physician(actor)
     result = compute(data)
     _check_start(plan.admission, result)
     with transaction.atomic():
@@ -94,15 +96,15 @@ def plan_update_draft(
         for name, value in _content(result).items():
             setattr(locked, name, value)
         locked.lock_version += 1
-        locked.updated_by, locked.updated_at = by, timezone.now()
+        locked.updated_by, locked.updated_at = actor, timezone.now()
         locked.full_clean()
         locked.save()
         audit.record(
-            actor=by,
-            action="taper_plan.updated",
+            actor=actor,
+            action=AuditAction.TAPER_PLAN_UPDATED,
             obj=locked,
             patient=locked.admission.patient,
-            request=request,
+            client=client,
             changes=audit.diff(
                 before, audit.snapshot(locked, ["content_digest", "strategy", "start_date"])
             ),

@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from clinical.taper.plan import (
@@ -18,6 +17,9 @@ from clinical.taper.plan import (
 from clinical.taper.rules import second_signature_reasons
 from clinical.taper.schedule import ParameterError
 from cnt_detox.core import audit, otp
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
+from cnt_detox.core.models import User
 from tapering.inputs import field_errors, request_from_stored
 from tapering.models import (
     DoseAdministration,
@@ -50,12 +52,12 @@ def _second_factor(user: Any, code: str | None) -> bool:
 def plan_sign(
     *,
     plan: TaperPlan,
-    by: Any,
+    actor: User,
     password: str,
     expected_version: int | None,
     override_reason: str = "",
     otp_code: str | None = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
     start_date: dt.date | None = None,
     first_dose_time: str | None = None,
 ) -> TaperPlan:
@@ -70,28 +72,28 @@ def plan_sign(
     signed, so the signed content (and digest) holds the dates and times actually scheduled,
     and the start date's earlier times are not scheduled.
     """
-    _require_physician(by)
-    if not password or not by.check_password(password):
+    _require_physician(actor)
+    if not password or not actor.check_password(password):
         # Recorded outside any transaction so the failed attempt stays in the audit trail.
         audit.record(
-            actor=by,
-            action="taper_plan.sign_refused",
+            actor=actor,
+            action=AuditAction.TAPER_PLAN_SIGN_REFUSED,
             obj=plan,
             patient=plan.admission.patient,
-            request=request,
+            client=client,
             details={"reason": "wrong password"},
         )
         raise ValidationError(
             {"password": ["That password is not correct, so nothing was signed. Try again."]}
         )
-    second = _second_factor(by, otp_code)
+    second = _second_factor(actor, otp_code)
     return _complete_signature(
         plan=plan,
-        by=by,
+        actor=actor,
         expected_version=expected_version,
         override_reason=override_reason,
         second_factor=second,
-        request=request,
+        client=client,
         start_date=start_date,
         first_dose_time=first_dose_time,
     )
@@ -100,11 +102,11 @@ def plan_sign(
 def _complete_signature(
     *,
     plan: TaperPlan,
-    by: Any,
+    actor: User,
     expected_version: int | None,
     override_reason: str,
     second_factor: bool,
-    request: HttpRequest | None,
+    client: Client | None,
     start_date: dt.date | None = None,
     first_dose_time: str | None = None,
 ) -> TaperPlan:
@@ -131,9 +133,9 @@ def _complete_signature(
             plan=locked,
             # The same clock as the first-dose check above: doses are judged against it.
             signed_at=signed_at,
-            signed_by=by,
-            printed_name=by.display_name,
-            role=by.role,
+            signed_by=actor,
+            printed_name=actor.display_name,
+            role=actor.role,
             meaning=SIGNATURE_MEANING,
             digest=digest_of(locked.canonical_json),
             override_reason=override_reason if locked.violations else "",
@@ -159,11 +161,11 @@ def _complete_signature(
         else:
             details.update(_put_in_force(locked, signed_at, not_before=None))
         audit.record(
-            actor=by,
-            action="taper_plan.signed",
+            actor=actor,
+            action=AuditAction.TAPER_PLAN_SIGNED,
             obj=locked,
             patient=admission.patient,
-            request=request,
+            client=client,
             details=details,
         )
     return locked
@@ -211,38 +213,38 @@ def _put_in_force(
 def plan_second_sign(
     *,
     plan: TaperPlan,
-    by: Any,
+    actor: User,
     password: str,
     otp_code: str | None = None,
-    request: HttpRequest | None = None,
+    client: Client | None = None,
 ) -> TaperPlan:
     """The addiction specialist's second signature (issue 15): another physician flagged as
     specialist approves the same content (digest); the plan then comes into force, with doses
     from now on."""
-    _require_physician(by)
-    if not getattr(by, "is_addiction_specialist", False):
+    _require_physician(actor)
+    if not getattr(actor, "is_addiction_specialist", False):
         raise PermissionDenied("Only a physician marked as addiction specialist may co-sign.")
-    if not password or not by.check_password(password):
+    if not password or not actor.check_password(password):
         audit.record(
-            actor=by,
-            action="taper_plan.second_signature_refused",
+            actor=actor,
+            action=AuditAction.TAPER_PLAN_SECOND_SIGNATURE_REFUSED,
             obj=plan,
             patient=plan.admission.patient,
-            request=request,
+            client=client,
             details={"reason": "wrong password"},
         )
         raise ValidationError(
             {"password": ["That password is not correct, so nothing was signed. Try again."]}
         )
-    second = _second_factor(by, otp_code)
-    return _complete_second_signature(plan=plan, by=by, second_factor=second, request=request)
+    second = _second_factor(actor, otp_code)
+    return _complete_second_signature(plan=plan, actor=actor, second_factor=second, client=client)
 
 
 def _complete_second_signature(
-    *, plan: TaperPlan, by: Any, second_factor: bool, request: HttpRequest | None
+    *, plan: TaperPlan, actor: User, second_factor: bool, client: Client | None
 ) -> TaperPlan:
     """The second signature after the credentials were checked (the demo seeder's entry)."""
-    if not getattr(by, "is_addiction_specialist", False):
+    if not getattr(actor, "is_addiction_specialist", False):
         raise PermissionDenied("Only a physician marked as addiction specialist may co-sign.")
     with transaction.atomic():
         locked = (
@@ -255,7 +257,7 @@ def _complete_second_signature(
                 f"Version {locked.version} is {locked.get_status_display().lower()}; "
                 "it is not waiting for a second signature."
             )
-        if locked.signature.signed_by_id == by.pk:
+        if locked.signature.signed_by_id == actor.pk:
             raise ValidationError(
                 {"non_field_errors": ["The second signature must come from another physician."]}
             )
@@ -267,9 +269,9 @@ def _complete_second_signature(
         now = timezone.now()
         cosign = PlanSecondSignature.objects.create(
             plan=locked,
-            signed_by=by,
-            printed_name=by.display_name,
-            role=by.role,
+            signed_by=actor,
+            printed_name=actor.display_name,
+            role=actor.role,
             signed_at=now,
             meaning=SECOND_SIGNATURE_MEANING,
             digest=digest,
@@ -278,11 +280,11 @@ def _complete_second_signature(
         )
         details = _put_in_force(locked, now, not_before=now)
         audit.record(
-            actor=by,
-            action="taper_plan.second_signed",
+            actor=actor,
+            action=AuditAction.TAPER_PLAN_SECOND_SIGNED,
             obj=locked,
             patient=locked.admission.patient,
-            request=request,
+            client=client,
             details={
                 "version": locked.version,
                 "digest": cosign.digest,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clinical.taper.plan import to_dict
 from clinical.taper.rules import INPATIENT_LIMITS_TEXT
+from cnt_detox.core.audit import Client
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import clinician_required, physician_required
 from patients.selectors import admission_for_user
@@ -110,15 +111,18 @@ def _save(
     try:
         if plan is None:
             plan = services.plan_create_draft(
-                admission=admission, by=request.user, data=data, request=request
+                admission=admission,
+                actor=request.user,
+                data=data,
+                client=Client.from_request(request),
             )
         else:
             plan = services.plan_update_draft(
                 plan=plan,
-                by=request.user,
+                actor=request.user,
                 data=data,
                 expected_version=form.cleaned_data.get("lock_version"),
-                request=request,
+                client=Client.from_request(request),
             )
     except ValidationError as err:
         for message in _errors_text(err):

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 
 from clinical.taper.rounding import format_mg
 from cnt_detox.core import audit, offline
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.permissions import clinician_required
 from patients.selectors import admission_for_user
 from tapering import dose_services, selectors, services
@@ -31,10 +33,12 @@ def _today_context(request: HttpRequest, admission: Any) -> dict[str, Any]:
     rows = selectors.doses_for_day(admission, local_now.date())
     audit.record(
         actor=request.user,
-        action="doses.saved_offline" if offline.is_offline_precache(request) else "doses.viewed",
+        action=AuditAction.DOSES_SAVED_OFFLINE
+        if offline.is_offline_precache(request)
+        else AuditAction.DOSES_VIEWED,
         obj=admission,
         patient=admission.patient,
-        request=request,
+        client=Client.from_request(request),
     )
     plan = selectors.current_plan(versions)
     # Day 1 of a plan: the SA Health test-dose instruction (tapering.md 2) is shown here, where
@@ -106,7 +110,7 @@ def record_dose(request: HttpRequest, admission_id: str) -> HttpResponse:
         try:
             record = dose_services.dose_record(
                 scheduled_dose=dose,
-                by=request.user,
+                actor=request.user,
                 outcome=form.cleaned_data["outcome"],
                 occurred_at=occurred,
                 held_reason=form.cleaned_data["held_reason"],
@@ -114,7 +118,7 @@ def record_dose(request: HttpRequest, admission_id: str) -> HttpResponse:
                 sedation_advice_shown=selectors.sedation_advice(admission)["hold"],
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 recorded_offline_at=saved_at,
-                request=request,
+                client=Client.from_request(request),
             )
         except ValidationError as err:
             if replay:
@@ -155,9 +159,9 @@ def dose_in_error(request: HttpRequest, admission_id: str) -> HttpResponse:
     try:
         dose_services.dose_mark_in_error(
             administration=record,
-            by=request.user,
+            actor=request.user,
             reason=form.cleaned_data["reason"],
-            request=request,
+            client=Client.from_request(request),
         )
     except ValidationError as err:
         messages.error(request, " ".join(_errors_text(err)))

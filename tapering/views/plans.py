@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from cnt_detox.core import audit
+from cnt_detox.core.audit import Client
+from cnt_detox.core.audit_actions import AuditAction
 from cnt_detox.core.permissions import clinician_required
 from tapering import selectors, services
 from tapering.forms import (
@@ -22,10 +24,10 @@ from tapering.presenters import present
 def _plan_context(request: HttpRequest, plan: Any) -> dict[str, Any]:
     audit.record(
         actor=request.user,
-        action="taper_plan.viewed",
+        action=AuditAction.TAPER_PLAN_VIEWED,
         obj=plan,
         patient=plan.admission.patient,
-        request=request,
+        client=Client.from_request(request),
     )
     return {
         "plan": plan,
@@ -106,10 +108,10 @@ def plan_print_page_css(request: HttpRequest, plan_id: str) -> HttpResponse:
     patient = plan.admission.patient
     audit.record(
         actor=request.user,
-        action="taper_plan.print_header_viewed",
+        action=AuditAction.TAPER_PLAN_PRINT_HEADER_VIEWED,
         obj=plan,
         patient=patient,
-        request=request,
+        client=Client.from_request(request),
     )
     identity = f"{patient.full_name} · MRN {patient.mrn} · born {patient.date_of_birth:%d %b %Y}"
     plan_line = f"Taper plan version {plan.version} ({plan.get_status_display()})"

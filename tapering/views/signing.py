@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from cnt_detox.core.audit import Client
 from cnt_detox.core.errors import django_validation_fields
 from cnt_detox.core.permissions import physician_required
 from tapering import selectors, services
@@ -34,12 +35,12 @@ def sign(request: HttpRequest, plan_id: str) -> HttpResponse:
                 start_date=form.cleaned_data["start_date"],
                 first_dose_time=form.cleaned_data["first_dose_time"] or None,
                 plan=plan,
-                by=request.user,
+                actor=request.user,
                 password=form.cleaned_data["password"],
                 otp_code=form.cleaned_data["otp_code"] or None,
                 override_reason=form.cleaned_data["override_reason"],
                 expected_version=form.cleaned_data["lock_version"],
-                request=request,
+                client=Client.from_request(request),
             )
         except ValidationError as err:
             for field, msgs in django_validation_fields(err).items():
@@ -70,10 +71,10 @@ def second_sign(request: HttpRequest, plan_id: str) -> HttpResponse:
         try:
             services.plan_second_sign(
                 plan=plan,
-                by=request.user,
+                actor=request.user,
                 password=form.cleaned_data["password"],
                 otp_code=form.cleaned_data["otp_code"] or None,
-                request=request,
+                client=Client.from_request(request),
             )
         except ValidationError as err:
             for field, msgs in django_validation_fields(err).items():
@@ -97,7 +98,10 @@ def _reason_action(request: HttpRequest, plan_id: str, service: Any, done: str) 
         return redirect("tapering:plan", plan_id=plan.public_id)
     try:
         result = service(
-            plan=plan, by=request.user, reason=form.cleaned_data["reason"], request=request
+            plan=plan,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            client=Client.from_request(request),
         )
     except ValidationError as err:
         messages.error(request, " ".join(_errors_text(err)))

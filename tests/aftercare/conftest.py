@@ -41,13 +41,13 @@ def plan_data(unit: Any, **overrides: Any) -> dict[str, Any]:
 
 def sign(plan: Any, physician: Any) -> Any:
     return taper_services.plan_sign(
-        plan=plan, by=physician, password=PASSWORD, expected_version=plan.lock_version
+        plan=plan, actor=physician, password=PASSWORD, expected_version=plan.lock_version
     )
 
 
 def active(admission: Any, physician: Any, **overrides: Any) -> Any:
     draft = taper_services.plan_create_draft(
-        admission=admission, by=physician, data=plan_data(admission.unit, **overrides)
+        admission=admission, actor=physician, data=plan_data(admission.unit, **overrides)
     )
     return sign(draft, physician)
 
@@ -80,14 +80,14 @@ def stay(unit, nurse, physician) -> dict[str, Any]:
     make_assessment(admission, by=nurse, total=8, assessed_at=now - dt.timedelta(hours=1))
     v1 = active(admission, physician)
     first, second = list(ScheduledDose.objects.filter(plan=v1).order_by("due_at")[:2])
-    dose_services.dose_record(scheduled_dose=first, by=nurse, outcome="given")
+    dose_services.dose_record(scheduled_dose=first, actor=nurse, outcome="given")
     dose_services.dose_record(
-        scheduled_dose=second, by=nurse, outcome="held", held_reason="sedated"
+        scheduled_dose=second, actor=nurse, outcome="held", held_reason="sedated"
     )
-    draft = taper_services.plan_amend(plan=v1, by=physician, reason="Slower reduction")
+    draft = taper_services.plan_amend(plan=v1, actor=physician, reason="Slower reduction")
     v2 = sign(draft, physician)
     v2_first = ScheduledDose.objects.filter(plan=v2).order_by("due_at").first()
-    dose_services.dose_record(scheduled_dose=v2_first, by=nurse, outcome="refused")
+    dose_services.dose_record(scheduled_dose=v2_first, actor=nurse, outcome="refused")
     v1.refresh_from_db()
     return {
         "admission": admission,

@@ -217,12 +217,12 @@ def test_a_plan_signed_late_in_the_day_still_blocks_on_its_partial_first_day(
     admission = make_admission(unit, by=nurse)
     tomorrow = unit.local_now().date() + dt.timedelta(days=1)
     draft = taper_services.plan_create_draft(
-        admission=admission, by=physician, data=plan_data(unit, start_date=tomorrow.isoformat())
+        admission=admission, actor=physician, data=plan_data(unit, start_date=tomorrow.isoformat())
     )
     last_time = taper_services.dose_times(draft)[-1]
     plan = taper_services.plan_sign(
         plan=draft,
-        by=physician,
+        actor=physician,
         password=PASSWORD,
         expected_version=draft.lock_version,
         start_date=tomorrow,
@@ -242,11 +242,11 @@ def test_a_plan_that_starts_tomorrow_blocks_today(unit, nurse, physician):
     admission = make_admission(unit, by=nurse)
     tomorrow = unit.local_now().date() + dt.timedelta(days=1)
     draft = taper_services.plan_create_draft(
-        admission=admission, by=physician, data=plan_data(unit, start_date=tomorrow.isoformat())
+        admission=admission, actor=physician, data=plan_data(unit, start_date=tomorrow.isoformat())
     )
     taper_services.plan_sign(
         plan=draft,
-        by=physician,
+        actor=physician,
         password=PASSWORD,
         expected_version=draft.lock_version,
         start_date=tomorrow,

@@ -47,7 +47,7 @@ def test_due_then_overdue_then_resolved_when_recorded(
     overdue = Notification.objects.filter(kind=NotificationKind.FOLLOWUP_OVERDUE)
     assert {n.recipient for n in overdue} == {nurse, physician}
 
-    notification_services.notification_acknowledge(notification=due, user=nurse)
+    notification_services.notification_acknowledge(notification=due, actor=nurse)
     due.refresh_from_db()
     assert due.acknowledged_at is not None
 

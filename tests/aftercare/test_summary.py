@@ -191,7 +191,7 @@ def test_pages_json_and_audit(stay, physician, nurse, client, api):
     data = api(nurse).get(f"/api/v1/discharge-summaries/{row.public_id}/").json()
     assert data["signature"]["digest"] == row.digest
     assert data["content"]["ciwa_b"]["peak"]["total"] == 25
-    assert AuditEvent.objects.filter(action="discharge_summary.read_json").exists()
+    assert AuditEvent.objects.filter(action="discharge_summary.read_as_json").exists()
 
 
 def test_other_unit_is_404_everywhere(stay, physician, other_nurse, other_physician, client, api):

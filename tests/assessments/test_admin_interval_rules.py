@@ -35,7 +35,7 @@ def test_admin_opens_edits_and_adds_unit_interval_rules(client, admin_user, unit
     assert response.status_code == 302, response.content.decode()[:2000]
     rules.refresh_from_db()
     assert rules.none_mild_minutes == 180
-    event = AuditEvent.objects.get(action="assessments.interval_rules_change")
+    event = AuditEvent.objects.get(action="interval_rules.changed")
     assert event.changes["none_mild_minutes"] == {"old": 240, "new": 180}
 
 

@@ -110,7 +110,9 @@ def test_detail_forbidden_and_audited(client, nurse, other_nurse, admin_user, ad
     assert client.get(url).status_code == 403
     client.force_login(nurse)
     assert client.get(url).status_code == 200
-    assert AuditEvent.objects.filter(action="assessment.view", object_id=str(a.public_id)).exists()
+    assert AuditEvent.objects.filter(
+        action="assessment.viewed", object_id=str(a.public_id)
+    ).exists()
 
 
 def test_entered_in_error_from_the_page_is_struck_on_the_timeline(client, nurse, admission):
@@ -123,7 +125,7 @@ def test_entered_in_error_from_the_page_is_struck_on_the_timeline(client, nurse,
     timeline = client.get(response["Location"]).content.decode()
     assert "Entered in error: wrong patient" in timeline
     assert 'class="struck">33<' in timeline
-    assert AuditEvent.objects.filter(action="assessment.timeline").exists()
+    assert AuditEvent.objects.filter(action="assessment.timeline_viewed").exists()
 
 
 def test_timeline_query_count_is_constant(client, nurse, admission):
@@ -138,7 +140,7 @@ def test_timeline_query_count_is_constant(client, nurse, admission):
         a = make_assessment(
             admission, by=nurse, total=5 + n * 3, assessed_at=start + dt.timedelta(minutes=10 * n)
         )
-    services.assessment_mark_entered_in_error(assessment=a, by=nurse, reason="duplicate")
+    services.assessment_mark_entered_in_error(assessment=a, actor=nurse, reason="duplicate")
     make_assessment(admission, by=nurse, total=None, unable_reason="refused")
     with CaptureQueriesContext(connection) as many:
         response = client.get(url)

@@ -35,7 +35,7 @@ def entry(total: int | None = 10, **kwargs) -> AssessmentInput:
 def create(admission, nurse, **kwargs):
     key = kwargs.pop("key", None)
     return services.assessment_create(
-        admission=admission, by=nurse, entry=entry(**kwargs), idempotency_key=key
+        admission=admission, actor=nurse, entry=entry(**kwargs), idempotency_key=key
     ).assessment
 
 
@@ -60,7 +60,7 @@ def test_scored_save_stores_score_flags_schedule_and_audit(admission, nurse, uni
     assert schedule.next_due_at == a.next_due_at and schedule.based_on == a
     assert not Escalation.objects.exists()
     assert AuditEvent.objects.filter(
-        action="assessment.create", object_id=str(a.public_id)
+        action="assessment.created", object_id=str(a.public_id)
     ).exists()
     # Rules were created on demand with the ciwa-b.md defaults.
     rules = UnitIntervalRules.objects.get(unit=unit)
@@ -114,7 +114,7 @@ def test_rise_uses_latest_valid_previous(admission, nurse, unit):
     t0 = timezone.now() - dt.timedelta(minutes=50)
     first = create(admission, nurse, total=5, assessed_at=t0)
     wrong = create(admission, nurse, total=30, assessed_at=t0 + dt.timedelta(minutes=10))
-    services.assessment_mark_entered_in_error(assessment=wrong, by=nurse, reason="wrong patient")
+    services.assessment_mark_entered_in_error(assessment=wrong, actor=nurse, reason="wrong patient")
     third = create(admission, nurse, total=16, assessed_at=t0 + dt.timedelta(minutes=20))
     rise = [f for f in third.flags if f["code"] == "ciwa_rise"]
     assert rise and "5 to 16" in rise[0]["reason"]  # compared with the valid one, not 30
@@ -134,7 +134,7 @@ def test_entered_in_error_recomputes_schedule_and_keeps_record(admission, nurse)
     now = timezone.now()
     older = create(admission, nurse, total=30, assessed_at=now - dt.timedelta(minutes=30))
     newer = create(admission, nurse, total=5, assessed_at=now - dt.timedelta(minutes=10))
-    services.assessment_mark_entered_in_error(assessment=newer, by=nurse, reason="wrong patient")
+    services.assessment_mark_entered_in_error(assessment=newer, actor=nurse, reason="wrong patient")
     schedule = ReassessmentSchedule.objects.get(admission=admission)
     assert schedule.based_on == older
     assert schedule.next_due_at == older.assessed_at + dt.timedelta(hours=2)
@@ -143,14 +143,14 @@ def test_entered_in_error_recomputes_schedule_and_keeps_record(admission, nurse)
     assert Assessment.objects.count() == 2
     assert AuditEvent.objects.filter(action="assessment.entered_in_error").count() == 1
     with pytest.raises(ValidationError):
-        services.assessment_mark_entered_in_error(assessment=newer, by=nurse, reason="again")
+        services.assessment_mark_entered_in_error(assessment=newer, actor=nurse, reason="again")
     with pytest.raises(ValidationError):
-        services.assessment_mark_entered_in_error(assessment=older, by=nurse, reason="  ")
+        services.assessment_mark_entered_in_error(assessment=older, actor=nurse, reason="  ")
 
 
 def test_entered_in_error_of_only_assessment_makes_it_due_now(admission, nurse):
     a = create(admission, nurse, total=5)
-    services.assessment_mark_entered_in_error(assessment=a, by=nurse, reason="duplicate")
+    services.assessment_mark_entered_in_error(assessment=a, actor=nurse, reason="duplicate")
     schedule = ReassessmentSchedule.objects.get(admission=admission)
     assert schedule.based_on is None
     assert schedule.next_due_at <= timezone.now()
@@ -159,16 +159,16 @@ def test_entered_in_error_of_only_assessment_makes_it_due_now(admission, nurse):
 def test_same_key_returns_original_and_different_body_is_refused(admission, nurse):
     key = uuid.uuid4()
     first = services.assessment_create(
-        admission=admission, by=nurse, entry=entry(10), idempotency_key=key
+        admission=admission, actor=nurse, entry=entry(10), idempotency_key=key
     )
     again = services.assessment_create(
-        admission=admission, by=nurse, entry=entry(10), idempotency_key=key
+        admission=admission, actor=nurse, entry=entry(10), idempotency_key=key
     )
     assert first.created and not again.created
     assert again.assessment.pk == first.assessment.pk
     with pytest.raises(services.IdempotencyMismatch):
         services.assessment_create(
-            admission=admission, by=nurse, entry=entry(11), idempotency_key=key
+            admission=admission, actor=nurse, entry=entry(11), idempotency_key=key
         )
     assert Assessment.objects.count() == 1
 
@@ -176,13 +176,13 @@ def test_same_key_returns_original_and_different_body_is_refused(admission, nurs
 def test_retry_after_discharge_still_returns_original(admission, nurse):
     key = uuid.uuid4()
     first = services.assessment_create(
-        admission=admission, by=nurse, entry=entry(10), idempotency_key=key
+        admission=admission, actor=nurse, entry=entry(10), idempotency_key=key
     ).assessment
     admission.discharged_at = timezone.now()
     admission.status = "discharged"
     admission.save()
     again = services.assessment_create(
-        admission=admission, by=nurse, entry=entry(10), idempotency_key=key
+        admission=admission, actor=nurse, entry=entry(10), idempotency_key=key
     )
     assert again.assessment.pk == first.pk
 

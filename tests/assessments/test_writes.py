@@ -46,7 +46,7 @@ def _saved(api: Any, nurse: Any, payload: Any, admission: Any) -> tuple[Any, lis
 
 
 def _everything(saved: Assessment) -> dict[str, Any]:
-    event = AuditEvent.objects.get(action="assessment.create", object_id=str(saved.public_id))
+    event = AuditEvent.objects.get(action="assessment.created", object_id=str(saved.public_id))
     assert event.row_mac == audit.row_mac(event)  # written with the MAC of what is stored
     return {
         "flags": _rows(AssessmentFlag, _IDS, assessment=saved),

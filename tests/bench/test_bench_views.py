@@ -42,7 +42,7 @@ def test_floor_writes_assessment_and_audit_rows_in_one_go(unit, bed, nurse):
     created = Assessment.objects.get(public_id=json.loads(response.content)["id"])
     assert created.total == 12 and created.band == "mild" and created.admission == admission
     audit = AuditEvent.objects.get(object_id=str(created.public_id))
-    assert audit.action == "assessment.create" and audit.actor == nurse
+    assert audit.action == "assessment.created" and audit.actor == nurse
 
 
 @pytest.mark.django_db

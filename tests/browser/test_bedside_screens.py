@@ -56,8 +56,8 @@ def test_bedside_screens_at_375(page_factory, login, live_server, unit, nurse, p
         "strategy": "inpatient",
         "start_date": unit.local_now().date().isoformat(),
     }
-    plan = services.plan_create_draft(admission=busy, by=physician, data=data)
-    services.plan_sign(plan=plan, by=physician, password=PASSWORD, expected_version=1)
+    plan = services.plan_create_draft(admission=busy, actor=physician, data=data)
+    services.plan_sign(plan=plan, actor=physician, password=PASSWORD, expected_version=1)
     call_command("sweep_reminders")
 
     page = page_factory(viewport=PHONE)

@@ -55,7 +55,7 @@ def test_edges_on_a_phone(page_factory, login, live_server, unit, nurse, physici
     known = _admit(nurse, unit, "EDGE2", [("diazepam", "40")], "B2")
     assessment_services.assessment_create(
         admission=known,
-        by=nurse,
+        actor=nurse,
         entry=AssessmentInput(items=items_for_total(45), seizure=True, sedation_level=0),
         idempotency_key=uuid.uuid4(),
     )
@@ -65,7 +65,7 @@ def test_edges_on_a_phone(page_factory, login, live_server, unit, nurse, physici
         "params": {},
         "start_date": unit.local_now().date().isoformat(),
     }
-    draft = taper.plan_create_draft(admission=known, by=physician, data=data)
+    draft = taper.plan_create_draft(admission=known, actor=physician, data=data)
     sign_before_first_dose(monkeypatch, draft, physician)
     sweep()
 

@@ -39,7 +39,7 @@ def test_wrong_password_on_sign_focuses_the_password_then_signing_is_prg(
         "strategy": "inpatient",
         "start_date": unit.local_now().date().isoformat(),
     }
-    plan = services.plan_create_draft(admission=admission, by=physician, data=data)
+    plan = services.plan_create_draft(admission=admission, actor=physician, data=data)
     page = page_factory(viewport=PHONE)
     login(page, physician.username)
     page.goto(f"{live_server.url}/tapering/plans/{plan.public_id}/")
@@ -110,8 +110,8 @@ def test_dose_recorded_is_prg(page_factory, login, live_server, physician, nurse
         "strategy": "inpatient",
         "start_date": unit.local_now().date().isoformat(),
     }
-    plan = services.plan_create_draft(admission=admission, by=physician, data=data)
-    services.plan_sign(plan=plan, by=physician, password=PASSWORD, expected_version=1)
+    plan = services.plan_create_draft(admission=admission, actor=physician, data=data)
+    services.plan_sign(plan=plan, actor=physician, password=PASSWORD, expected_version=1)
     page = page_factory(viewport=PHONE)
     login(page, nurse.username)
     page.goto(f"{live_server.url}/tapering/admissions/{admission.public_id}/today/")

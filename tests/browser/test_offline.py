@@ -82,9 +82,9 @@ def _active_plan(admission, physician):
         "target_agent": "diazepam",
         "start_date": admission.unit.local_now().date().isoformat(),
     }
-    plan = taper_services.plan_create_draft(admission=admission, by=physician, data=data)
+    plan = taper_services.plan_create_draft(admission=admission, actor=physician, data=data)
     return taper_services.plan_sign(
-        plan=plan, by=physician, password=PASSWORD, expected_version=plan.lock_version
+        plan=plan, actor=physician, password=PASSWORD, expected_version=plan.lock_version
     )
 
 

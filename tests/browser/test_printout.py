@@ -31,12 +31,12 @@ def test_superseded_plan_prints_banner_and_patient_on_every_page(
         "strategy": "inpatient",
         "start_date": unit.local_now().date().isoformat(),
     }
-    first = services.plan_create_draft(admission=admission, by=physician, data=data)
-    services.plan_sign(plan=first, by=physician, password=PASSWORD, expected_version=1)
-    amendment = services.plan_amend(plan=first, by=physician, reason="Slower taper")
+    first = services.plan_create_draft(admission=admission, actor=physician, data=data)
+    services.plan_sign(plan=first, actor=physician, password=PASSWORD, expected_version=1)
+    amendment = services.plan_amend(plan=first, actor=physician, reason="Slower taper")
     services.plan_sign(
         plan=amendment,
-        by=physician,
+        actor=physician,
         password=PASSWORD,
         expected_version=amendment.lock_version,
     )

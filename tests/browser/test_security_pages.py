@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_account_page_lists_api_tokens(page_factory, login, live_server, nurse):
-    token, _ = api_token_issue(user=nurse)
+    token, _ = api_token_issue(actor=nurse)
     page = page_factory(viewport=PHONE)
     login(page, "nurse1")
     page.goto(f"{live_server.url}/core/account/")

@@ -59,8 +59,8 @@ def test_signed_plan_desktop_print_and_nurse_today(
         "target_agent": "chlordiazepoxide",
         "start_date": unit.local_now().date().isoformat(),
     }
-    plan = services.plan_create_draft(admission=admission, by=physician, data=data)
-    services.plan_sign(plan=plan, by=physician, password=PASSWORD, expected_version=1)
+    plan = services.plan_create_draft(admission=admission, actor=physician, data=data)
+    services.plan_sign(plan=plan, actor=physician, password=PASSWORD, expected_version=1)
     page = page_factory(viewport=DESKTOP)
     login(page, physician.username)
     page.goto(f"{live_server.url}/tapering/plans/{plan.public_id}/")

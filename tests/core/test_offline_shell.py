@@ -97,8 +97,8 @@ def test_dose_forms_carry_a_key_each(client, nurse, unit, physician, monkeypatch
         "target_agent": "diazepam",
         "start_date": unit.local_now().date().isoformat(),
     }
-    plan = services.plan_create_draft(admission=admission, by=physician, data=data)
-    services.plan_sign(plan=plan, by=physician, password=PASSWORD, expected_version=1)
+    plan = services.plan_create_draft(admission=admission, actor=physician, data=data)
+    services.plan_sign(plan=plan, actor=physician, password=PASSWORD, expected_version=1)
     client.force_login(nurse)
     page = client.get(reverse("tapering:today", args=[admission.public_id])).content.decode()
     keys = [line for line in page.splitlines() if 'name="idempotency_key"' in line]
@@ -123,5 +123,5 @@ def test_pages_saved_for_offline_use_are_audited_as_such(client, nurse, unit):
     assert actions[-3:] == [
         "assessment.form_saved_offline",
         "doses.saved_offline",
-        "assessment.form_view",
+        "assessment.form_viewed",
     ]

@@ -71,7 +71,7 @@ def add_assessment(admission, nurse, total: int, minutes_ago: int, **extra) -> A
         **extra,
     )
     return assessment_services.assessment_create(
-        admission=admission, by=nurse, entry=entry
+        admission=admission, actor=nurse, entry=entry
     ).assessment
 
 
@@ -89,7 +89,7 @@ def make_stay(unit, nurse, physician, *, assessments: int = 3) -> StayData:
         for n in range(assessments)
     ]
     in_error = assessment_services.assessment_mark_entered_in_error(
-        assessment=made[0], by=nurse, reason="wrong patient"
+        assessment=made[0], actor=nurse, reason="wrong patient"
     )
     free = unit.beds.exclude(pk=admission.bed_id).order_by("label").first()
     admission = admission_transfer(
@@ -99,24 +99,26 @@ def make_stay(unit, nurse, physician, *, assessments: int = 3) -> StayData:
         bed_id=free.public_id,
         reason="quieter room",
     )
-    v1 = taper_services.plan_create_draft(admission=admission, by=physician, data=plan_data(unit))
+    v1 = taper_services.plan_create_draft(
+        admission=admission, actor=physician, data=plan_data(unit)
+    )
     v1 = taper_services.plan_sign(
-        plan=v1, by=physician, password=PASSWORD, expected_version=v1.lock_version
+        plan=v1, actor=physician, password=PASSWORD, expected_version=v1.lock_version
     )
     first = ScheduledDose.objects.filter(plan=v1).order_by("due_at").first()
-    given = dose_services.dose_record(scheduled_dose=first, by=nurse, outcome="given")
-    v2 = taper_services.plan_amend(plan=v1, by=physician, reason="slower taper after review")
+    given = dose_services.dose_record(scheduled_dose=first, actor=nurse, outcome="given")
+    v2 = taper_services.plan_amend(plan=v1, actor=physician, reason="slower taper after review")
     v2 = taper_services.plan_sign(
-        plan=v2, by=physician, password=PASSWORD, expected_version=v2.lock_version
+        plan=v2, actor=physician, password=PASSWORD, expected_version=v2.lock_version
     )
     v1.refresh_from_db()
     doses = list(ScheduledDose.objects.filter(plan=v2).order_by("due_at"))
     held = dose_services.dose_record(
-        scheduled_dose=doses[0], by=nurse, outcome="held", held_reason="sedated"
+        scheduled_dose=doses[0], actor=nurse, outcome="held", held_reason="sedated"
     )
-    refused = dose_services.dose_record(scheduled_dose=doses[1], by=nurse, outcome="refused")
-    wrong = dose_services.dose_record(scheduled_dose=doses[2], by=nurse, outcome="given")
-    wrong = dose_services.dose_mark_in_error(administration=wrong, by=nurse, reason="wrong time")
+    refused = dose_services.dose_record(scheduled_dose=doses[1], actor=nurse, outcome="refused")
+    wrong = dose_services.dose_record(scheduled_dose=doses[2], actor=nurse, outcome="given")
+    wrong = dose_services.dose_mark_in_error(administration=wrong, actor=nurse, reason="wrong time")
     return StayData(admission, made, in_error, v1, v2, given, held, refused, wrong)
 
 

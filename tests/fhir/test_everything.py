@@ -163,7 +163,7 @@ def test_flags_and_history(api, nurse, stay):
 
 def test_read_is_audited_naming_the_patient(api, nurse, stay):
     everything(api(nurse), stay.admission)
-    event = AuditEvent.objects.filter(action="fhir.everything").get()
+    event = AuditEvent.objects.filter(action="fhir.everything_read").get()
     assert event.patient_public_id == stay.admission.patient.public_id
 
 

@@ -71,7 +71,7 @@ def test_patient_export_end_to_end(api, admin_user, stay, django_capture_on_comm
     patient = str(stay.admission.patient.public_id)
     done = AuditEvent.objects.get(action="fhir.export_completed")
     assert done.details["patients"] == [patient]
-    downloads = AuditEvent.objects.filter(action="fhir.export_download")
+    downloads = AuditEvent.objects.filter(action="fhir.export_downloaded")
     assert downloads.count() == len(manifest["output"])
     assert all(d.details["patients"] == [patient] for d in downloads)
     assert AuditEvent.objects.filter(action="fhir.export_requested").count() == 1

@@ -20,7 +20,7 @@ def test_every_resource_of_the_bundle_reads_back_equal(api, nurse, stay):
         assert response.status_code == 200, resource["id"]
         assert response.json() == resource
         validate(response.json())
-    reads = AuditEvent.objects.filter(action="fhir.read")
+    reads = AuditEvent.objects.filter(action="fhir.resource_read")
     assert reads.count() == len(bundle["entry"]) - 1  # the Questionnaire names no patient
     assert set(reads.values_list("patient_public_id", flat=True)) == {
         stay.admission.patient.public_id

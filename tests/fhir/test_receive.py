@@ -67,7 +67,7 @@ def test_round_trip_creates_an_equal_assessment(api, nurse, stay):
     assert response["Location"].endswith(f"{URL}/{created.public_id}")
     assert response.json()["identifier"] == {"system": "urn:example:other-ehr", "value": "visit-1"}
     assert ReceivedResponse.objects.get(assessment=created).value == "visit-1"
-    assert AuditEvent.objects.filter(action="assessment.create", object_id=str(created.public_id))
+    assert AuditEvent.objects.filter(action="assessment.created", object_id=str(created.public_id))
 
 
 def test_resend_is_idempotent_and_a_changed_resend_is_422(api, nurse, stay):

@@ -53,9 +53,9 @@ def awaiting_plan(unit, nurse, physician, bed_index: int = 0):
         "start_date": unit.local_now().date().isoformat(),
         "age": 45,
     }
-    plan = tapering.plan_create_draft(admission=admission, by=physician, data=data)
+    plan = tapering.plan_create_draft(admission=admission, actor=physician, data=data)
     plan = tapering.plan_sign(
-        plan=plan, by=physician, password=PASSWORD, expected_version=plan.lock_version
+        plan=plan, actor=physician, password=PASSWORD, expected_version=plan.lock_version
     )
     assert plan.status == PlanStatus.AWAITING_SECOND_SIGNATURE
     return plan
@@ -109,7 +109,7 @@ def test_co_signed_plan_resolves_the_reminders_and_is_not_delivered(
     sweep(now=later())
     reminder = Notification.objects.get(kind=K.SECOND_SIGNATURE, recipient=colleague)
     assert still_relevant(reminder)
-    tapering.plan_second_sign(plan=plan, by=specialist, password=PASSWORD)
+    tapering.plan_second_sign(plan=plan, actor=specialist, password=PASSWORD)
     assert not still_relevant(reminder)
     sweep(now=later(2))
     assert not Notification.objects.filter(

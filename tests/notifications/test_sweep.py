@@ -212,9 +212,9 @@ def test_doses_of_a_signed_plan_are_reminded_until_recorded(
         "params": {},
         "start_date": unit.local_now().date().isoformat(),
     }
-    draft = taper.plan_create_draft(admission=admission, by=physician, data=data)
+    draft = taper.plan_create_draft(admission=admission, actor=physician, data=data)
     taper.plan_sign(
-        plan=draft, by=physician, password=PASSWORD, expected_version=draft.lock_version
+        plan=draft, actor=physician, password=PASSWORD, expected_version=draft.lock_version
     )
     dose = ScheduledDose.objects.filter(plan__admission=admission).order_by("due_at").first()
     now = dose.due_at + dt.timedelta(minutes=5)
@@ -228,7 +228,7 @@ def test_doses_of_a_signed_plan_are_reminded_until_recorded(
     assert K.DOSE_DUE in kinds_for(nurse)
 
     dose_services.dose_record(
-        scheduled_dose=dose, by=nurse, outcome="given", occurred_at=timezone.now()
+        scheduled_dose=dose, actor=nurse, outcome="given", occurred_at=timezone.now()
     )
     assert not providers.dose_is_pending(key)
     assert not providers.dose_is_pending(str(dose.pk))
@@ -301,7 +301,7 @@ def _signed_plan(unit, admission, physician, monkeypatch):
         "params": {},
         "start_date": unit.local_now().date().isoformat(),
     }
-    draft = taper.plan_create_draft(admission=admission, by=physician, data=data)
+    draft = taper.plan_create_draft(admission=admission, actor=physician, data=data)
     return sign_before_first_dose(monkeypatch, draft, physician)
 
 
@@ -322,7 +322,7 @@ def test_an_amendment_does_not_raise_a_second_reminder_for_the_same_dose(
     late = last.due_at + dt.timedelta(minutes=61)
     sweep(now=late)
     assert kinds_for(nurse).count(K.DOSE_LATE) == 1
-    amendment = taper.plan_amend(plan=plan, by=physician, reason="Slower")
+    amendment = taper.plan_amend(plan=plan, actor=physician, reason="Slower")
     signed = sign_before_first_dose(monkeypatch, amendment, physician, override_reason="supervised")
     same = ScheduledDose.objects.get(plan=signed, due_at=last.due_at)
     sweep(now=late + dt.timedelta(minutes=1))
@@ -331,7 +331,7 @@ def test_an_amendment_does_not_raise_a_second_reminder_for_the_same_dose(
     )
     assert open_late.count() == 1
     dose_services.dose_record(
-        scheduled_dose=same, by=nurse, outcome="given", occurred_at=timezone.now()
+        scheduled_dose=same, actor=nurse, outcome="given", occurred_at=timezone.now()
     )
     # Closed at once by the record, not left for the next sweep.
     assert not open_late.exists()

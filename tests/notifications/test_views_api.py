@@ -78,7 +78,7 @@ def test_acknowledge_from_page(client, roster, unit, nurse):
     assert response.status_code == 302
     n.refresh_from_db()
     assert n.acknowledged_by == nurse and n.acknowledged_at
-    assert AuditEvent.objects.filter(action="notification.acknowledge").count() == 1
+    assert AuditEvent.objects.filter(action="notification.acknowledged").count() == 1
     page = client.get(reverse("notifications:list")).content.decode()
     assert "Nothing waiting" in page and "Acknowledged" in page
 
@@ -109,7 +109,7 @@ def test_api_acknowledge_and_idempotent_repeat(api, roster, unit, nurse):
     assert first.status_code == 200 and first.json()["acknowledged_at"]
     second = api(nurse).post(url)
     assert second.json()["acknowledged_at"] == first.json()["acknowledged_at"]
-    assert AuditEvent.objects.filter(action="notification.acknowledge").count() == 1
+    assert AuditEvent.objects.filter(action="notification.acknowledged").count() == 1
     assert api(nurse).get("/api/v1/notifications/?open=1").json()["count"] == 0
 
 
@@ -203,7 +203,7 @@ def test_admin_can_edit_roster_in_admin_site(client, admin_user, unit, nurse, ph
         {"unit": unit.pk, "on_call_physician": physician.pk, "charge_nurse": nurse.pk},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert AuditEvent.objects.filter(action="notifications.roster_create").exists()
+    assert AuditEvent.objects.filter(action="roster.created").exists()
 
 
 def test_seed_demo_sets_roster():
@@ -232,7 +232,7 @@ def test_one_escalation_per_assessment_with_words_and_links(client, api, roster,
     admission = make_admission(unit, by=nurse)
     result = assessment_services.assessment_create(
         admission=admission,
-        by=nurse,
+        actor=nurse,
         entry=AssessmentInput(items=items_for_total(45), seizure=True, sedation_level=0),
         idempotency_key=uuid.uuid4(),
     )

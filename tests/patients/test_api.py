@@ -130,11 +130,11 @@ def test_retrieve_and_list_are_audited(api, nurse, unit):
     client = api(nurse)
     response = client.get(URL)
     assert response.status_code == 200
-    lists = AuditEvent.objects.filter(action="admission.list")
+    lists = AuditEvent.objects.filter(action="admission.listed")
     assert lists.count() == 1
     assert set(lists.get().details["shown"]) == {str(a.public_id) for a in admissions}
     client.get(f"{URL}{admissions[0].public_id}/")
-    view = AuditEvent.objects.get(action="admission.view")
+    view = AuditEvent.objects.get(action="admission.viewed")
     assert view.patient_public_id == admissions[0].patient.public_id
 
 
@@ -218,7 +218,7 @@ def test_patients_endpoints(api, nurse, unit, bed):
     assert listing["results"][0]["current_admission"] == created["id"]
     detail = client.get(f"/api/v1/patients/{patient_id}/")
     assert detail.status_code == 200
-    assert AuditEvent.objects.filter(action="patient.view").count() == 1
+    assert AuditEvent.objects.filter(action="patient.viewed").count() == 1
     response = client.patch(
         f"/api/v1/patients/{patient_id}/", {"date_of_birth": "1950-01-01"}, format="json"
     )

@@ -79,8 +79,8 @@ def test_two_benzodiazepines_give_100_mg_high_expected_and_flags(nurse, bed):
     movement = AdmissionMovement.objects.get(admission=admission)
     assert movement.to_bed == bed and movement.from_bed is None
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
-    assert actions == ["patient.create", "admission.create"]
-    event = AuditEvent.objects.get(action="admission.create")
+    assert actions == ["patient.created", "admission.created"]
+    event = AuditEvent.objects.get(action="admission.created")
     assert event.changes["diazepam_equivalent_mg"]["new"] == "100.00"
     assert event.actor == nurse and event.patient_public_id == admission.patient.public_id
 
@@ -230,7 +230,7 @@ def test_discharged_patient_is_readmitted_under_the_same_record(nurse, unit):
     new = admit(nurse, second, patient={"first_name": " alex ", "last_name": "MORGAN"})
     assert new.patient_id == old.patient_id
     assert Patient.objects.count() == 1
-    assert AuditEvent.objects.filter(action="admission.create").order_by("id").last().details == {
+    assert AuditEvent.objects.filter(action="admission.created").order_by("id").last().details == {
         "readmission": True
     }
 
@@ -281,7 +281,7 @@ def test_edit_recomputes_and_audits_old_and_new(nurse, bed):
     assert [s.agent for s in admission.substances.all()] == ["diazepam"]
     removed = SubstanceUse.all_objects.get(admission=admission, entered_in_error=True)
     assert removed.agent == "lorazepam"
-    event = AuditEvent.objects.get(action="admission.update")
+    event = AuditEvent.objects.get(action="admission.updated")
     assert event.changes["diazepam_equivalent_mg"] == {"old": "100.00", "new": "10.00"}
     assert event.changes["epilepsy"] == {"old": False, "new": True}
     assert event.changes["patient.first_name"] == {"old": "Alex", "new": "Alexandra"}
@@ -292,7 +292,7 @@ def test_edit_recomputes_and_audits_old_and_new(nurse, bed):
 def test_edit_without_change_writes_nothing(nurse, bed):
     admission = admit(nurse, bed)
     services.admission_update_intake(actor=nurse, admission=admission, history={"epilepsy": False})
-    assert not AuditEvent.objects.filter(action="admission.update").exists()
+    assert not AuditEvent.objects.filter(action="admission.updated").exists()
 
 
 def test_edit_with_bad_dose_leaves_intake_unchanged(nurse, bed):
@@ -327,7 +327,7 @@ def test_transfer_moves_bed_and_writes_movement(nurse, unit, make_user, other_un
         target,
         "Needs a side room",
     )
-    event = AuditEvent.objects.get(action="admission.transfer")
+    event = AuditEvent.objects.get(action="admission.transferred")
     assert event.changes["bed"] == {"old": first.label, "new": target.label}
 
 

@@ -36,7 +36,7 @@ def test_nurse_admits_through_the_page_and_sees_the_results(client, nurse, bed):
     assert "Inpatient" in detail
     assert "(GMT)" not in detail  # zone names, not offsets in brackets
     assert admission.substances.count() == 2
-    assert AuditEvent.objects.filter(action="admission.view").count() == 1
+    assert AuditEvent.objects.filter(action="admission.viewed").count() == 1
 
 
 def test_admission_time_is_read_in_the_units_zone(client, nurse, bed):
@@ -101,7 +101,7 @@ def test_other_units_patient_is_404_and_admin_is_403(client, nurse, other_nurse,
         reverse("patients:detail", args=[admission.public_id]),
     ):
         assert client.get(url).status_code == 403
-    assert not AuditEvent.objects.filter(action="admission.view").exists()
+    assert not AuditEvent.objects.filter(action="admission.viewed").exists()
 
 
 def _list_queries(client) -> int:
@@ -122,7 +122,7 @@ def test_list_page_query_count_is_constant_and_audited_once(client, nurse, unit)
     response = client.get(reverse("patients:list"))
     content = response.content.decode()
     assert content.count('data-label="Bed"') == 4
-    events = AuditEvent.objects.filter(action="admission.list").order_by("-id")
+    events = AuditEvent.objects.filter(action="admission.listed").order_by("-id")
     assert len(events[0].details["shown"]) == 4
 
 
@@ -155,7 +155,7 @@ def test_edit_page_recomputes_and_audits(client, nurse, unit):
     admission.refresh_from_db()
     assert admission.diazepam_equivalent_mg == Decimal("30")
     assert admission.epilepsy is True
-    event = AuditEvent.objects.get(action="admission.update")
+    event = AuditEvent.objects.get(action="admission.updated")
     assert event.changes["epilepsy"] == {"old": False, "new": True}
 
 

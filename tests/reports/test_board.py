@@ -99,7 +99,7 @@ def test_other_unit_nurse_sees_nothing_of_ward_1(client, other_nurse, seeded, un
 
 def test_one_audit_row_per_view_and_per_refresh(client, nurse, seeded):
     rows_for(client, nurse)
-    event = AuditEvent.objects.get(action="report.board.view")
+    event = AuditEvent.objects.get(action="board.viewed")
     assert set(event.details["admissions"]) == {
         str(seeded.critical.public_id),
         str(seeded.transferred.public_id),
@@ -108,7 +108,7 @@ def test_one_audit_row_per_view_and_per_refresh(client, nurse, seeded):
     response = client.get(reverse("reports:board-rows"), headers={"X-Background-Poll": "1"})
     assert response.status_code == 200
     assert response.content.decode().lstrip().startswith("<tbody")
-    assert AuditEvent.objects.filter(action="report.board.refresh").count() == 1
+    assert AuditEvent.objects.filter(action="board.refreshed").count() == 1
     assert client.session.get(LAST_ACTIVITY_KEY) == before  # a poll is not activity
 
 

@@ -131,9 +131,9 @@ def test_every_export_is_audited_with_parameters_and_row_count(client, admin_use
     client.force_login(admin_user)
     at = (seeded.now - dt.timedelta(hours=12)).astimezone(unit.tz).strftime("%Y-%m-%dT%H:%M")
     response = client.get(reverse("reports:census-export"), {"unit": str(unit.public_id), "at": at})
-    assert not AuditEvent.objects.filter(action="report.export").exists()  # not streamed yet
+    assert not AuditEvent.objects.filter(action="report.exported").exists()  # not streamed yet
     data = body(response)
-    event = AuditEvent.objects.get(action="report.export")
+    event = AuditEvent.objects.get(action="report.exported")
     assert event.actor == admin_user
     assert event.details["rows"] == 1
     assert event.details["completed"] is True
@@ -157,7 +157,7 @@ def test_clinicians_cannot_export(client, api, request, who, seeded):
     assert client.get(reverse("reports:census-export")).status_code == 403
     assert client.get(reverse("reports:index")).status_code == 403
     assert api(user).get("/api/v1/reports/census").status_code == 403
-    assert not AuditEvent.objects.filter(action="report.export").exists()
+    assert not AuditEvent.objects.filter(action="report.exported").exists()
 
 
 def test_other_unit_admin_gets_404(client, api, make_user, other_unit, unit, seeded):
@@ -198,7 +198,7 @@ def test_api_census_json_and_xlsx(api, admin_user, seeded, unit):
     response = api(admin_user).get("/api/v1/reports/census", {"format": "xlsx"})
     assert response.status_code == 200
     assert exports.verify_xlsx(io.BytesIO(body(response)))
-    assert AuditEvent.objects.filter(action="report.export").count() == 2
+    assert AuditEvent.objects.filter(action="report.exported").count() == 2
 
 
 def test_census_says_unknown_for_an_unconverted_dose_never_zero(nurse, unit):

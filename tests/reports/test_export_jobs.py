@@ -124,7 +124,7 @@ def test_period_export_job_gives_the_streaming_file_and_audits_each_download(
     }
     assert AuditEvent.objects.filter(action="report.export_job.done").count() == 1
     # The download is the export, counted as for the streaming one: rows and in-file digest.
-    events = AuditEvent.objects.filter(action="report.export", details__params__job__isnull=False)
+    events = AuditEvent.objects.filter(action="report.exported", details__params__job__isnull=False)
     assert events.count() == 1
     event = events.get()
     assert event.details["rows"] == 5 and event.details["sha256"] == job.content_sha256
@@ -235,7 +235,7 @@ def test_bad_period_shows_the_form_errors_and_saves_nothing(
     )
     assert bad_format.status_code == 400 and b"Format:" in bad_format.content
     assert not ExportJob.objects.exists()
-    assert not AuditEvent.objects.filter(action__startswith="report.export").exists()
+    assert not AuditEvent.objects.filter(action__startswith="report.exported").exists()
 
 
 def test_api_job_flow_and_field_errors(
@@ -339,7 +339,7 @@ def test_expired_file_says_so_and_is_not_downloaded(client, admin_user, seeded, 
     assert reverse("reports:export-download", args=[job.public_id]) not in page
     download = client.get(reverse("reports:export-download", args=[job.public_id]))
     assert download.status_code == 410
-    assert not AuditEvent.objects.filter(action="report.export").exists()
+    assert not AuditEvent.objects.filter(action="report.exported").exists()
 
     counts = services.export_jobs_sweep()
     job.refresh_from_db()

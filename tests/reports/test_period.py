@@ -116,7 +116,7 @@ def test_assessment_rows_export(client, admin_user, seeded, unit, nurse):
     ]
     wrong_row = next(r for r in data_rows if r["Status"] == "Entered in error")
     assert wrong_row["Reason entered in error"] == "Typo" and wrong_row["CIWA-B total"] == "70"
-    event = AuditEvent.objects.get(action="report.export")
+    event = AuditEvent.objects.get(action="report.exported")
     assert event.details["rows"] == 6 and event.details["kind"] == "period_assessments"
 
 
@@ -130,7 +130,7 @@ def test_period_page_with_charts_is_audited(client, admin_user, seeded, unit):
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg" viewBox') == 2
     assert "Admissions and discharges per day" in html
     assert "50% (1 of 2)" in html
-    event = AuditEvent.objects.get(action="report.period.view")
+    event = AuditEvent.objects.get(action="period_report.viewed")
     assert len(event.details["admissions"]) == 3
 
 

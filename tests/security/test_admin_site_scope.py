@@ -50,7 +50,7 @@ def test_the_probes_escalation_post_is_refused(client, admin_user, nurse, unit, 
     assert response.status_code == 302
     nurse.refresh_from_db()
     assert nurse.role == Role.PHYSICIAN and not nurse.is_superuser and not nurse.is_staff
-    event = AuditEvent.objects.get(action="admin.user.change")
+    event = AuditEvent.objects.get(action="admin.user.changed")
     assert event.changes["role"] == {"old": "nurse", "new": "physician"}
     assert event.actor == admin_user
 
@@ -96,7 +96,7 @@ def test_granting_the_admin_role_is_audited_and_shown(client, admin_user, nurse)
 
 
 def test_deactivation_ends_api_tokens(client, api, admin_user, nurse):
-    _, key = api_token_issue(user=nurse)
+    _, key = api_token_issue(actor=nurse)
     client.force_login(admin_user)
     response = client.post(change_url(nurse), user_form(nurse, is_active=None))
     assert response.status_code == 302
@@ -122,7 +122,7 @@ def test_new_users_get_only_the_admins_units(client, admin_user, unit, other_uni
     assert response.status_code == 302
     created = User.objects.get(username="newnurse")
     assert list(created.units.all()) == [unit] and created.role == Role.NURSE
-    assert AuditEvent.objects.filter(action="admin.user.create").exists()
+    assert AuditEvent.objects.filter(action="admin.user.created").exists()
 
 
 def test_units_beds_rosters_chains_and_rules_are_scoped(client, admin_user, unit, other_unit):
@@ -157,9 +157,9 @@ def test_unit_and_bed_changes_are_audited_with_old_and_new(client, admin_user, u
     data["beds-0-label"] = "Bay 1"
     response = client.post(reverse("admin:patients_unit_change", args=[unit.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
-    unit_event = AuditEvent.objects.get(action="admin.unit.change")
+    unit_event = AuditEvent.objects.get(action="admin.unit.changed")
     assert unit_event.changes["name"] == {"old": "Ward 1", "new": "Ward One"}
-    bed_event = AuditEvent.objects.get(action="admin.bed.change")
+    bed_event = AuditEvent.objects.get(action="admin.bed.changed")
     assert bed_event.changes["label"] == {"old": "B1", "new": "Bay 1"}
 
 
@@ -171,13 +171,13 @@ def test_chain_member_changes_are_audited(client, admin_user, unit, physician):
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     member = EscalationChainMember.objects.get()
-    event = AuditEvent.objects.get(action="admin.escalationchainmember.create")
+    event = AuditEvent.objects.get(action="admin.escalationchainmember.created")
     assert event.changes["user"]["new"] == str(physician)
     client.post(
         reverse("admin:notifications_escalationchainmember_delete", args=[member.pk]),
         {"post": "yes"},
     )
-    assert AuditEvent.objects.filter(action="admin.escalationchainmember.delete").exists()
+    assert AuditEvent.objects.filter(action="admin.escalationchainmember.deleted").exists()
 
 
 def test_a_new_unit_belongs_to_the_admin_who_made_it(client, admin_user):
@@ -212,7 +212,7 @@ def test_lockouts_of_other_units_are_not_listed(client, admin_user, nurse, other
     mine = AccessAttempt.objects.get(username=nurse.username)
     client.post(reverse("admin:axes_accessattempt_delete", args=[mine.pk]), {"post": "yes"})
     assert not AccessAttempt.objects.filter(pk=mine.pk).exists()
-    assert AuditEvent.objects.filter(action="admin.accessattempt.delete").exists()
+    assert AuditEvent.objects.filter(action="admin.accessattempt.deleted").exists()
 
 
 def test_role_of_a_user_shared_with_another_unit_stays(

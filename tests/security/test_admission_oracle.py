@@ -47,7 +47,7 @@ def test_other_units_mrn_gives_the_same_answer_whatever_is_true(
     }
     assert answers == {services.NEUTRAL_MRN_CONFLICT}
     assert Admission.objects.filter(unit=unit).count() == 0
-    events = AuditEvent.objects.filter(action="admission.mrn_conflict", actor=nurse)
+    events = AuditEvent.objects.filter(action="admission.mrn_conflict_refused", actor=nurse)
     assert events.count() == 3
     assert {e.details["reason"] for e in events} == {"admitted_elsewhere", "different_identity"}
 
@@ -63,7 +63,7 @@ def test_the_admit_page_says_the_same(client, nurse, unit, other_unit, other_nur
     html = page.content.decode()
     assert "different name" not in html and "already admitted" not in html
     assert "cannot be admitted with these details" in html
-    assert AuditEvent.objects.filter(action="admission.mrn_conflict").count() == 1
+    assert AuditEvent.objects.filter(action="admission.mrn_conflict_refused").count() == 1
 
 
 def test_own_units_conflicts_keep_their_precise_message(nurse, unit):

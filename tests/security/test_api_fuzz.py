@@ -68,7 +68,7 @@ def tokens(db, same_connection, unit, other_unit, nurse, physician, admin_user, 
     first = make_admission(unit, by=nurse)
     make_assessment(first, by=nurse, total=14)
     make_admission(other_unit, by=other_nurse)
-    return {user.role: api_token_issue(user=user)[1] for user in (nurse, physician, admin_user)}
+    return {user.role: api_token_issue(actor=user)[1] for user in (nurse, physician, admin_user)}
 
 
 @pytest.mark.fuzz

@@ -90,7 +90,7 @@ def test_two_factor_reset_ends_the_token(api, physician, admin_user, enrol):
     device, _ = enrol(physician)
     key = issue(api, "doc1", otp=totp_now(device))
     assert call(api, key).status_code == 200
-    second_factor_remove(user=physician, actor=admin_user)
+    second_factor_remove(actor=admin_user, user=physician)
     assert call(api, key).status_code == 401
     assert AuditEvent.objects.filter(action="auth.otp_reset", actor=admin_user).exists()
 
@@ -126,5 +126,5 @@ def test_token_creation_and_its_audit_row_are_one_transaction(api, nurse, monkey
 
     monkeypatch.setattr(services.audit, "record", broken)
     with pytest.raises(RuntimeError):
-        services.api_token_issue(user=nurse)
+        services.api_token_issue(actor=nurse)
     assert not ApiToken.objects.exists()

@@ -22,15 +22,15 @@ pytestmark = pytest.mark.django_db
 def two_units(unit, other_unit, nurse, other_nurse):
     mine = make_admission(unit, by=nurse)
     theirs = make_admission(other_unit, by=other_nurse)
-    audit.record(actor=nurse, action="patient.view", obj=mine, patient=mine.patient)
+    audit.record(actor=nurse, action="patient.viewed", obj=mine, patient=mine.patient)
     audit.record(
         actor=other_nurse,
-        action="patient.view",
+        action="patient.viewed",
         obj=theirs,
         patient=theirs.patient,
         details={"name": theirs.patient.last_name},
     )
-    audit.record(actor=other_nurse, action="auth.login")
+    audit.record(actor=other_nurse, action="auth.logged_in")
     return mine, theirs
 
 
@@ -71,10 +71,10 @@ def test_events_by_the_admins_staff_about_other_units_are_shown(
 ):
     """A unit-A nurse's break-the-glass into unit B is A's admin's to review."""
     theirs = make_admission(other_unit, by=other_nurse)
-    audit.record(actor=nurse, action="patient.view", obj=theirs, patient=theirs.patient)
+    audit.record(actor=nurse, action="patient.viewed", obj=theirs, patient=theirs.patient)
     client.force_login(admin_user)
     _, rows = export(client)
-    assert any(r["actor"] == nurse.username and r["action"] == "patient.view" for r in rows)
+    assert any(r["actor"] == nurse.username and r["action"] == "patient.viewed" for r in rows)
 
 
 def test_facility_wide_auditor_is_an_explicit_permission(client, make_user, unit, two_units):

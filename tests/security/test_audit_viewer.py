@@ -33,9 +33,9 @@ def admission(unit, nurse):
 
 @pytest.fixture
 def events(nurse, physician, admission):
-    audit.record(actor=nurse, action="patient.view", obj=admission, patient=admission.patient)
-    audit.record(actor=physician, action="patient.view", obj=admission, patient=admission.patient)
-    audit.record(actor=physician, action="plan.sign", details={"note": "=HYPERLINK(1)"})
+    audit.record(actor=nurse, action="patient.viewed", obj=admission, patient=admission.patient)
+    audit.record(actor=physician, action="patient.viewed", obj=admission, patient=admission.patient)
+    audit.record(actor=physician, action="taper_plan.signed", details={"note": "=HYPERLINK(1)"})
     return AuditEvent.objects.all()
 
 
@@ -46,7 +46,39 @@ def test_only_admins_open_the_audit_log(client, nurse, physician, admin_user, ev
     client.force_login(admin_user)
     response = client.get(reverse("core:audit"))
     assert response.status_code == 200
-    assert b"plan.sign" in response.content and b"patient.view" in response.content
+    assert b"taper_plan.signed" in response.content and b"patient.viewed" in response.content
+
+
+OLD_VIEW, OLD_REFRESH = "admission" + ".view", "report.board" + ".refresh"
+
+
+def test_action_filter_finds_rows_under_their_old_and_new_names(
+    client, admin_user, nurse, admission, monkeypatch
+):
+    """Sealed rows keep the names they were written with (issue 17 renamed them)."""
+    with monkeypatch.context() as m:
+        m.setattr(audit, "is_known", lambda action: True)
+        # Rows as written before the rename ("admission.view", "report.board.refresh").
+        audit.record(actor=nurse, action=OLD_VIEW, obj=admission, patient=admission.patient)
+        audit.record(actor=nurse, action=OLD_REFRESH)
+        audit.record(actor=nurse, action="admin.unit.change")
+    audit.record(actor=nurse, action="admission.viewed", obj=admission, patient=admission.patient)
+    audit.record(actor=nurse, action="board.refreshed")
+    audit.record(actor=nurse, action="admin.unit.changed")
+    client.force_login(admin_user)
+
+    def shown(action):
+        html = client.post(reverse("core:audit"), {"action": action}).content.decode()
+        return html.count("<tr>") - 1
+
+    assert shown("admission.viewed") == 2
+    assert shown(OLD_VIEW) == 2  # the old name typed finds the new rows too
+    assert shown("admission") == 2
+    assert shown("board.refreshed") == 2
+    assert shown("board") == 2
+    assert shown(OLD_REFRESH) == 2
+    assert shown("admin.unit.changed") == 2
+    assert shown("admin.unit.change") == 2
 
 
 def test_filters_by_user_patient_action_and_time(client, admin_user, events, admission):
@@ -59,7 +91,7 @@ def test_filters_by_user_patient_action_and_time(client, admin_user, events, adm
 
     assert shown(username="doc1") == 2
     assert shown(mrn=admission.patient.mrn) == 2
-    assert shown(action="plan") == 1
+    assert shown(action="taper_plan") == 1
     today = timezone.now().date()
     assert shown(since=today.isoformat(), until=today.isoformat()) == 3
     assert shown(until=(today - dt.timedelta(days=1)).isoformat()) == 1  # "No events" row
@@ -79,12 +111,12 @@ def test_csv_export_is_audited_and_formula_safe(client, admin_user, events, admi
     assert verify_csv(data) and REDISCLOSURE_NOTICE.encode() in data
     text = data.decode("utf-8-sig")
     rows = [r for r in csv.DictReader(io.StringIO(text)) if r.get("row_hash")]
-    assert {r["action"] for r in rows} == {"patient.view", "plan.sign"}
-    viewed = next(r for r in rows if r["action"] == "patient.view")
+    assert {r["action"] for r in rows} == {"patient.viewed", "taper_plan.signed"}
+    viewed = next(r for r in rows if r["action"] == "patient.viewed")
     assert viewed["patient_mrn"] == admission.patient.mrn
-    signed = next(r for r in rows if r["action"] == "plan.sign")
+    signed = next(r for r in rows if r["action"] == "taper_plan.signed")
     assert json.loads(signed["details"]) == {"note": "=HYPERLINK(1)"}  # JSON, not a formula
-    export = AuditEvent.objects.get(action="audit.export")
+    export = AuditEvent.objects.get(action="audit.exported")
     assert export.actor == admin_user and export.details["username"] == "doc1"
     assert export.details["rows"] == 2 and export.details["completed"] is True
 
@@ -102,7 +134,7 @@ def test_audit_page_query_count_does_not_grow_with_rows(client, admin_user, nurs
 
     def count(n):
         for _ in range(n):
-            audit.record(actor=nurse, action="patient.view", patient=admission.patient)
+            audit.record(actor=nurse, action="patient.viewed", patient=admission.patient)
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(reverse("core:audit")).status_code == 200
         return len(ctx.captured_queries)
@@ -137,7 +169,7 @@ def test_viewers_flag_emergency_access(physician, other_physician, admission):
         reason="collapsed on the stairs",
         expires_at=timezone.now() + dt.timedelta(minutes=60),
     )
-    audit.record(actor=other_physician, action="patient.view", patient=admission.patient)
+    audit.record(actor=other_physician, action="patient.viewed", patient=admission.patient)
     viewers = viewers_of_patient(physician, admission.patient)
     assert [v.emergency for v in viewers] == [True]
     html = render_to_string("core/_patient_viewers.html", {"patient_viewers": viewers})
@@ -147,7 +179,7 @@ def test_viewers_flag_emergency_access(physician, other_physician, admission):
 def test_viewers_query_count_is_constant(physician, nurse, admission):
     def count(n):
         for _ in range(n):
-            audit.record(actor=nurse, action="patient.view", patient=admission.patient)
+            audit.record(actor=nurse, action="patient.viewed", patient=admission.patient)
         with CaptureQueriesContext(connection) as ctx:
             viewers_of_patient(physician, admission.patient)
         return len(ctx.captured_queries)

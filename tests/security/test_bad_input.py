@@ -37,7 +37,7 @@ def api_urls(seeded) -> list[str]:
 
 
 def token_client(user) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user)[1]}")
+    return Client(HTTP_AUTHORIZATION=f"Token {api_token_issue(actor=user)[1]}")
 
 
 def assert_error_format(response, *statuses: int) -> dict:

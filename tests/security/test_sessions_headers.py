@@ -57,8 +57,8 @@ def test_logout_clears_site_data_and_is_audited(client, nurse):
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert response["Clear-Site-Data"] == '"cache", "cookies", "storage"'
-    assert AuditEvent.objects.filter(action="auth.logout", actor=nurse).exists()
-    assert AuditEvent.objects.filter(action="auth.login", actor=nurse).exists()
+    assert AuditEvent.objects.filter(action="auth.logged_out", actor=nurse).exists()
+    assert AuditEvent.objects.filter(action="auth.logged_in", actor=nurse).exists()
     assert client.get("/api/v1/units/").status_code == 401
 
 

@@ -49,7 +49,7 @@ def plan_data(unit) -> dict[str, Any]:
 def draft(admission, physician, plan_data):
     from tapering import services
 
-    return services.plan_create_draft(admission=admission, by=physician, data=plan_data)
+    return services.plan_create_draft(admission=admission, actor=physician, data=plan_data)
 
 
 def sign_before_first_dose(monkeypatch, plan, physician, **kwargs):
@@ -67,7 +67,7 @@ def sign_before_first_dose(monkeypatch, plan, physician, **kwargs):
         m.setattr(timezone, "now", lambda: fixed)
         return services.plan_sign(
             plan=plan,
-            by=physician,
+            actor=physician,
             password=PASSWORD,
             expected_version=plan.lock_version,
             **kwargs,

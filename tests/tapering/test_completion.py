@@ -41,10 +41,10 @@ def short_plan(admission, physician, plan_data, unit):
             {"days": 1, "daily_total_mg": "0"},
         ],
     }
-    draft = services.plan_create_draft(admission=admission, by=physician, data=data)
+    draft = services.plan_create_draft(admission=admission, actor=physician, data=data)
     return services.plan_sign(
         plan=draft,
-        by=physician,
+        actor=physician,
         password=PASSWORD,
         expected_version=draft.lock_version,
         override_reason="test plan" if draft.violations else "",
@@ -97,19 +97,19 @@ def test_recording_the_last_dose_completes_the_plan_at_once(short_plan, nurse, m
     after_last = doses[-1].due_at + dt.timedelta(minutes=10)
     monkeypatch.setattr(timezone, "now", lambda: after_last)
     dose_services.dose_record(
-        scheduled_dose=doses[0], by=nurse, outcome="given", occurred_at=doses[0].due_at
+        scheduled_dose=doses[0], actor=nurse, outcome="given", occurred_at=doses[0].due_at
     )
     short_plan.refresh_from_db()
     assert short_plan.status == PlanStatus.ACTIVE
     dose_services.dose_record(
-        scheduled_dose=doses[1], by=nurse, outcome="given", occurred_at=doses[1].due_at
+        scheduled_dose=doses[1], actor=nurse, outcome="given", occurred_at=doses[1].due_at
     )
     short_plan.refresh_from_db()
     assert short_plan.status == PlanStatus.COMPLETED
 
 
 def test_discontinued_plans_are_never_completed(short_plan, physician, settings):
-    services.plan_discontinue(plan=short_plan, by=physician, reason="Transferred")
+    services.plan_discontinue(plan=short_plan, actor=physician, reason="Transferred")
     after = last_due(short_plan) + missed_window(settings) + dt.timedelta(minutes=1)
     assert completion.plans_complete_finished(now=after) == 0
     short_plan.refresh_from_db()

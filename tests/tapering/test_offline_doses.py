@@ -101,7 +101,7 @@ def test_old_save_time_is_refused(nurse, active_plan):
     with pytest.raises(ValidationError) as err:
         dose_services.dose_record(
             scheduled_dose=_first_dose(active_plan),
-            by=nurse,
+            actor=nurse,
             outcome="given",
             recorded_offline_at=timezone.now() - dt.timedelta(hours=13),
         )

@@ -198,12 +198,16 @@ def test_today_page_query_count_does_not_grow_with_doses(client, nurse, unit, ph
             "params": {"time_slots": ["08:00", "12:00", "17:00", "21:00"]},
             "custom_steps": [*steps, {"days": 1, "daily_total_mg": "0"}],
         }
-        plan = services.plan_create_draft(admission=adm, by=physician, data=data)
+        plan = services.plan_create_draft(admission=adm, actor=physician, data=data)
         services.plan_sign(
-            plan=plan, by=physician, password=PASSWORD, expected_version=1, override_reason="test"
+            plan=plan,
+            actor=physician,
+            password=PASSWORD,
+            expected_version=1,
+            override_reason="test",
         )
     for d in ScheduledDose.objects.filter(plan__admission=big):
-        dose_services.dose_record(scheduled_dose=d, by=nurse, outcome="given")
+        dose_services.dose_record(scheduled_dose=d, actor=nurse, outcome="given")
     assert count_for(small) == count_for(big)
 
 

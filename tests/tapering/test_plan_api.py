@@ -239,10 +239,10 @@ def test_dose_against_superseded_plan_is_refused(api, nurse, physician, active_p
     from tapering import services
 
     dose = ScheduledDose.objects.filter(plan=active_plan).first()
-    draft = services.plan_amend(plan=active_plan, by=physician, reason="Slower")
+    draft = services.plan_amend(plan=active_plan, actor=physician, reason="Slower")
     services.plan_sign(
         plan=draft,
-        by=physician,
+        actor=physician,
         password=PASSWORD,
         expected_version=draft.lock_version,
         override_reason="supervised",

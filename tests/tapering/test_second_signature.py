@@ -23,7 +23,7 @@ def _second_signature_on(settings):
 
 def sign(plan, physician):
     return services.plan_sign(
-        plan=plan, by=physician, password=PASSWORD, expected_version=plan.lock_version
+        plan=plan, actor=physician, password=PASSWORD, expected_version=plan.lock_version
     )
 
 
@@ -35,10 +35,10 @@ def test_100_mg_plan_waits_for_a_specialist_then_comes_into_force(
     assert "above 40 mg" in signed.status_reason
     assert not ScheduledDose.objects.filter(plan=signed).exists()
     with pytest.raises(PermissionDenied):
-        services.plan_second_sign(plan=signed, by=nurse, password=PASSWORD)
+        services.plan_second_sign(plan=signed, actor=nurse, password=PASSWORD)
     with pytest.raises(ValidationError, match="not correct"):
-        services.plan_second_sign(plan=signed, by=specialist, password="wrong")
-    active = services.plan_second_sign(plan=signed, by=specialist, password=PASSWORD)
+        services.plan_second_sign(plan=signed, actor=specialist, password="wrong")
+    active = services.plan_second_sign(plan=signed, actor=specialist, password=PASSWORD)
     assert active.status == PlanStatus.ACTIVE
     second = active.second_signature
     assert second.digest == active.signature.digest
@@ -46,7 +46,7 @@ def test_100_mg_plan_waits_for_a_specialist_then_comes_into_force(
     assert ScheduledDose.objects.filter(plan=active).exists()
     assert AuditEvent.objects.filter(action="taper_plan.second_signed").count() == 1
     with pytest.raises(services.PlanNotEditable):
-        services.plan_second_sign(plan=active, by=specialist, password=PASSWORD)
+        services.plan_second_sign(plan=active, actor=specialist, password=PASSWORD)
 
 
 def test_first_signer_cannot_co_sign_and_a_non_specialist_cannot(draft, physician, make_user, unit):
@@ -54,26 +54,26 @@ def test_first_signer_cannot_co_sign_and_a_non_specialist_cannot(draft, physicia
     physician.save()
     signed = sign(draft, physician)
     with pytest.raises(ValidationError, match="another physician"):
-        services.plan_second_sign(plan=signed, by=physician, password=PASSWORD)
+        services.plan_second_sign(plan=signed, actor=physician, password=PASSWORD)
     colleague = make_user("doc3", "physician", unit)
     with pytest.raises(PermissionDenied):
-        services.plan_second_sign(plan=signed, by=colleague, password=PASSWORD)
+        services.plan_second_sign(plan=signed, actor=colleague, password=PASSWORD)
 
 
 def test_plan_at_or_below_40_mg_needs_one_signature(admission, physician, plan_data):
     data = {**plan_data, "agents": [{"agent": "diazepam", "daily_dose_mg": "40"}]}
-    plan = services.plan_create_draft(admission=admission, by=physician, data=data)
+    plan = services.plan_create_draft(admission=admission, actor=physician, data=data)
     assert sign(plan, physician).status == PlanStatus.ACTIVE
 
 
 def test_amendment_awaiting_keeps_the_plan_in_force(active_plan, physician, specialist):
-    active_plan = services.plan_second_sign(plan=active_plan, by=specialist, password=PASSWORD)
-    amendment = services.plan_amend(plan=active_plan, by=physician, reason="faster")
+    active_plan = services.plan_second_sign(plan=active_plan, actor=specialist, password=PASSWORD)
+    amendment = services.plan_amend(plan=active_plan, actor=physician, reason="faster")
     awaiting = sign(amendment, physician)
     active_plan.refresh_from_db()
     assert awaiting.status == PlanStatus.AWAITING_SECOND_SIGNATURE
     assert active_plan.status == PlanStatus.ACTIVE
-    services.plan_second_sign(plan=awaiting, by=specialist, password=PASSWORD)
+    services.plan_second_sign(plan=awaiting, actor=specialist, password=PASSWORD)
     active_plan.refresh_from_db()
     assert active_plan.status == PlanStatus.SUPERSEDED
 
@@ -111,6 +111,6 @@ def test_api_second_signature(api, draft, physician, specialist, other_physician
 
 
 def test_verify_signatures_checks_the_second_signature(draft, physician, specialist, capsys):
-    services.plan_second_sign(plan=sign(draft, physician), by=specialist, password=PASSWORD)
+    services.plan_second_sign(plan=sign(draft, physician), actor=specialist, password=PASSWORD)
     call_command("verify_signatures", "--rebuild")
     assert "All 1 signed plans verified." in capsys.readouterr().out

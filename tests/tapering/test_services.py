@@ -42,15 +42,15 @@ def test_draft_stores_inputs_and_result_that_reproduce(draft):
 @pytest.mark.django_db
 def test_nurse_cannot_create_or_sign(nurse, admission, plan_data, draft):
     with pytest.raises(PermissionDenied):
-        services.plan_create_draft(admission=admission, by=nurse, data=plan_data)
+        services.plan_create_draft(admission=admission, actor=nurse, data=plan_data)
     with pytest.raises(PermissionDenied):
-        services.plan_sign(plan=draft, by=nurse, password=PASSWORD, expected_version=1)
+        services.plan_sign(plan=draft, actor=nurse, password=PASSWORD, expected_version=1)
 
 
 @pytest.mark.django_db
 def test_second_draft_for_same_admission_is_refused(physician, admission, plan_data, draft):
     with pytest.raises(ValidationError):
-        services.plan_create_draft(admission=admission, by=physician, data=plan_data)
+        services.plan_create_draft(admission=admission, actor=physician, data=plan_data)
 
 
 @pytest.mark.django_db
@@ -58,7 +58,7 @@ def test_start_date_in_the_past_is_refused(physician, admission, plan_data, unit
     past = (today(unit) - dt.timedelta(days=1)).isoformat()
     with pytest.raises(ValidationError) as err:
         services.plan_create_draft(
-            admission=admission, by=physician, data={**plan_data, "start_date": past}
+            admission=admission, actor=physician, data={**plan_data, "start_date": past}
         )
     assert "start_date" in err.value.message_dict
 
@@ -86,7 +86,7 @@ def test_signed_plan_cannot_be_changed_or_deleted_by_the_model(active_plan):
         plan.signature.save()
     with pytest.raises(services.PlanNotEditable):
         services.plan_update_draft(
-            plan=plan, by=plan.created_by, data=plan.inputs, expected_version=plan.lock_version
+            plan=plan, actor=plan.created_by, data=plan.inputs, expected_version=plan.lock_version
         )
 
 
@@ -120,8 +120,8 @@ def test_postgres_trigger_refuses_update_and_delete_of_signed_rows(active_plan):
 @pytest.mark.django_db
 def test_amendment_starts_from_the_remaining_steps(physician, unit, plan_data):
     admission = make_admission(unit, by=physician)
-    plan = services.plan_create_draft(admission=admission, by=physician, data=plan_data)
-    services.plan_sign(plan=plan, by=physician, password=PASSWORD, expected_version=1)
+    plan = services.plan_create_draft(admission=admission, actor=physician, data=plan_data)
+    services.plan_sign(plan=plan, actor=physician, password=PASSWORD, expected_version=1)
     plan.refresh_from_db()
     later = today(unit) + dt.timedelta(days=3)
     inputs = plan_content.remaining_as_custom(plan, later)
@@ -134,11 +134,11 @@ def test_amendment_starts_from_the_remaining_steps(physician, unit, plan_data):
 @pytest.mark.django_db
 def test_amended_plan_skips_doses_already_given(physician, nurse, active_plan):
     first = ScheduledDose.objects.filter(plan=active_plan).order_by("due_at").first()
-    dose_services.dose_record(scheduled_dose=first, by=nurse, outcome="given")
-    draft = services.plan_amend(plan=active_plan, by=physician, reason="Slower")
+    dose_services.dose_record(scheduled_dose=first, actor=nurse, outcome="given")
+    draft = services.plan_amend(plan=active_plan, actor=physician, reason="Slower")
     new = services.plan_sign(
         plan=draft,
-        by=physician,
+        actor=physician,
         password=PASSWORD,
         expected_version=draft.lock_version,
         override_reason="x",
@@ -150,8 +150,8 @@ def test_amended_plan_skips_doses_already_given(physician, nurse, active_plan):
 @pytest.mark.django_db
 def test_discontinue_needs_reason(physician, active_plan):
     with pytest.raises(ValidationError):
-        services.plan_discontinue(plan=active_plan, by=physician, reason="")
-    done = services.plan_discontinue(plan=active_plan, by=physician, reason="Discharged")
+        services.plan_discontinue(plan=active_plan, actor=physician, reason="")
+    done = services.plan_discontinue(plan=active_plan, actor=physician, reason="Discharged")
     assert done.status == PlanStatus.DISCONTINUED
 
 
@@ -161,7 +161,7 @@ def test_dose_time_in_future_is_refused(nurse, active_plan):
     with pytest.raises(ValidationError):
         dose_services.dose_record(
             scheduled_dose=dose,
-            by=nurse,
+            actor=nurse,
             outcome="given",
             occurred_at=timezone.now() + dt.timedelta(hours=2),
         )
@@ -171,9 +171,9 @@ def test_dose_time_in_future_is_refused(nurse, active_plan):
 @pytest.mark.django_db
 def test_board_plan_info_constant_queries(physician, unit, plan_data, nurse, monkeypatch):
     admissions = [make_admission(unit, by=nurse) for _ in range(3)]
-    plan = services.plan_create_draft(admission=admissions[0], by=physician, data=plan_data)
+    plan = services.plan_create_draft(admission=admissions[0], actor=physician, data=plan_data)
     sign_before_first_dose(monkeypatch, plan, physician)
-    services.plan_create_draft(admission=admissions[1], by=physician, data=plan_data)
+    services.plan_create_draft(admission=admissions[1], actor=physician, data=plan_data)
     ids = [a.pk for a in admissions]
     on = {a.pk: today(unit) for a in admissions}
     with CaptureQueriesContext(connection) as ctx:
@@ -199,7 +199,7 @@ def test_due_doses_lists_due_and_late_unrecorded(nurse, active_plan):
     assert (active_plan.admission_id, first.pk, first.due_at) in due
     dose_services.dose_record(
         scheduled_dose=first,
-        by=nurse,
+        actor=nurse,
         outcome="given",
         occurred_at=min(timezone.now(), first.due_at + dt.timedelta(hours=1)),
     )
@@ -272,7 +272,7 @@ def test_plan_signed_in_the_afternoon_starts_at_the_next_dose_time(
     _clock(monkeypatch, unit, 13, 5)
     assert services.default_first_dose(draft) == (today(unit), "17:00")
     plan = services.plan_sign(
-        plan=draft, by=physician, password=PASSWORD, expected_version=draft.lock_version
+        plan=draft, actor=physician, password=PASSWORD, expected_version=draft.lock_version
     )
     plan.refresh_from_db()
     times = sorted(
@@ -289,7 +289,7 @@ def test_plan_signed_in_the_afternoon_starts_at_the_next_dose_time(
 def test_plan_signed_at_night_starts_tomorrow_morning(monkeypatch, draft, physician, unit):
     _clock(monkeypatch, unit, 23, 31)
     plan = services.plan_sign(
-        plan=draft, by=physician, password=PASSWORD, expected_version=draft.lock_version
+        plan=draft, actor=physician, password=PASSWORD, expected_version=draft.lock_version
     )
     tomorrow = today(unit) + dt.timedelta(days=1)
     assert plan.start_date == tomorrow
@@ -304,7 +304,7 @@ def test_first_dose_time_already_past_is_refused(monkeypatch, draft, physician, 
     with pytest.raises(ValidationError) as err:
         services.plan_sign(
             plan=draft,
-            by=physician,
+            actor=physician,
             password=PASSWORD,
             expected_version=draft.lock_version,
             first_dose_time="08:00",
@@ -315,7 +315,7 @@ def test_first_dose_time_already_past_is_refused(monkeypatch, draft, physician, 
     # Within the late threshold the physician may still choose the dose just due.
     plan = services.plan_sign(
         plan=draft,
-        by=physician,
+        actor=physician,
         password=PASSWORD,
         expected_version=draft.lock_version,
         first_dose_time="12:00",
