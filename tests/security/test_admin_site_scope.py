@@ -253,7 +253,7 @@ def test_unit_changes_are_audited_by_name(client, admin_user, make_user, unit):
     response = client.post(change_url(nurse), user_form(nurse, units=[unit.pk, third.pk]))
     assert response.status_code == 302
     assert set(nurse.units.all()) == {unit, third}
-    event = AuditEvent.objects.get(action="admin.user.change")
+    event = AuditEvent.objects.get(action="admin.user.changed")
     assert event.changes["units"] == {"old": ["Ward 1"], "new": ["Ward 1", "Ward 3"]}
 
 
