@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from tapering.models import DoseAdministration, PlanStatus, TaperPlan
 from tests.browser.conftest import DESKTOP, PHONE, screenshot
@@ -46,11 +49,14 @@ def test_physician_builds_reviews_and_signs(
 
 @pytest.mark.django_db(transaction=True)
 def test_signed_plan_desktop_print_and_nurse_today(
-    page_factory, login, live_server, physician, nurse, unit
+    page_factory, login, live_server, physician, nurse, unit, monkeypatch
 ):
     from tapering import services
+    from tests.tapering.conftest import sign_before_first_dose
 
-    admission = make_admission(unit, by=nurse)
+    # Admitted yesterday and signed before today's first dose time, so the nurse's list holds
+    # doses to record whatever the hour (signed in the evening, the plan starts tomorrow).
+    admission = make_admission(unit, by=nurse, admitted_at=timezone.now() - dt.timedelta(days=1))
     data = {
         "agents": [
             {"agent": "alprazolam", "daily_dose_mg": "4"},
@@ -60,7 +66,7 @@ def test_signed_plan_desktop_print_and_nurse_today(
         "start_date": unit.local_now().date().isoformat(),
     }
     plan = services.plan_create_draft(admission=admission, by=physician, data=data)
-    services.plan_sign(plan=plan, by=physician, password=PASSWORD, expected_version=1)
+    sign_before_first_dose(monkeypatch, plan, physician)
     page = page_factory(viewport=DESKTOP)
     login(page, physician.username)
     page.goto(f"{live_server.url}/tapering/plans/{plan.public_id}/")
