@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tapering.models import DoseAdministration, PlanStatus, TaperPlan
 from tests.browser.conftest import DESKTOP, PHONE, screenshot
@@ -36,7 +37,8 @@ def test_physician_builds_reviews_and_signs(
     page.wait_for_selector("#sign-h")
     page.fill("#id_password", "wrong-password")
     page.click("text=Sign: approved taper plan")
-    assert "not correct" in page.content()
+    # Waits for the answer page: read at once, a loaded machine gave a half-parsed page.
+    expect(page.locator("main")).to_contain_text("not correct")
     page.fill("#id_password", PASSWORD)
     page.click("text=Sign: approved taper plan")
     page.wait_for_selector(".status-active")
