@@ -157,11 +157,10 @@ class BoardRow:
         return str(self.admission.public_id)
 
 
-def plan_info(admission_ids: Sequence[int], on_date: dt.date) -> dict[int, dict[str, Any]]:
-    """Taper columns (plan status, today's dose) from the tapering feature."""
-    return tapering_selectors.board_plan_info(
-        list(admission_ids), dict.fromkeys(admission_ids, on_date)
-    )
+def plan_info(on_date_by_admission: dict[int, dt.date]) -> dict[int, dict[str, Any]]:
+    """Taper columns (plan status, the day's dose) from the tapering feature, each admission
+    on its own unit-local date."""
+    return tapering_selectors.board_plan_info(list(on_date_by_admission), on_date_by_admission)
 
 
 def _admissions_for_board(unit_ids: Sequence[int], now: dt.datetime) -> QuerySet[Admission]:
@@ -228,7 +227,10 @@ def board_rows(units: Sequence[Unit], now: dt.datetime | None = None) -> list[Bo
         admission_id__in=ids, status=EscalationStatus.OPEN
     ).order_by("created_at"):
         escalations.setdefault(esc.admission_id, []).append(esc)
-    plans = plan_info(ids, now.date()) if ids else {}
+    # "Taper today" is the unit's date, not the UTC date: they differ around midnight in any
+    # zone but UTC (in London in summer, 00:00-01:00 showed yesterday's total).
+    local_days = {u.pk: u.local_now(now).date() for u in units}
+    plans = plan_info({a.pk: local_days[a.unit_id] for a in admissions}) if ids else {}
     prn = prn_given_24h(ids, now)
 
     links = AdmissionLinks()

@@ -64,7 +64,14 @@ def test_summary_numbers_equal_the_records(stay, physician, nurse, groups):
     c = row.content
 
     assert c["patient"]["mrn"] == admission.patient.mrn
-    assert c["stay"]["length_of_stay_days"] == 2
+    # Admitted 2 days 1 hour before discharge: 49 hours, and 2 calendar days on the unit's clock
+    # (3 when discharged between 00:00 and 01:00, the admission then being at 23:xx).
+    tz = admission.unit.tz
+    midnights = (
+        admission.discharged_at.astimezone(tz).date() - admission.admitted_at.astimezone(tz).date()
+    ).days
+    assert c["stay"]["length_of_stay_hours"] == 49
+    assert c["stay"]["length_of_stay_days"] == midnights and midnights in (2, 3)
     assert [t["reason"] for t in c["stay"]["transfers"]] == ["Quieter room"]
     assert c["stay"]["transfers"][0]["to"].endswith(stay["second_bed"].label)
     assert c["stay"]["discharge_override"]["category"] == "transfer_to_hospital"

@@ -4,7 +4,10 @@ on the first invalid field), and no save leaves a "Confirm form resubmission" pa
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import PHONE, screenshot
@@ -100,10 +103,15 @@ def test_admit_form_errors_are_summarised_with_focus_on_the_first(
     assert_accessible(page)
 
 
-def test_dose_recorded_is_prg(page_factory, login, live_server, physician, nurse, unit):
+def test_dose_recorded_is_prg(
+    page_factory, login, live_server, physician, nurse, unit, monkeypatch
+):
     from tapering import services
+    from tests.tapering.conftest import sign_before_first_dose
 
-    admission = make_admission(unit, by=nurse)
+    # Admitted yesterday and signed before today's first dose time, so today's list holds
+    # doses to record whatever the hour (signed in the evening, the plan starts tomorrow).
+    admission = make_admission(unit, by=nurse, admitted_at=timezone.now() - dt.timedelta(days=1))
     data = {
         "agents": [{"agent": "diazepam", "daily_dose_mg": "20"}],
         "target_agent": "diazepam",
@@ -111,7 +119,7 @@ def test_dose_recorded_is_prg(page_factory, login, live_server, physician, nurse
         "start_date": unit.local_now().date().isoformat(),
     }
     plan = services.plan_create_draft(admission=admission, actor=physician, data=data)
-    services.plan_sign(plan=plan, actor=physician, password=PASSWORD, expected_version=1)
+    sign_before_first_dose(monkeypatch, plan, physician)
     page = page_factory(viewport=PHONE)
     login(page, nurse.username)
     page.goto(f"{live_server.url}/tapering/admissions/{admission.public_id}/today/")

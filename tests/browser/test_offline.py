@@ -18,7 +18,6 @@ from tapering import services as taper_services
 from tapering.models import DoseAdministration
 from tests.browser.axe import axe_violations
 from tests.browser.conftest import ARTIFACTS, PHONE, screenshot
-from tests.conftest import PASSWORD
 from tests.factories import items_for_total, make_admission
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,16 +75,18 @@ def _tap_items(page, scores):
         page.click(f"label[for='i{number}-{score}']")
 
 
-def _active_plan(admission, physician):
+def _active_plan(admission, physician, monkeypatch):
+    """In force from today's first dose time (signed before it), so today's list holds doses
+    whatever the hour; ``admission`` must be admitted before that."""
+    from tests.tapering.conftest import sign_before_first_dose
+
     data = {
         "agents": [{"agent": "diazepam", "daily_dose_mg": "20"}],
         "target_agent": "diazepam",
         "start_date": admission.unit.local_now().date().isoformat(),
     }
     plan = taper_services.plan_create_draft(admission=admission, actor=physician, data=data)
-    return taper_services.plan_sign(
-        plan=plan, actor=physician, password=PASSWORD, expected_version=plan.lock_version
-    )
+    return sign_before_first_dose(monkeypatch, plan, physician)
 
 
 def _open_board_and_wait_for_saved_pages(page, live_server, admission):
@@ -101,10 +102,10 @@ def _open_board_and_wait_for_saved_pages(page, live_server, admission):
 
 
 def test_offline_ciwa_and_dose_are_kept_then_sent_once(
-    page_factory, login, live_server, nurse, physician, unit
+    page_factory, login, live_server, nurse, physician, unit, monkeypatch
 ):
-    admission = make_admission(unit, by=nurse)
-    _active_plan(admission, physician)
+    admission = make_admission(unit, by=nurse, admitted_at=timezone.now() - dt.timedelta(days=1))
+    _active_plan(admission, physician, monkeypatch)
     page = page_factory(viewport=PHONE)
     context = page.context
     login(page, nurse.username)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
 
 from tapering.models import DoseAdministration, PlanStatus, TaperPlan
 from tests.browser.conftest import DESKTOP, PHONE, screenshot
@@ -33,7 +37,8 @@ def test_physician_builds_reviews_and_signs(
     page.wait_for_selector("#sign-h")
     page.fill("#id_password", "wrong-password")
     page.click("text=Sign: approved taper plan")
-    assert "not correct" in page.content()
+    # Waits for the answer page: read at once, a loaded machine gave a half-parsed page.
+    expect(page.locator("main")).to_contain_text("not correct")
     page.fill("#id_password", PASSWORD)
     page.click("text=Sign: approved taper plan")
     page.wait_for_selector(".status-active")
@@ -46,11 +51,14 @@ def test_physician_builds_reviews_and_signs(
 
 @pytest.mark.django_db(transaction=True)
 def test_signed_plan_desktop_print_and_nurse_today(
-    page_factory, login, live_server, physician, nurse, unit
+    page_factory, login, live_server, physician, nurse, unit, monkeypatch
 ):
     from tapering import services
+    from tests.tapering.conftest import sign_before_first_dose
 
-    admission = make_admission(unit, by=nurse)
+    # Admitted yesterday and signed before today's first dose time, so the nurse's list holds
+    # doses to record whatever the hour (signed in the evening, the plan starts tomorrow).
+    admission = make_admission(unit, by=nurse, admitted_at=timezone.now() - dt.timedelta(days=1))
     data = {
         "agents": [
             {"agent": "alprazolam", "daily_dose_mg": "4"},
@@ -60,7 +68,7 @@ def test_signed_plan_desktop_print_and_nurse_today(
         "start_date": unit.local_now().date().isoformat(),
     }
     plan = services.plan_create_draft(admission=admission, actor=physician, data=data)
-    services.plan_sign(plan=plan, actor=physician, password=PASSWORD, expected_version=1)
+    sign_before_first_dose(monkeypatch, plan, physician)
     page = page_factory(viewport=DESKTOP)
     login(page, physician.username)
     page.goto(f"{live_server.url}/tapering/plans/{plan.public_id}/")

@@ -81,6 +81,23 @@ def test_taper_columns_come_from_tapering_selectors(monkeypatch, seeded, unit):
     assert rows[seeded.transferred.pk].plan_label == "—"
 
 
+def test_taper_column_is_for_the_units_date_not_the_utc_date(monkeypatch, seeded, unit):
+    from tapering import selectors as tapering_selectors
+
+    days = {}
+
+    def board_plan_info(admission_ids, on_date_by_admission):
+        days.update(on_date_by_admission)
+        return {}
+
+    monkeypatch.setattr(tapering_selectors, "board_plan_info", board_plan_info)
+    unit.time_zone = "Europe/London"
+    unit.save()
+    # 23:30 UTC on 1 July is 00:30 on 2 July in London (BST).
+    board_rows([unit], dt.datetime(2026, 7, 1, 23, 30, tzinfo=dt.UTC))
+    assert days and set(days.values()) == {dt.date(2026, 7, 2)}
+
+
 def test_admin_gets_403_and_anonymous_goes_to_login(client, admin_user, seeded):
     client.force_login(admin_user)
     assert client.get(reverse("reports:board")).status_code == 403

@@ -123,7 +123,8 @@ def test_amendment_starts_from_the_remaining_steps(physician, unit, plan_data):
     plan = services.plan_create_draft(admission=admission, actor=physician, data=plan_data)
     services.plan_sign(plan=plan, actor=physician, password=PASSWORD, expected_version=1)
     plan.refresh_from_db()
-    later = today(unit) + dt.timedelta(days=3)
+    # From the plan's own start: signed after the day's last dose time, it starts tomorrow.
+    later = plan.start_date + dt.timedelta(days=3)
     inputs = plan_content.remaining_as_custom(plan, later)
     assert inputs["strategy"] == "custom" and inputs["start_date"] == later.isoformat()
     totals = [s["daily_total_mg"] for s in inputs["custom_steps"]]
