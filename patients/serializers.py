@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinical.equivalence import DoseBand
-from clinical.risk import DOSE_UNKNOWN
+from clinical.risk import DOSE_UNKNOWN, LEVELS_BY_SEVERITY
 from patients.models import Sex
 
 # --- input -------------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ class HistoryOut(serializers.Serializer):
 
 class FlagOut(serializers.Serializer):
     code = serializers.CharField()
-    level = serializers.ChoiceField(choices=["critical", "high", "elevated"])
+    level = serializers.ChoiceField(choices=[level.value for level in LEVELS_BY_SEVERITY])
     reason = serializers.CharField()
     source = serializers.CharField()
 

@@ -70,7 +70,11 @@ class CensusView(APIView):
         unit = data["unit"]
         now = timezone.now()
         table = tables.census_table(
-            unit=unit, units=[unit] if unit else form.units, at=data["at"], now=now, by=request.user
+            unit=unit,
+            units=[unit] if unit else form.units,
+            at=data["at"],
+            now=now,
+            actor=request.user,
         )
         extra = {"at": (data["at"] or now).isoformat(), "unit": table.params["unit"]}
         return tables.export_response(request, table, data["format"], extra)
@@ -127,7 +131,7 @@ class PeriodView(APIView):
                 },
             }
         table = tables.period_table(
-            period=report, rows=data["rows"], now=now, by=request.user, summary=s
+            period=report, rows=data["rows"], now=now, actor=request.user, summary=s
         )
         return tables.export_response(request, table, data["format"], extra)
 

@@ -72,11 +72,11 @@ def _counted(job_pk: int, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[An
 
 def build_table(job: ExportJob, now: dt.datetime) -> tuple[ExportTable, int]:
     """The table the streaming export would give for the job's parameters, and its row count."""
-    by = job.requested_by
+    actor = job.requested_by
     if job.kind == ExportKind.CENSUS:
         at = dt.datetime.fromisoformat(job.params["at"]) if job.params.get("at") else None
         units = list(Unit.objects.filter(pk__in=job.unit_ids).order_by("name"))
-        table = tables.census_table(unit=job.unit, units=units, at=at, now=now, by=by)
+        table = tables.census_table(unit=job.unit, units=units, at=at, now=now, actor=actor)
         # A census is one row per occupied bed: cheap to hold, and the count is then exact.
         table.rows = list(table.rows)
         return table, len(table.rows)
@@ -88,8 +88,8 @@ def build_table(job: ExportJob, now: dt.datetime) -> tuple[ExportTable, int]:
     )
     if job.kind == ExportKind.PERIOD_ASSESSMENTS:
         total = assessment_row_count(period)
-        return tables.period_table(period=period, rows="assessments", now=now, by=by), total
-    table = tables.period_table(period=period, rows="admissions", now=now, by=by)
+        return tables.period_table(period=period, rows="assessments", now=now, actor=actor), total
+    table = tables.period_table(period=period, rows="admissions", now=now, actor=actor)
     table.rows = list(table.rows)
     return table, len(table.rows)
 

@@ -31,6 +31,7 @@ from assessments.models import (
     EscalationStatus,
 )
 from clinical.ciwa_b import BAND_LABELS, UNABLE_REASON_LABELS, Band, UnableReason
+from clinical.risk import LEVEL_LABELS, LEVEL_RANK
 from medication.selectors import prn_board_text, prn_given_24h
 from patients.models import Admission, AdmissionMovement, Bed, Sex, Unit
 from patients.selectors import units_for_user
@@ -39,8 +40,6 @@ from tapering import selectors as tapering_selectors
 
 logger = logging.getLogger(__name__)
 
-LEVEL_RANK = {"critical": 0, "high": 1, "elevated": 2}
-LEVEL_LABELS = {"critical": "Critical", "high": "High", "elevated": "Elevated"}
 # Urgency tiers of the board (a display order, not a clinical threshold).
 URGENT, SOON, ROUTINE = 0, 1, 2
 URGENCY_LABELS = {URGENT: "Needs attention now", SOON: "Due soon", ROUTINE: "Routine"}

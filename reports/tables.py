@@ -31,8 +31,17 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_+-]+", "-", text).strip("-")
 
 
+def _exported(now: dt.datetime, tz: dt.tzinfo, actor: Any) -> str:
+    return f"Exported {formatting.stamp(now, tz)} by {actor.display_name} ({actor.get_username()})"
+
+
 def census_table(
-    *, unit: Unit | None, units: Sequence[Unit], at: dt.datetime | None, now: dt.datetime, by: Any
+    *,
+    unit: Unit | None,
+    units: Sequence[Unit],
+    at: dt.datetime | None,
+    now: dt.datetime,
+    actor: Any,
 ) -> exports.ExportTable:
     when = at or now
     tz = unit.tz if unit else dt.UTC
@@ -45,7 +54,7 @@ def census_table(
         meta=[
             f"Census of {scope} at {formatting.stamp(when, tz)}"
             + (" (rebuilt from admission, transfer and discharge history)" if at else ""),
-            f"Exported {formatting.stamp(now, tz)} by {by.display_name} ({by.get_username()})",
+            _exported(now, tz, actor),
         ],
         params={
             "unit": str(unit.public_id) if unit else "all",
@@ -64,7 +73,7 @@ def period_table(
     period: Period,
     rows: str,
     now: dt.datetime,
-    by: Any,
+    actor: Any,
     summary: PeriodSummary | None = None,
 ) -> exports.ExportTable:
     """``summary``: pass one already computed for the same period, so the stay rows reuse it
@@ -83,7 +92,7 @@ def period_table(
         meta=[
             f"{sheet} of {period.unit.name}, {period.start_date} to {period.end_date} "
             f"(whole days, {period.unit.time_zone})",
-            f"Exported {formatting.stamp(now, tz)} by {by.display_name} ({by.get_username()})",
+            _exported(now, tz, actor),
         ],
         params={**period.params(), "rows": rows},
         filename_stem=(

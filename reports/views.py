@@ -102,7 +102,7 @@ def census_export(request: HttpRequest) -> HttpResponseBase:
         units=[unit] if unit else form.units,
         at=form.cleaned_data["at"],
         now=timezone.now(),
-        by=request.user,
+        actor=request.user,
     )
     return tables.export_response(request, table, form.cleaned_data["format"])
 
@@ -159,6 +159,6 @@ def period_export(request: HttpRequest) -> HttpResponseBase:
     data = form.cleaned_data
     report = Period(data["unit"], data["start"], data["end"])
     table = tables.period_table(
-        period=report, rows=data["rows"], now=timezone.now(), by=request.user
+        period=report, rows=data["rows"], now=timezone.now(), actor=request.user
     )
     return tables.export_response(request, table, data["format"])

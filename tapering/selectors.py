@@ -183,6 +183,16 @@ def doses_for_day(admission: Any, day: dt.date, now: dt.datetime | None = None) 
     return rows
 
 
+def next_dose(plan: TaperPlan, now: dt.datetime | None = None) -> ScheduledDose | None:
+    """The plan's first dose due after ``now`` (a plan signed after the day's last dose time
+    starts tomorrow: the nurse's empty day says when)."""
+    return (
+        ScheduledDose.objects.filter(plan=plan, due_at__gt=now or timezone.now())
+        .order_by("due_at")
+        .first()
+    )
+
+
 def overdue_doses(admission: Any, now: dt.datetime | None = None) -> list[ScheduledDose]:
     """Late and missed doses of the active plan before today (today's are on the day list)."""
     now = now or timezone.now()

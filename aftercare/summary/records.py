@@ -14,6 +14,7 @@ from typing import Any
 
 from assessments.models import Assessment, AssessmentFlag, AssessmentStatus
 from clinical.ciwa_b import BAND_LABELS, Band
+from clinical.risk import LEVEL_RANK
 from clinical.taper.rounding import format_mg
 from patients.models import Admission
 from tapering.models import DoseAdministration, PlanStatus, RecordStatus, TaperPlan
@@ -56,7 +57,6 @@ def _ciwa(admission: Admission, tz: Any) -> dict[str, Any]:
 def _flags(admission: Admission, tz: Any) -> list[dict[str, Any]]:
     """Each flag code raised during the stay (intake or assessment), its highest level, first
     time and how often."""
-    order = {"critical": 0, "high": 1, "elevated": 2}
     seen: dict[str, dict[str, Any]] = {}
     for flag in admission.intake_flags or []:
         seen[flag["code"]] = {
@@ -81,9 +81,9 @@ def _flags(admission: Admission, tz: Any) -> list[dict[str, Any]]:
             }
             continue
         entry["times"] += 1
-        if order.get(flag.level, 9) < order.get(entry["level"], 9):
+        if LEVEL_RANK.get(flag.level, 9) < LEVEL_RANK.get(entry["level"], 9):
             entry["level"] = flag.level
-    return sorted(seen.values(), key=lambda f: (order.get(f["level"], 9), f["code"]))
+    return sorted(seen.values(), key=lambda f: (LEVEL_RANK.get(f["level"], 9), f["code"]))
 
 
 def _plans(admission: Admission, tz: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:

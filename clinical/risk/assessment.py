@@ -19,6 +19,7 @@ from clinical.risk.base import (
     _ordered,
 )
 from clinical.risk.intake import intake_flags
+from clinical.risk.sedation import CANNOT_STAY_AWAKE_LEVEL, DIFFICULT_TO_ROUSE_LEVEL
 
 
 def assessment_flags(
@@ -70,14 +71,14 @@ def assessment_flags(
     ):
         if present:
             add(code, Level.CRITICAL, reason, source)
-    if current.sedation_level == 3:
+    if current.sedation_level == DIFFICULT_TO_ROUSE_LEVEL:
         add(
             "sedation_3",
             Level.CRITICAL,
             "Sedation level 3, difficult to rouse: hold sedating doses and page the physician.",
             SA_HEALTH,
         )
-    elif current.sedation_level == 2:
+    elif current.sedation_level == CANNOT_STAY_AWAKE_LEVEL:
         add(
             "sedation_2",
             Level.HIGH,

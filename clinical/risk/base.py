@@ -58,7 +58,10 @@ class Level(StrEnum):
     ELEVATED = "elevated"
 
 
-_LEVEL_ORDER = {Level.CRITICAL: 0, Level.HIGH: 1, Level.ELEVATED: 2}
+# Most severe first; the one order every page, export and API sorts flags by.
+LEVELS_BY_SEVERITY = (Level.CRITICAL, Level.HIGH, Level.ELEVATED)
+LEVEL_RANK: dict[str, int] = {level.value: rank for rank, level in enumerate(LEVELS_BY_SEVERITY)}
+LEVEL_LABELS: dict[str, str] = {level.value: level.value.capitalize() for level in Level}
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,7 @@ def _ordered(flags: Iterable[Flag]) -> tuple[Flag, ...]:
         if flag.code not in seen:
             seen.add(flag.code)
             unique.append(flag)
-    return tuple(sorted(unique, key=lambda f: _LEVEL_ORDER[f.level]))
+    return tuple(sorted(unique, key=lambda f: LEVEL_RANK[f.level]))
 
 
 def highest_level(flags: Iterable[Flag]) -> Level | None:
@@ -176,4 +179,4 @@ def highest_level(flags: Iterable[Flag]) -> Level | None:
     levels = [f.level for f in flags]
     if not levels:
         return None
-    return min(levels, key=_LEVEL_ORDER.__getitem__)
+    return min(levels, key=LEVEL_RANK.__getitem__)

@@ -16,8 +16,12 @@ from __future__ import annotations
 
 from clinical.ciwa_b import UnableReason
 
-# SA Health sedation score: 2 = difficult to rouse / not easily roused.
-HOLD_AT_SEDATION_LEVEL = 2
+# SA Health sedation score (ciwa-b.md): 0 awake and alert, 1 easily roused, 2 easily roused but
+# cannot stay awake, 3 difficult to rouse. risk.md flags 2 (high) and 3 (critical); tapering.md
+# advises holding at 2 or more ("withhold if not easily roused").
+CANNOT_STAY_AWAKE_LEVEL = 2
+DIFFICULT_TO_ROUSE_LEVEL = 3
+HOLD_AT_SEDATION_LEVEL = CANNOT_STAY_AWAKE_LEVEL
 HOLD_WHEN_UNABLE = frozenset({UnableReason.DIFFICULT_TO_ROUSE, UnableReason.CONFUSED})
 
 

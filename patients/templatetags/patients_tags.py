@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
+from clinical.risk import LEVEL_LABELS, LEVEL_RANK, LEVELS_BY_SEVERITY
 from cnt_detox.core import registry
 
 register = template.Library()
@@ -33,19 +34,18 @@ def patient_links(slot: str, public_id: Any) -> list[dict[str, Any]]:
 
 @register.filter
 def level_icon_word(level: str) -> str:
-    return {"critical": "Critical", "high": "High", "elevated": "Elevated"}.get(level, level)
+    return LEVEL_LABELS.get(level, level)
 
 
 @register.filter
 def by_severity(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Critical first, then high, then elevated; the stored order within a level."""
-    rank = {"critical": 0, "high": 1, "elevated": 2}
-    return sorted(flags or [], key=lambda f: rank.get(f.get("level", ""), 9))
+    return sorted(flags or [], key=lambda f: LEVEL_RANK.get(f.get("level", ""), 9))
 
 
 @register.filter
 def highest_level(flags: list[dict[str, Any]]) -> str:
-    for level in ("critical", "high", "elevated"):
+    for level in LEVELS_BY_SEVERITY:
         if any(f.get("level") == level for f in flags or []):
-            return level
+            return level.value
     return ""

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from assessments.models import Assessment, AssessmentStatus
+from clinical.risk import LEVEL_LABELS
 from reports import formatting
 from reports.period.model import Period
 from reports.period.stays import report_admissions
-from reports.selectors import LEVEL_LABELS, band_label, unable_label
+from reports.selectors import band_label, unable_label
 
 ASSESSMENT_HEADER = [
     "Patient",

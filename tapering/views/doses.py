@@ -51,6 +51,8 @@ def _today_context(request: HttpRequest, admission: Any) -> dict[str, Any]:
         "plan": plan,
         "test_dose": test_dose,
         "rows": rows,
+        # Only for an empty day, so a day with doses costs no extra query.
+        "next_dose": selectors.next_dose(plan) if plan is not None and not rows else None,
         "overdue": selectors.overdue_doses(admission),
         "sedation": selectors.sedation_advice(admission),
         "local_now": local_now,

@@ -364,3 +364,27 @@ def test_today_page_refuses_a_dose_time_before_the_plan_was_signed(client, nurse
     )
     assert "before the plan was signed" in response.content.decode()
     assert not DoseAdministration.objects.exists()
+
+
+@pytest.mark.django_db
+def test_today_page_of_a_plan_that_starts_tomorrow_says_when_the_first_dose_is(
+    client, nurse, physician, draft, unit
+):
+    # Signed after the day's last dose time: no dead end, the empty day names the next dose.
+    import datetime as dt
+
+    from tapering import services
+
+    tomorrow = today(unit) + dt.timedelta(days=1)
+    services.plan_sign(
+        plan=draft,
+        actor=physician,
+        password=PASSWORD,
+        expected_version=draft.lock_version,
+        start_date=tomorrow,
+        first_dose_time="08:00",
+    )
+    client.force_login(nurse)
+    html = client.get(reverse("tapering:today", args=[draft.admission.public_id])).content.decode()
+    assert "No doses scheduled today. Next dose:" in html
+    assert f"{tomorrow:%a} {tomorrow.day} {tomorrow:%b}, 08:00" in html
