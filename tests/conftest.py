@@ -5,9 +5,13 @@ The database is real: SQLite by default, PostgreSQL when DATABASE_URL points at 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.conf import settings as django_settings
+from kombu import pools as kombu_pools
 from rest_framework.test import APIClient
 
 from cnt_detox.celery import app as celery_app
@@ -16,6 +20,27 @@ from cnt_detox.core.roles import Role, user_set_role
 from patients.models import Bed, Unit
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _broker_per_xdist_worker():
+    """Each xdist process gets its own Redis database as the broker (CI: 14 and 15).
+
+    The real-worker tests (notifications, FHIR and report exports) start a Celery worker on
+    the broker. Two of them running at once in two xdist processes shared one queue, so one
+    process's worker took the other's task and looked for its job in its own test database
+    (where it does not exist): the job never finished.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    url = celery_app.conf.broker_url or ""
+    if worker.startswith("gw") and url.startswith("redis://"):
+        parts = urlsplit(url)
+        base = int(parts.path.strip("/") or 0)
+        url = urlunsplit(parts._replace(path=f"/{(base + int(worker[2:])) % 16}"))
+        celery_app.conf.broker_url = url
+        django_settings.CELERY_BROKER_URL = url
+        kombu_pools.reset()
+    return url
 
 
 @pytest.fixture(autouse=True)
