@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from cnt_detox.core.audit import Client
 from patients.models import Unit
 from reports import exports, formatting, services
+from reports.census import CENSUS_HEADER, census_rows
 from reports.period import (
     ADMISSION_HEADER,
     ASSESSMENT_HEADER,
@@ -24,7 +25,6 @@ from reports.period import (
     assessment_rows,
 )
 from reports.period import period_summary as _period_summary
-from reports.selectors import CENSUS_HEADER, census_rows
 
 
 def _safe(text: str) -> str:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from cnt_detox.core.models import AuditEvent
 from cnt_detox.core.roles import Role
 from reports import exports
-from reports.selectors import CENSUS_HEADER, census_rows
+from reports.census import CENSUS_HEADER, census_rows
 from tests.factories import make_admission
 
 pytestmark = pytest.mark.django_db

@@ -18,9 +18,9 @@ from django.utils import timezone
 from cnt_detox.core.models import AuditEvent
 from cnt_detox.core.roles import Role
 from reports import exports, jobs, services
+from reports.census import CENSUS_HEADER
 from reports.models import ExportJob, ExportJobStatus, ExportKind
 from reports.period import ASSESSMENT_HEADER, Period
-from reports.selectors import CENSUS_HEADER
 
 pytestmark = pytest.mark.django_db
 
