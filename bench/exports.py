@@ -22,8 +22,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cnt_detox.core.audit_actions import AuditAction
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 TMP = tempfile.mkdtemp(prefix="cnt-bench-")
@@ -40,6 +38,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
+
+from cnt_detox.core.audit_actions import AuditAction  # noqa: E402
 
 ASSESSMENTS = int(os.environ.get("BENCH_ASSESSMENTS", "100000"))
 PER_STAY = 200
