@@ -326,6 +326,32 @@ def test_all_units_census_job_is_its_requesters_only(client, make_user, admin_us
     assert client.get(reverse("reports:export-job", args=[job.public_id])).status_code == 404
 
 
+def test_an_admin_moved_off_a_unit_loses_its_exports(
+    client, make_user, admin_user, unit, other_unit
+):
+    """Access follows the admin's units today: their own earlier export of a unit they no
+    longer hold is 404, and so is an all-units census that covered it."""
+    admin_user.units.add(other_unit)
+    period_job = make_job(admin_user, other_unit, status="done")
+    census_job = make_job(
+        admin_user,
+        unit,
+        unit=None,
+        unit_ids=[unit.pk, other_unit.pk],
+        kind="census",
+        params={"at": None},
+    )
+    client.force_login(admin_user)
+    for job in (period_job, census_job):
+        assert client.get(reverse("reports:export-job", args=[job.public_id])).status_code == 200
+    admin_user.units.remove(other_unit)
+    for job in (period_job, census_job):
+        for name in ("reports:export-job", "reports:export-download"):
+            assert client.get(reverse(name, args=[job.public_id])).status_code == 404
+    listed = client.get(reverse("reports:export-jobs")).content.decode()
+    assert str(period_job.public_id) not in listed
+
+
 # --- Expiry and the sweep -----------------------------------------------------------------------
 
 
