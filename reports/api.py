@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponseBase
+from django.http import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from cnt_detox.core.audit import Client
 from cnt_detox.core.permissions import IsAdminRole
 from reports import jobs, services, tables
+from reports.downloads import job_file_response
 from reports.export_selectors import export_job_for_user
 from reports.forms import CensusForm, PeriodForm
 from reports.models import ExportJobStatus
@@ -194,18 +195,7 @@ class ExportJobDownloadView(APIView):
             raise Gone()
         if job.status != ExportJobStatus.DONE:
             raise NotReady()
-        handle = jobs.job_path(job).open("rb")
-        services.export_job_download(
-            actor=request.user, job=job, client=Client.from_request(request)
-        )
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=job.file_name,
-            content_type=jobs.CONTENT_TYPES[job.format],
-        )
-        response["X-Content-SHA256"] = job.file_sha256
-        return response
+        return job_file_response(request, job)
 
 
 class Gone(APIException):

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import (
-    FileResponse,
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cnt_detox.core.audit import Client
 from cnt_detox.core.permissions import admin_required
 from reports import jobs, services
+from reports.downloads import job_file_response
 from reports.export_selectors import export_job_for_user, export_jobs_for_user
 from reports.forms import PeriodForm
 from reports.models import ExportJobStatus
@@ -81,16 +81,7 @@ def export_download(request: HttpRequest, job_id: uuid.UUID) -> HttpResponseBase
         return render(
             request, "reports/export_job.html", context, status=410 if context["gone"] else 409
         )
-    handle = jobs.job_path(job).open("rb")
-    services.export_job_download(actor=request.user, job=job, client=Client.from_request(request))
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=job.file_name,
-        content_type=jobs.CONTENT_TYPES[job.format],
-    )
-    response["X-Content-SHA256"] = job.file_sha256
-    return response
+    return job_file_response(request, job)
 
 
 @require_GET
