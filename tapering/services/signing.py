@@ -49,6 +49,28 @@ def _second_factor(user: Any, code: str | None) -> bool:
     return otp.signing_second_factor(user, code)
 
 
+def _check_password(
+    actor: User, password: str, plan: TaperPlan, refused: AuditAction, client: Client | None
+) -> None:
+    """The signer's password, or ValidationError; a refusal is audited as ``refused``.
+
+    Recorded outside any transaction so the failed attempt stays in the audit trail.
+    """
+    if password and actor.check_password(password):
+        return
+    audit.record(
+        actor=actor,
+        action=refused,
+        obj=plan,
+        patient=plan.admission.patient,
+        client=client,
+        details={"reason": "wrong password"},
+    )
+    raise ValidationError(
+        {"password": ["That password is not correct, so nothing was signed. Try again."]}
+    )
+
+
 def plan_sign(
     *,
     plan: TaperPlan,
@@ -73,19 +95,7 @@ def plan_sign(
     and the start date's earlier times are not scheduled.
     """
     _require_physician(actor)
-    if not password or not actor.check_password(password):
-        # Recorded outside any transaction so the failed attempt stays in the audit trail.
-        audit.record(
-            actor=actor,
-            action=AuditAction.TAPER_PLAN_SIGN_REFUSED,
-            obj=plan,
-            patient=plan.admission.patient,
-            client=client,
-            details={"reason": "wrong password"},
-        )
-        raise ValidationError(
-            {"password": ["That password is not correct, so nothing was signed. Try again."]}
-        )
+    _check_password(actor, password, plan, AuditAction.TAPER_PLAN_SIGN_REFUSED, client)
     second = _second_factor(actor, otp_code)
     return _complete_signature(
         plan=plan,
@@ -224,18 +234,7 @@ def plan_second_sign(
     _require_physician(actor)
     if not getattr(actor, "is_addiction_specialist", False):
         raise PermissionDenied("Only a physician marked as addiction specialist may co-sign.")
-    if not password or not actor.check_password(password):
-        audit.record(
-            actor=actor,
-            action=AuditAction.TAPER_PLAN_SECOND_SIGNATURE_REFUSED,
-            obj=plan,
-            patient=plan.admission.patient,
-            client=client,
-            details={"reason": "wrong password"},
-        )
-        raise ValidationError(
-            {"password": ["That password is not correct, so nothing was signed. Try again."]}
-        )
+    _check_password(actor, password, plan, AuditAction.TAPER_PLAN_SECOND_SIGNATURE_REFUSED, client)
     second = _second_factor(actor, otp_code)
     return _complete_second_signature(plan=plan, actor=actor, second_factor=second, client=client)
 
